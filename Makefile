@@ -1,0 +1,93 @@
+# stswatch: build, test, benchmark and install. Plain GNU make with pkg-config.
+#   make            build build/stswatch (and build/check_mta_sts)
+#   make run        install missing Debian packages, build, run the main job once
+#   make test       unit tests, fuzz smoke runs, the lab (real servers in a netns)
+#   make check      everything again under AddressSanitizer and UBSan
+#   make bench      the benchmark in the lab; figures go to stdout
+#   make install    DESTDIR, PREFIX, SYSCONFDIR, LOCALSTATEDIR honoured
+# V=1 shows the commands; WERROR=0 for packagers whose compiler warns more.
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+PLUGINDIR ?= $(PREFIX)/lib/nagios/plugins
+UNITDIR ?= /lib/systemd/system
+
+BUILD ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libcurl libcares libconfig jansson sqlite3 openssl
+WERROR ?= 1
+SAN ?= 0
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	-Wno-format-nonliteral -Wvla -Wpointer-arith -Wundef
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
+	-DSTSWATCH_VERSION='"$(VERSION)"' \
+	-DSTSWATCH_SYSCONFDIR='"$(SYSCONFDIR)"' -DSTSWATCH_LOCALSTATEDIR='"$(LOCALSTATEDIR)"'
+ifeq ($(SAN),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+LDLIBS := $(PKG_LIBS) -lm
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c checks/*.c alerts/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/agent/main.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run test check unit fuzz lab bench install clean deps lint
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/stswatch $(BUILD)/check_mta_sts
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libstswatch.a: $(LIB_OBJS)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/stswatch: $(MAIN_OBJ) $(BUILD)/libstswatch.a
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/check_mta_sts: $(BUILD)/stswatch
+	$(Q)ln -sf stswatch $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libstswatch.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# Debian packages are installed on demand (as root), or the command is printed.
+deps:
+	$(Q)scripts/deps.sh build
+
+unit: $(UNIT_BINS)
+	$(Q)failed=0; for t in $(UNIT_BINS); do \
+		if ! $$t >$$t.log 2>&1; then echo "FAIL $$t"; cat $$t.log; failed=1; \
+		else echo "ok   $$t ($$(grep -c '\[       OK \]' $$t.log) tests)"; fi; \
+	done; exit $$failed
+
+clean:
+	rm -rf $(BUILD) build-*
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)

@@ -1,0 +1,131 @@
+/* findings: the catalogue of stable finding codes, severities, and a growable finding list. */
+#ifndef STSWATCH_FINDINGS_H
+#define STSWATCH_FINDINGS_H
+
+#include <stddef.h>
+
+#include "../agent/util.h"
+
+/*
+ * Severity of one finding, and the status of a domain (the worst of its findings).
+ * INFO findings leave the status OK. "Worst" ranks CRITICAL above UNKNOWN above WARNING
+ * (monitoring-plugins' max_state_alt): a known failure outranks "could not tell", and
+ * "could not tell" outranks a mere warning.
+ */
+enum severity {
+	SEV_INFO = 0,	/* a note; the status stays OK */
+	SEV_WARNING,
+	SEV_UNKNOWN,
+	SEV_CRITICAL,
+};
+
+/* Exit codes and status names follow the Monitoring Plugins guidelines. */
+enum status {
+	STATUS_OK = 0,
+	STATUS_WARNING = 1,
+	STATUS_CRITICAL = 2,
+	STATUS_UNKNOWN = 3,
+};
+
+/*
+ * Stable dotted codes. Once shipped, a code keeps its meaning; new codes go at the end of
+ * their group. finding_code_str() gives the dotted name, finding_code_parse() the reverse.
+ */
+enum finding_code {
+	F_DNS_ERROR,		/* dns.error */
+	F_STS_TXT_MISSING,	/* sts.txt.missing */
+	F_STS_TXT_INVALID,	/* sts.txt.invalid */
+	F_STS_TXT_MULTIPLE,	/* sts.txt.multiple */
+	F_STS_TXT_NOTE,		/* sts.txt.note: strict ABNF and real senders differ */
+	F_STS_TXT_REMOVED,	/* sts.txt.removed: the record existed and is gone */
+	F_STS_ID_CHANGED,	/* sts.id.changed */
+	F_STS_ID_STALE,		/* sts.id.stale: body changed, id not */
+	F_STS_ID_REUSED,	/* sts.id.reused: an id seen before now serves another body */
+	F_POLICY_FETCH,		/* policy.fetch */
+	F_POLICY_HTTP_STATUS,	/* policy.http_status */
+	F_POLICY_REDIRECT,	/* policy.redirect */
+	F_POLICY_CONTENT_TYPE,	/* policy.content_type */
+	F_POLICY_TOO_LARGE,	/* policy.too_large */
+	F_POLICY_SLOW,		/* policy.slow */
+	F_POLICY_INVALID,	/* policy.invalid */
+	F_POLICY_VERSION,	/* policy.version */
+	F_POLICY_MODE,		/* policy.mode */
+	F_POLICY_MX_MISSING,	/* policy.mx_missing */
+	F_POLICY_MAX_AGE,	/* policy.max_age */
+	F_POLICY_LINE_ENDINGS,	/* policy.line_endings */
+	F_POLICY_MODE_TESTING,	/* policy.mode_testing */
+	F_POLICY_MODE_NONE,	/* policy.mode_none */
+	F_POLICY_UNKNOWN_KEY,	/* policy.unknown_key */
+	F_POLICY_NOTE,		/* policy.note: strict ABNF and real senders differ */
+	F_POLICY_GONE,		/* policy.gone: the host served a policy before and no longer does */
+	F_POLICY_CERT_EXPIRED,	/* policy.cert.expired */
+	F_POLICY_CERT_EXPIRING,	/* policy.cert.expiring */
+	F_POLICY_CERT_NAME,	/* policy.cert.name */
+	F_POLICY_CERT_UNTRUSTED,	/* policy.cert.untrusted */
+	F_POLICY_CERT_RENEWED,	/* policy.cert.renewed */
+	F_MX_NONE,		/* mx.none */
+	F_MX_NULL,		/* mx.null: RFC 7505 null MX, the domain takes no mail */
+	F_MX_UNMATCHED,		/* mx.unmatched */
+	F_MX_UNRESOLVABLE,	/* mx.unresolvable */
+	F_MX_CONNECT,		/* mx.connect */
+	F_MX_STARTTLS_MISSING,	/* mx.starttls_missing */
+	F_MX_TLS_VERSION,	/* mx.tls_version */
+	F_MX_CERT_EXPIRED,	/* mx.cert.expired */
+	F_MX_CERT_EXPIRING,	/* mx.cert.expiring */
+	F_MX_CERT_NAME,		/* mx.cert.name */
+	F_MX_CERT_UNTRUSTED,	/* mx.cert.untrusted */
+	F_MX_CERT_RENEWED,	/* mx.cert.renewed */
+	F_MX_CHANGED,		/* mx.changed: the MX set differs from the last run */
+	F_MX_PARTIAL,		/* mx.partial: some but not all MX hosts give a valid path */
+	F_CACHE_STALE_POLICY,	/* cache.stale_policy */
+	F_TLSRPT_MISSING,	/* tlsrpt.missing */
+	F_TLSRPT_INVALID,	/* tlsrpt.invalid */
+	F_TLSRPT_MULTIPLE,	/* tlsrpt.multiple */
+	F_CHECK_TIMEOUT,	/* check.timeout: our own deadline ended the check */
+	F__COUNT
+};
+
+struct finding {
+	enum finding_code code;
+	enum severity sev;
+	char *subject;	/* what the finding is about: a host, "host[ip]", a record name */
+	char *message;	/* what is wrong, evidence, consequence for senders, fix */
+};
+
+struct findings {
+	struct finding *v;
+	size_t n, cap;
+};
+
+/* The dotted name of a code ("policy.cert.expiring"). */
+const char *finding_code_str(enum finding_code code);
+/* Look a dotted name up; -1 when unknown. */
+int finding_code_parse(const char *name);
+/* "INFO", "WARNING", "UNKNOWN", "CRITICAL". */
+const char *severity_str(enum severity sev);
+/* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
+const char *status_str(enum status st);
+/* Parse a status name (case-insensitive); -1 when unknown. */
+int status_parse(const char *s);
+/* The status one finding of this severity gives a domain. */
+enum status severity_status(enum severity sev);
+/* Rank for "worst of": OK 0, WARNING 1, UNKNOWN 2, CRITICAL 3. */
+int status_rank(enum status st);
+/* The worse of two statuses. */
+enum status status_worst(enum status a, enum status b);
+
+/* Start an empty list. */
+void findings_init(struct findings *fs);
+/* Free every finding and the list. */
+void findings_free(struct findings *fs);
+/* Append a finding; subject and message are copied. */
+void findings_add(struct findings *fs, enum finding_code code, enum severity sev,
+		  const char *subject, const char *fmt, ...) PRINTF_LIKE(5, 6);
+/* Does the list hold a finding of this code (any subject)? */
+const struct finding *findings_find(const struct findings *fs, enum finding_code code);
+/* The worst status of the list (OK when empty or only INFO). */
+enum status findings_status(const struct findings *fs);
+/* Sort by severity, worst first, then code and subject, so output is stable. */
+void findings_sort(struct findings *fs);
+
+#endif

@@ -1,0 +1,43 @@
+/* sts_txt: the MTA-STS TXT record at _mta-sts.DOMAIN, parsed as RFC 8461 section 3.1 says. */
+#ifndef STSWATCH_STS_TXT_H
+#define STSWATCH_STS_TXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "findings.h"
+
+/* Longest joined record we look at; DNS allows more, no sane record needs it. */
+#define STS_TXT_MAX 2048
+
+struct sts_txt {
+	bool valid;	/* exactly one STS record and it parses */
+	char id[33];	/* the id, "" when none */
+	unsigned n_ext;	/* extension fields seen */
+};
+
+/*
+ * Does this record count as an MTA-STS record? RFC 8461 3.1: records that do not begin
+ * with "v=STSv1;" are discarded. Records that begin "v=STSv1" followed by WSP and ";"
+ * (allowed by the ABNF's sts-sep) also count, with a note from sts_txt_parse.
+ */
+bool sts_txt_is_sts(const char *rec, size_t len);
+
+/*
+ * Parse one record strictly by the ABNF. Adds sts.txt.invalid (CRITICAL, naming the rule)
+ * or sts.txt.note (INFO, where real senders are more lenient than the ABNF) to fs, with
+ * the given subject. Returns 0 when the record is valid.
+ */
+int sts_txt_parse(const char *rec, size_t len, struct sts_txt *out, struct findings *fs,
+		  const char *subject);
+
+/*
+ * Evaluate every TXT record found at _mta-sts.DOMAIN as a sender does: discard records
+ * that are not STS records, then none is sts.txt.missing (CRITICAL), more than one is
+ * sts.txt.multiple (CRITICAL), one is parsed. recs[i] holds lens[i] bytes (strings of one
+ * record already joined, may hold NUL bytes). Returns 0 when out->valid.
+ */
+int sts_txt_select(const char *const *recs, const size_t *lens, size_t n, struct sts_txt *out,
+		   struct findings *fs, const char *subject);
+
+#endif

@@ -1,0 +1,57 @@
+#!/bin/sh
+# deps.sh: install the Debian packages a make target needs, or say how.
+#   scripts/deps.sh build|test|bench
+# As root it runs apt-get (once "apt-get update" if a package is unknown); as another user
+# it prints the one command to run and fails, so nothing half-works.
+set -eu
+
+build="gcc make pkg-config libssl-dev libcurl4-openssl-dev libc-ares-dev libconfig-dev
+libjansson-dev libsqlite3-dev libcmocka-dev"
+# the lab: real DNS, web and mail servers in a network namespace, a private CA
+lab="iproute2 openssl unbound nginx postfix python3 sqlite3 procps psmisc ca-certificates"
+# fuzz targets (libFuzzer) and the monitoring engines the plugin definitions are tested in
+test_extra="clang icinga2-bin icinga2-common nagios4-core"
+bench="nodejs npm time"
+
+case "${1:-build}" in
+build) want="$build" ;;
+test) want="$build $lab $test_extra" ;;
+bench) want="$build $lab $bench" ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "stswatch: missing Debian packages:$missing" >&2
+	echo "run as root:  apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+	exit 1
+fi
+
+echo "stswatch: installing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# postfix asks how to configure itself; the lab runs its own instance, so: none.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
+# keep package scripts from starting system services (no init system is assumed here)
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
+fi
+rc=0
+apt-get install -y -q --no-install-recommends $missing >/tmp/stswatch-apt.log 2>&1 || {
+	apt-get update -q >/tmp/stswatch-apt-update.log 2>&1 || true
+	apt-get install -y -q --no-install-recommends $missing >/tmp/stswatch-apt.log 2>&1 || rc=$?
+}
+[ "$made_policy" = 1 ] && rm -f "$policy"
+if [ "$rc" != 0 ]; then
+	tail -n 20 /tmp/stswatch-apt.log >&2
+	echo "stswatch: apt-get install failed (full log: /tmp/stswatch-apt.log)" >&2
+	exit 1
+fi
