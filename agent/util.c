@@ -76,7 +76,7 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
-void strbuf_init(struct strbuf *sb, size_t max)
+void dynbuf_init(struct dynbuf *sb, size_t max)
 {
 	sb->buf = NULL;
 	sb->len = 0;
@@ -85,7 +85,7 @@ void strbuf_init(struct strbuf *sb, size_t max)
 	sb->toobig = false;
 }
 
-static int strbuf_reserve(struct strbuf *sb, size_t extra)
+static int dynbuf_reserve(struct dynbuf *sb, size_t extra)
 {
 	size_t need, ncap;
 
@@ -108,9 +108,9 @@ static int strbuf_reserve(struct strbuf *sb, size_t extra)
 	return 0;
 }
 
-int strbuf_append(struct strbuf *sb, const void *data, size_t n)
+int dynbuf_append(struct dynbuf *sb, const void *data, size_t n)
 {
-	if (strbuf_reserve(sb, n) < 0)
+	if (dynbuf_reserve(sb, n) < 0)
 		return -1;
 	if (n)
 		memcpy(sb->buf + sb->len, data, n);
@@ -119,7 +119,7 @@ int strbuf_append(struct strbuf *sb, const void *data, size_t n)
 	return 0;
 }
 
-int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
+int dynbuf_printf(struct dynbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -127,7 +127,7 @@ int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || strbuf_reserve(sb, (size_t)n) < 0)
+	if (n < 0 || dynbuf_reserve(sb, (size_t)n) < 0)
 		return -1;
 	va_start(ap, fmt);
 	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
@@ -136,7 +136,7 @@ int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	return 0;
 }
 
-void strbuf_reset(struct strbuf *sb)
+void dynbuf_reset(struct dynbuf *sb)
 {
 	sb->len = 0;
 	sb->toobig = false;
@@ -144,17 +144,17 @@ void strbuf_reset(struct strbuf *sb)
 		sb->buf[0] = '\0';
 }
 
-void strbuf_free(struct strbuf *sb)
+void dynbuf_free(struct dynbuf *sb)
 {
 	free(sb->buf);
-	strbuf_init(sb, sb->max);
+	dynbuf_init(sb, sb->max);
 }
 
-char *strbuf_steal(struct strbuf *sb)
+char *dynbuf_steal(struct dynbuf *sb)
 {
 	char *p = sb->buf ? sb->buf : xstrdup("");
 
-	strbuf_init(sb, sb->max);
+	dynbuf_init(sb, sb->max);
 	return p;
 }
 

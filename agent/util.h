@@ -30,7 +30,7 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* A growable byte buffer with a hard maximum (like curl's dynbuf); always NUL-terminated. */
-struct strbuf {
+struct dynbuf {
 	char *buf;
 	size_t len;
 	size_t cap;
@@ -39,17 +39,17 @@ struct strbuf {
 };
 
 /* Start an empty buffer that refuses to grow beyond max bytes (0 for no limit). */
-void strbuf_init(struct strbuf *sb, size_t max);
+void dynbuf_init(struct dynbuf *sb, size_t max);
 /* Append n bytes; returns -1 and sets toobig if that would pass the maximum. */
-int strbuf_append(struct strbuf *sb, const void *data, size_t n);
+int dynbuf_append(struct dynbuf *sb, const void *data, size_t n);
 /* Append formatted text; -1 when the maximum would be passed. */
-int strbuf_printf(struct strbuf *sb, const char *fmt, ...) PRINTF_LIKE(2, 3);
+int dynbuf_printf(struct dynbuf *sb, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* Empty the buffer, keeping its memory. */
-void strbuf_reset(struct strbuf *sb);
+void dynbuf_reset(struct dynbuf *sb);
 /* Give up the memory. */
-void strbuf_free(struct strbuf *sb);
+void dynbuf_free(struct dynbuf *sb);
 /* Take the string out of the buffer (caller frees); the buffer is left empty. */
-char *strbuf_steal(struct strbuf *sb);
+char *dynbuf_steal(struct dynbuf *sb);
 
 /* snprintf that always terminates and reports truncation as -1. */
 int bsnprintf(char *dst, size_t dstlen, const char *fmt, ...) PRINTF_LIKE(3, 4);

@@ -123,9 +123,47 @@ void domain_facts_free(struct domain_facts *df)
 {
 	txt_answer_free(&df->sts_txt);
 	txt_answer_free(&df->tlsrpt_txt);
+	for (size_t i = 0; i < df->n_mx; i++)
+		free(df->mx[i].smtp);
 	free(df->mx);
 	df->mx = NULL;
 	df->n_mx = 0;
 	free(df->fetch.body);
 	df->fetch.body = NULL;
+}
+
+void cert_problems_str(const struct cert_facts *cf, char *buf, size_t len)
+{
+	struct dynbuf sb;
+	char when[32];
+
+	dynbuf_init(&sb, len ? len - 1 : 0);
+	if (cf->problems & CERT_P_NONE_PRESENTED)
+		dynbuf_printf(&sb, "no certificate presented");
+	if (cf->problems & CERT_P_EXPIRED)
+		dynbuf_printf(&sb, "%sexpired %s", sb.len ? ", " : "",
+			      time_rfc3339(cf->not_after, when, sizeof(when)));
+	if (cf->problems & CERT_P_NOT_YET_VALID)
+		dynbuf_printf(&sb, "%snot valid before %s", sb.len ? ", " : "",
+			      time_rfc3339(cf->not_before, when, sizeof(when)));
+	if (cf->problems & CERT_P_SELF_SIGNED)
+		dynbuf_printf(&sb, "%sself-signed", sb.len ? ", " : "");
+	if (cf->problems & CERT_P_MISSING_INTERMEDIATE)
+		dynbuf_printf(&sb, "%sintermediate certificate missing (the server sends only its own "
+			      "certificate; issuer %s is not a trusted root)", sb.len ? ", " : "",
+			      cf->issuer);
+	if (cf->problems & CERT_P_UNTRUSTED_ROOT)
+		dynbuf_printf(&sb, "%schain ends at a CA that is not a trusted root (issuer %s)",
+			      sb.len ? ", " : "", cf->issuer);
+	if (cf->problems & CERT_P_CHAIN_EXPIRED)
+		dynbuf_printf(&sb, "%san intermediate certificate expired %s", sb.len ? ", " : "",
+			      time_rfc3339(cf->chain_not_after, when, sizeof(when)));
+	if (cf->problems & CERT_P_NAME_MISMATCH)
+		dynbuf_printf(&sb, "%snames %s, not %s", sb.len ? ", " : "",
+			      cf->sans[0] ? cf->sans : "no DNS name (subject alternative name)",
+			      cf->expected_name);
+	if (cf->problems & CERT_P_OTHER)
+		dynbuf_printf(&sb, "%s%s", sb.len ? ", " : "", cf->verify_text);
+	bsnprintf(buf, len, "%s", sb.buf ? sb.buf : "");
+	dynbuf_free(&sb);
 }

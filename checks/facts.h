@@ -157,7 +157,7 @@ struct mx_host_facts {
 	int preference;
 	struct addr_answer addrs;
 	size_t n_smtp;
-	struct smtp_facts smtp[2 * FACTS_MAX_ADDRS];	/* one per address, same order */
+	struct smtp_facts *smtp;	/* one per address, same order as addrs */
 };
 
 struct domain_facts {
@@ -178,6 +178,8 @@ struct domain_facts {
 	char pending[256];		/* what was still running then */
 };
 
+/* A one-line description of a certificate's problems ("expired ..., self-signed"). */
+void cert_problems_str(const struct cert_facts *cf, char *buf, size_t len);
 /* Zero a facts struct and set the domain. */
 void domain_facts_init(struct domain_facts *df, const char *domain);
 /* Free what a facts struct owns. */

@@ -51,12 +51,12 @@ static const char *const code_names[F__COUNT] = {
 	[F_MX_CERT_UNTRUSTED] = "mx.cert.untrusted",
 	[F_MX_CERT_RENEWED] = "mx.cert.renewed",
 	[F_MX_CHANGED] = "mx.changed",
-	[F_MX_PARTIAL] = "mx.partial",
 	[F_CACHE_STALE_POLICY] = "cache.stale_policy",
 	[F_TLSRPT_MISSING] = "tlsrpt.missing",
 	[F_TLSRPT_INVALID] = "tlsrpt.invalid",
 	[F_TLSRPT_MULTIPLE] = "tlsrpt.multiple",
 	[F_CHECK_TIMEOUT] = "check.timeout",
+	[F_MX_TLS_HANDSHAKE] = "mx.tls_handshake",
 };
 
 const char *finding_code_str(enum finding_code code)

@@ -76,12 +76,12 @@ enum finding_code {
 	F_MX_CERT_UNTRUSTED,	/* mx.cert.untrusted */
 	F_MX_CERT_RENEWED,	/* mx.cert.renewed */
 	F_MX_CHANGED,		/* mx.changed: the MX set differs from the last run */
-	F_MX_PARTIAL,		/* mx.partial: some but not all MX hosts give a valid path */
 	F_CACHE_STALE_POLICY,	/* cache.stale_policy */
 	F_TLSRPT_MISSING,	/* tlsrpt.missing */
 	F_TLSRPT_INVALID,	/* tlsrpt.invalid */
 	F_TLSRPT_MULTIPLE,	/* tlsrpt.multiple */
 	F_CHECK_TIMEOUT,	/* check.timeout: our own deadline ended the check */
+	F_MX_TLS_HANDSHAKE,	/* mx.tls_handshake: STARTTLS accepted, the handshake failed */
 	F__COUNT
 };
 

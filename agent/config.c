@@ -1,0 +1,609 @@
+/* config: the configuration file (libconfig), its defaults and the list of domains. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->database = xstrdup(CONFIG_DEFAULT_DB);
+	cfg->concurrency = 100;
+	cfg->ipv6 = true;
+	cfg->to.dns_ms = 5000;
+	cfg->to.dns_tries = 2;
+	cfg->to.policy_ms = 60000;
+	cfg->to.smtp_connect_ms = 15000;
+	cfg->to.smtp_step_ms = 30000;
+	cfg->interval = 3600;
+	cfg->retention_days = 400;
+	judge_opts_defaults(&cfg->judge);
+}
+
+static int parse_duration_ms(const char *s, uint64_t *ms)
+{
+	char *end;
+	double v, mult = 1000;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || v > 10 * 365 * 86400.0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		mult = 1000;
+	else if (strcmp(end, "m") == 0)
+		mult = 60000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600000;
+	else if (strcmp(end, "d") == 0)
+		mult = 86400000;
+	else
+		return -1;
+	*ms = (uint64_t)(v * mult + 0.5);
+	return 0;
+}
+
+int config_parse_duration(const char *s, unsigned *secs)
+{
+	uint64_t ms;
+
+	if (parse_duration_ms(s, &ms) < 0 || ms / 1000 > 0xffffffffu)
+		return -1;
+	*secs = (unsigned)(ms / 1000);
+	return 0;
+}
+
+static int inet_pton_any(const char *host, unsigned char *buf)
+{
+	if (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1)
+		return 0;
+	return -1;
+}
+
+static int resolver_one_valid(const char *s, size_t n, char *err, size_t errlen)
+{
+	char host[128], port[16] = "";
+	const char *colon;
+	unsigned char buf[16];
+	long p;
+
+	if (n == 0 || n >= sizeof(host)) {
+		bsnprintf(err, errlen, "empty or overlong resolver address");
+		return -1;
+	}
+	if (s[0] == '[') {
+		const char *close = memchr(s, ']', n);
+
+		if (!close) {
+			bsnprintf(err, errlen, "\"%.*s\": missing ']' after an IPv6 address", (int)n, s);
+			return -1;
+		}
+		bsnprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
+		if (close + 1 < s + n) {
+			if (close[1] != ':') {
+				bsnprintf(err, errlen, "\"%.*s\": expected ':PORT' after ']'", (int)n, s);
+				return -1;
+			}
+			bsnprintf(port, sizeof(port), "%.*s", (int)(s + n - close - 2), close + 2);
+		}
+	} else {
+		colon = memchr(s, ':', n);
+		if (colon && memchr(colon + 1, ':', (size_t)(s + n - colon - 1))) {
+			/* a bare IPv6 address without port */
+			bsnprintf(host, sizeof(host), "%.*s", (int)n, s);
+		} else if (colon) {
+			bsnprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
+			bsnprintf(port, sizeof(port), "%.*s", (int)(s + n - colon - 1), colon + 1);
+		} else {
+			bsnprintf(host, sizeof(host), "%.*s", (int)n, s);
+		}
+	}
+	if (inet_pton_any(host, buf) < 0) {
+		bsnprintf(err, errlen, "\"%s\" is not an IPv4 or IPv6 address", host);
+		return -1;
+	}
+	if (port[0] && parse_long(port, 1, 65535, &p) < 0) {
+		bsnprintf(err, errlen, "\"%s\" is not a port number (1-65535)", port);
+		return -1;
+	}
+	return 0;
+}
+
+int config_resolver_valid(const char *s, char *err, size_t errlen)
+{
+	const char *p = s;
+
+	if (!*s) {
+		bsnprintf(err, errlen, "empty resolver list");
+		return -1;
+	}
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (resolver_one_valid(p, n, err, errlen) < 0)
+			return -1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int set_err(char *err, size_t errlen, const config_setting_t *s, const char *path,
+		   const char *what)
+{
+	const char *file = s ? config_setting_source_file(s) : NULL;
+	const char *name = s ? config_setting_name(s) : NULL;
+
+	bsnprintf(err, errlen, "%s:%d: %s%s%s", file ? file : path,
+		  s ? (int)config_setting_source_line(s) : 0, name ? name : "",
+		  name ? ": " : "", what);
+	return -1;
+}
+
+/* A duration setting: an integer (seconds), a float, or a string with a unit. */
+static int get_duration_ms(const config_setting_t *s, const char *path, uint64_t lo,
+			   uint64_t hi, uint64_t *out, char *err, size_t errlen)
+{
+	uint64_t ms;
+	char what[160];
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		if (config_setting_get_int64(s) < 0)
+			return set_err(err, errlen, s, path, "must not be negative");
+		ms = (uint64_t)config_setting_get_int64(s) * 1000u;
+		break;
+	case CONFIG_TYPE_FLOAT:
+		if (config_setting_get_float(s) < 0)
+			return set_err(err, errlen, s, path, "must not be negative");
+		ms = (uint64_t)(config_setting_get_float(s) * 1000.0 + 0.5);
+		break;
+	case CONFIG_TYPE_STRING:
+		if (parse_duration_ms(config_setting_get_string(s), &ms) < 0)
+			return set_err(err, errlen, s, path,
+				       "not a duration (seconds, or a number with ms, s, m, h or d)");
+		break;
+	default:
+		return set_err(err, errlen, s, path, "expected a duration such as 30, \"90s\" or \"1h\"");
+	}
+	if (ms < lo || ms > hi) {
+		bsnprintf(what, sizeof(what), "%.3f s is out of range (%.3f to %.0f s)",
+			  (double)ms / 1000, (double)lo / 1000, (double)hi / 1000);
+		return set_err(err, errlen, s, path, what);
+	}
+	*out = ms;
+	return 0;
+}
+
+static int get_number(const config_setting_t *s, const char *path, double lo, double hi,
+		      double *out, char *err, size_t errlen)
+{
+	double v;
+	char what[128];
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(s);
+		break;
+	default:
+		return set_err(err, errlen, s, path, "expected a number");
+	}
+	if (v < lo || v > hi) {
+		bsnprintf(what, sizeof(what), "%g is out of range (%g to %g)", v, lo, hi);
+		return set_err(err, errlen, s, path, what);
+	}
+	*out = v;
+	return 0;
+}
+
+static int get_string(const config_setting_t *s, const char *path, char **out, char *err,
+		      size_t errlen)
+{
+	const char *v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return set_err(err, errlen, s, path, "expected a string in double quotes");
+	v = config_setting_get_string(s);
+	if (!*v)
+		return set_err(err, errlen, s, path, "must not be empty");
+	free(*out);
+	*out = xstrdup(v);
+	return 0;
+}
+
+static int get_bool(const config_setting_t *s, const char *path, bool *out, char *err,
+		    size_t errlen)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return set_err(err, errlen, s, path, "expected true or false");
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
+static int load_thresholds(const config_setting_t *g, const char *path, struct judge_opts *o,
+			   char *err, size_t errlen)
+{
+	if (!config_setting_is_group(g))
+		return set_err(err, errlen, g, path, "expected a group { ... }");
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		uint64_t ms;
+		int rc;
+
+		if (strcmp(name, "warning_days") == 0)
+			rc = get_number(s, path, 0, 3650, &o->warn_days, err, errlen);
+		else if (strcmp(name, "critical_days") == 0)
+			rc = get_number(s, path, 0, 3650, &o->crit_days, err, errlen);
+		else if (strcmp(name, "warning_fraction") == 0)
+			rc = get_number(s, path, 0, 1, &o->warn_frac, err, errlen);
+		else if (strcmp(name, "critical_fraction") == 0)
+			rc = get_number(s, path, 0, 1, &o->crit_frac, err, errlen);
+		else if (strcmp(name, "policy_slow") == 0) {
+			rc = get_duration_ms(s, path, 1, 600000, &ms, err, errlen);
+			if (rc == 0)
+				o->slow_ms = (unsigned)ms;
+		} else if (strcmp(name, "tlsrpt") == 0)
+			rc = get_bool(s, path, &o->tlsrpt, err, errlen);
+		else
+			rc = set_err(err, errlen, s, path,
+				     "unknown setting (known: warning_days, critical_days, "
+				     "warning_fraction, critical_fraction, policy_slow, tlsrpt)");
+		if (rc < 0)
+			return -1;
+	}
+	if (o->crit_days > o->warn_days) {
+		bsnprintf(err, errlen, "%s:%d: thresholds: critical_days (%g) is above warning_days (%g)",
+			  path, config_setting_source_line(g), o->crit_days, o->warn_days);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_timeouts(const config_setting_t *g, const char *path, struct timeouts *to,
+			 char *err, size_t errlen)
+{
+	if (!config_setting_is_group(g))
+		return set_err(err, errlen, g, path, "expected a group { ... }");
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		uint64_t ms = 0;
+		double tries;
+		int rc;
+
+		if (strcmp(name, "dns_tries") == 0) {
+			rc = get_number(s, path, 1, 10, &tries, err, errlen);
+			if (rc == 0)
+				to->dns_tries = (unsigned)tries;
+			if (rc < 0)
+				return -1;
+			continue;
+		}
+		rc = get_duration_ms(s, path, 50, 600000, &ms, err, errlen);
+		if (rc < 0)
+			return -1;
+		if (strcmp(name, "dns") == 0)
+			to->dns_ms = (unsigned)ms;
+		else if (strcmp(name, "policy") == 0)
+			to->policy_ms = (unsigned)ms;
+		else if (strcmp(name, "smtp_connect") == 0)
+			to->smtp_connect_ms = (unsigned)ms;
+		else if (strcmp(name, "smtp_step") == 0)
+			to->smtp_step_ms = (unsigned)ms;
+		else
+			return set_err(err, errlen, s, path,
+				       "unknown setting (known: dns, dns_tries, policy, "
+				       "smtp_connect, smtp_step)");
+	}
+	return 0;
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a over the lower-cased name */
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c + 32);
+		h = (h ^ c) * 1099511628211ull;
+	}
+	return h;
+}
+
+static void index_insert(struct config *cfg, size_t idx)
+{
+	size_t mask = cfg->cap_index - 1, i = (size_t)name_hash(cfg->domains[idx].name) & mask;
+
+	while (cfg->index[i])
+		i = (i + 1) & mask;
+	cfg->index[i] = idx + 1;
+}
+
+/* Grow (and rebuild, new entry included) when half full; false when nothing was done. */
+static bool index_grow(struct config *cfg)
+{
+	if (cfg->n_domains * 2 < cfg->cap_index)
+		return false;
+	free(cfg->index);
+	cfg->cap_index = cfg->cap_index ? cfg->cap_index * 2 : 64;
+	cfg->index = xcalloc(cfg->cap_index, sizeof(*cfg->index));
+	for (size_t i = 0; i < cfg->n_domains; i++)
+		index_insert(cfg, i);
+	return true;
+}
+
+static struct domain_conf *domain_push(struct config *cfg, const char *name, int line,
+				       char *err, size_t errlen, const char *where)
+{
+	struct domain_conf *d;
+	char *lname;
+	size_t len;
+
+	if (!dns_name_valid(name) || !strchr(name, '.')) {
+		char shown[80];
+
+		printable_copy(shown, sizeof(shown), name, strlen(name));
+		bsnprintf(err, errlen, "%s%s\"%s\" is not a domain name", where ? where : "",
+			  where ? ": " : "", shown);
+		return NULL;
+	}
+	lname = xstrdup(name);
+	ascii_lower(lname);
+	len = strlen(lname);
+	if (lname[len - 1] == '.')
+		lname[len - 1] = '\0';
+	d = (struct domain_conf *)config_find_domain(cfg, lname);
+	if (d) {
+		/* the same domain twice is one domain; the first settings win */
+		free(lname);
+		return d;
+	}
+	if (cfg->n_domains >= CONFIG_MAX_DOMAINS) {
+		bsnprintf(err, errlen, "%s%smore than %d domains", where ? where : "",
+			  where ? ": " : "", CONFIG_MAX_DOMAINS);
+		free(lname);
+		return NULL;
+	}
+	if (cfg->n_domains == cfg->cap_domains) {
+		cfg->cap_domains = cfg->cap_domains ? cfg->cap_domains * 2 : 16;
+		cfg->domains = xrealloc(cfg->domains, cfg->cap_domains * sizeof(*cfg->domains));
+	}
+	d = &cfg->domains[cfg->n_domains++];
+	d->name = lname;
+	d->interval = cfg->interval;
+	d->judge = cfg->judge;
+	d->line = line;
+	if (!index_grow(cfg))
+		index_insert(cfg, cfg->n_domains - 1);
+	return d;
+}
+
+static int load_domains(struct config *cfg, const config_setting_t *list, const char *path,
+			char *err, size_t errlen)
+{
+	if (!config_setting_is_list(list) && !config_setting_is_array(list))
+		return set_err(err, errlen, list, path,
+			       "expected a list ( \"example.org\", { name = \"example.net\"; ... } )");
+	for (int i = 0; i < config_setting_length(list); i++) {
+		config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		int line = (int)config_setting_source_line(e);
+		char where[300];
+		struct domain_conf *d;
+		const char *name = NULL;
+
+		bsnprintf(where, sizeof(where), "%s:%d: domains", path, line);
+		if (config_setting_type(e) == CONFIG_TYPE_STRING) {
+			if (!domain_push(cfg, config_setting_get_string(e), line, err, errlen, where))
+				return -1;
+			continue;
+		}
+		if (!config_setting_is_group(e)) {
+			bsnprintf(err, errlen, "%s: each entry is a \"name\" or a group { name = ...; }",
+				  where);
+			return -1;
+		}
+		if (!config_setting_lookup_string(e, "name", &name)) {
+			bsnprintf(err, errlen, "%s: entry without name = \"...\"", where);
+			return -1;
+		}
+		d = domain_push(cfg, name, line, err, errlen, where);
+		if (!d)
+			return -1;
+		for (int j = 0; j < config_setting_length(e); j++) {
+			config_setting_t *s = config_setting_get_elem(e, (unsigned)j);
+			const char *key = config_setting_name(s);
+			uint64_t ms;
+
+			if (strcmp(key, "name") == 0)
+				continue;
+			if (strcmp(key, "interval") == 0) {
+				if (get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err, errlen) < 0)
+					return -1;
+				d->interval = (unsigned)(ms / 1000);
+			} else if (strcmp(key, "thresholds") == 0) {
+				if (load_thresholds(s, path, &d->judge, err, errlen) < 0)
+					return -1;
+			} else {
+				return set_err(err, errlen, s, path,
+					       "unknown domain setting (known: name, interval, thresholds)");
+			}
+		}
+	}
+	return 0;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	config_t lc;
+	config_setting_t *root, *domains = NULL;
+	int rc = -1;
+
+	config_init(&lc);
+	if (!config_read_file(&lc, path)) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			bsnprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		else
+			bsnprintf(err, errlen, "%s:%d: %s", config_error_file(&lc) ? config_error_file(&lc) : path,
+				  config_error_line(&lc), config_error_text(&lc));
+		goto out;
+	}
+	free(cfg->path);
+	cfg->path = xstrdup(path);
+	root = config_root_setting(&lc);
+	/* Global settings first: domains inherit the thresholds and interval wherever they are. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < config_setting_length(root); i++) {
+			config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+			const char *name = config_setting_name(s);
+			uint64_t ms;
+			double v;
+			int r = 0;
+
+			if (strcmp(name, "domains") == 0) {
+				domains = s;
+				continue;
+			}
+			if ((pass == 0) != (strcmp(name, "thresholds") == 0 || strcmp(name, "interval") == 0))
+				continue;
+			if (strcmp(name, "resolver") == 0) {
+				char why[200];
+
+				r = get_string(s, path, &cfg->resolver, err, errlen);
+				if (r == 0 && config_resolver_valid(cfg->resolver, why, sizeof(why)) < 0)
+					r = set_err(err, errlen, s, path, why);
+			} else if (strcmp(name, "ca_file") == 0)
+				r = get_string(s, path, &cfg->ca_file, err, errlen);
+			else if (strcmp(name, "database") == 0)
+				r = get_string(s, path, &cfg->database, err, errlen);
+			else if (strcmp(name, "ehlo_name") == 0) {
+				r = get_string(s, path, &cfg->ehlo_name, err, errlen);
+				if (r == 0 && !dns_name_valid(cfg->ehlo_name))
+					r = set_err(err, errlen, s, path, "not a host name");
+			} else if (strcmp(name, "concurrency") == 0) {
+				r = get_number(s, path, 1, 10000, &v, err, errlen);
+				cfg->concurrency = (unsigned)v;
+			} else if (strcmp(name, "ipv6") == 0)
+				r = get_bool(s, path, &cfg->ipv6, err, errlen);
+			else if (strcmp(name, "interval") == 0) {
+				r = get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err, errlen);
+				cfg->interval = (unsigned)(ms / 1000);
+			} else if (strcmp(name, "retention_days") == 0) {
+				r = get_number(s, path, 1, 36500, &v, err, errlen);
+				cfg->retention_days = (unsigned)v;
+			} else if (strcmp(name, "timeouts") == 0)
+				r = load_timeouts(s, path, &cfg->to, err, errlen);
+			else if (strcmp(name, "thresholds") == 0)
+				r = load_thresholds(s, path, &cfg->judge, err, errlen);
+			else
+				r = set_err(err, errlen, s, path,
+					    "unknown setting (known: resolver, ca_file, database, ehlo_name, "
+					    "concurrency, ipv6, interval, retention_days, timeouts, "
+					    "thresholds, domains)");
+			if (r < 0)
+				goto out;
+		}
+	}
+	if (domains && load_domains(cfg, domains, path, err, errlen) < 0)
+		goto out;
+	rc = 0;
+out:
+	config_destroy(&lc);
+	return rc;
+}
+
+int config_add_domain(struct config *cfg, const char *name, char *err, size_t errlen)
+{
+	return domain_push(cfg, name, 0, err, errlen, NULL) ? 0 : -1;
+}
+
+int config_add_domains_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char line[1024];
+	int lineno = 0, rc = -1;
+
+	if (!f) {
+		bsnprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *end, where[300];
+		size_t len = strlen(line);
+
+		lineno++;
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			bsnprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno,
+				  sizeof(line) - 2);
+			goto out;
+		}
+		if ((end = strchr(p, '#')))
+			*end = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strlen(p);
+		while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (!*p)
+			continue;
+		bsnprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if (!domain_push(cfg, p, lineno, err, errlen, where))
+			goto out;
+	}
+	if (ferror(f)) {
+		bsnprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+const struct domain_conf *config_find_domain(const struct config *cfg, const char *name)
+{
+	size_t mask, i;
+
+	if (!cfg->cap_index)
+		return NULL;
+	mask = cfg->cap_index - 1;
+	for (i = (size_t)name_hash(name) & mask; cfg->index[i]; i = (i + 1) & mask) {
+		const struct domain_conf *d = &cfg->domains[cfg->index[i] - 1];
+
+		if (ascii_strcasecmp(d->name, name) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_domains; i++)
+		free(cfg->domains[i].name);
+	free(cfg->domains);
+	free(cfg->index);
+	free(cfg->path);
+	free(cfg->resolver);
+	free(cfg->ca_file);
+	free(cfg->database);
+	free(cfg->ehlo_name);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,57 @@
+/* log: leveled messages to standard error or syslog. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+
+static enum log_level cur_level = LOG_LVL_WARNING;
+static bool use_syslog;
+
+void log_init(enum log_level level, bool to_syslog)
+{
+	cur_level = level;
+	if (to_syslog && !use_syslog)
+		openlog("stswatch", LOG_PID, LOG_DAEMON);
+	use_syslog = to_syslog;
+}
+
+enum log_level log_level(void)
+{
+	return cur_level;
+}
+
+int log_level_parse(const char *s)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (ascii_strcasecmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const char *const tag[] = { "error", "warning", "info", "debug" };
+	char buf[2048];
+	va_list ap;
+
+	if (level > cur_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (use_syslog)
+		syslog(prio[level], "%s", buf);
+	else
+		fprintf(stderr, "stswatch: %s: %s\n", tag[level], buf);
+}
+
+void log_close(void)
+{
+	if (use_syslog)
+		closelog();
+	use_syslog = false;
+}

@@ -1,0 +1,192 @@
+/* Unit tests of the configuration: values, defaults, and errors that name file and line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../agent/config.h"
+
+static char path[64];
+
+static const char *write_file(const char *text)
+{
+	int fd;
+	FILE *f;
+
+	strcpy(path, "/tmp/stswatch-test-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_full(void **state)
+{
+	struct config cfg;
+	char err[512] = "";
+	const struct domain_conf *d;
+
+	(void)state;
+	config_defaults(&cfg);
+	write_file("resolver = \"10.53.0.1:5353,[fd53::1]:53\";\n"
+		   "ca_file = \"/etc/ssl/certs/ca-certificates.crt\";\n"
+		   "database = \"/tmp/x.db\";\n"
+		   "concurrency = 50;\n"
+		   "ipv6 = false;\n"
+		   "interval = \"2h\";\n"
+		   "timeouts = { dns = \"1500ms\"; dns_tries = 3; policy = 20; smtp_connect = 5; smtp_step = \"10s\"; };\n"
+		   "thresholds = { warning_days = 30; critical_days = 10.5; policy_slow = \"3s\"; };\n"
+		   "domains = ( \"Example.ORG.\", { name = \"example.net\"; interval = 600;\n"
+		   "  thresholds = { warning_days = 40; tlsrpt = false; }; }, \"example.org\" );\n");
+	assert_int_equal(config_load(&cfg, path, err, sizeof(err)), 0);
+	unlink(path);
+	assert_string_equal(cfg.resolver, "10.53.0.1:5353,[fd53::1]:53");
+	assert_int_equal(cfg.concurrency, 50);
+	assert_false(cfg.ipv6);
+	assert_int_equal(cfg.interval, 7200);
+	assert_int_equal(cfg.to.dns_ms, 1500);
+	assert_int_equal(cfg.to.dns_tries, 3);
+	assert_int_equal(cfg.to.policy_ms, 20000);
+	assert_int_equal(cfg.to.smtp_step_ms, 10000);
+	assert_int_equal(cfg.judge.slow_ms, 3000);
+	assert_true(cfg.judge.crit_days == 10.5);
+	/* a domain listed twice (any case, trailing dot) is one domain */
+	assert_int_equal(cfg.n_domains, 2);
+	d = config_find_domain(&cfg, "example.org");
+	assert_non_null(d);
+	assert_int_equal(d->interval, 7200);
+	assert_true(d->judge.warn_days == 30);	/* inherits the global thresholds */
+	d = config_find_domain(&cfg, "EXAMPLE.net");
+	assert_non_null(d);
+	assert_int_equal(d->interval, 600);
+	assert_true(d->judge.warn_days == 40);
+	assert_true(d->judge.crit_days == 10.5);
+	assert_false(d->judge.tlsrpt);
+	assert_int_equal(d->line, 9);
+	config_free(&cfg);
+}
+
+struct bad {
+	const char *text;
+	const char *want;	/* substring of the error: file:line: setting: why */
+};
+
+static const struct bad bads[] = {
+	{ "concurency = 5;\n", ":1: concurency: unknown setting" },
+	{ "\n\nconcurrency = \"many\";\n", ":3: concurrency: expected a number" },
+	{ "concurrency = 0;\n", ":1: concurrency: 0 is out of range" },
+	{ "resolver = \"not-an-ip\";\n", ":1: resolver: \"not-an-ip\" is not an IPv4 or IPv6" },
+	{ "resolver = \"10.0.0.1:99999\";\n", "is not a port number" },
+	{ "timeouts = { dns = \"fast\"; };\n", ":1: dns: not a duration" },
+	{ "timeouts = { dsn = 1; };\n", ":1: dsn: unknown setting" },
+	{ "thresholds = { warning_days = 5; critical_days = 9; };\n",
+	  "critical_days (9) is above warning_days (5)" },
+	{ "domains = ( \"not a domain\" );\n", ":1: domains: \"not a domain\" is not a domain" },
+	{ "domains = ( { interval = 60; } );\n", "entry without name" },
+	{ "domains = ( { name = \"a.example\"; colour = 1; } );\n", ":1: colour: unknown domain setting" },
+	{ "domains = ( \"a.example\" ;\n", ":1: syntax error" },
+	{ "ipv6 = 1;\n", ":1: ipv6: expected true or false" },
+};
+
+static void test_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		struct config cfg;
+		char err[512] = "";
+
+		config_defaults(&cfg);
+		write_file(bads[i].text);
+		assert_int_equal(config_load(&cfg, path, err, sizeof(err)), -1);
+		if (!strstr(err, bads[i].want) || !strstr(err, path))
+			fail_msg("config \"%s\": error \"%s\" lacks \"%s\" or the path", bads[i].text,
+				 err, bads[i].want);
+		unlink(path);
+		config_free(&cfg);
+	}
+}
+
+static void test_missing_file(void **state)
+{
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, "/nonexistent/stswatch.conf", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/stswatch.conf: cannot read"));
+	config_free(&cfg);
+}
+
+static void test_domains_file(void **state)
+{
+	struct config cfg;
+	char err[512] = "";
+
+	(void)state;
+	config_defaults(&cfg);
+	write_file("# comment\n\nexample.org\n  example.net   # trailing comment\r\nexample.org\n");
+	assert_int_equal(config_add_domains_file(&cfg, path, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_domains, 2);
+	unlink(path);
+	write_file("ok.example\nbad domain\n");
+	assert_int_equal(config_add_domains_file(&cfg, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: \"bad domain\" is not a domain"));
+	unlink(path);
+	config_free(&cfg);
+}
+
+/* Many domains: the name index keeps look-ups and de-duplication linear overall. */
+static void test_many(void **state)
+{
+	struct config cfg;
+	char err[128], name[64];
+
+	(void)state;
+	config_defaults(&cfg);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "d%05d.example", i);
+		assert_int_equal(config_add_domain(&cfg, name, err, sizeof(err)), 0);
+	}
+	assert_int_equal(config_add_domain(&cfg, "D00042.EXAMPLE", err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_domains, 20000);
+	assert_non_null(config_find_domain(&cfg, "d19999.example"));
+	assert_null(config_find_domain(&cfg, "d20000.example"));
+	config_free(&cfg);
+}
+
+static void test_durations(void **state)
+{
+	unsigned s;
+
+	(void)state;
+	assert_int_equal(config_parse_duration("90", &s), 0);
+	assert_int_equal(s, 90);
+	assert_int_equal(config_parse_duration("15m", &s), 0);
+	assert_int_equal(s, 900);
+	assert_int_equal(config_parse_duration("1d", &s), 0);
+	assert_int_equal(s, 86400);
+	assert_int_equal(config_parse_duration("1w", &s), -1);
+	assert_int_equal(config_parse_duration("-5", &s), -1);
+	assert_int_equal(config_parse_duration("", &s), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_domains_file),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_durations),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
