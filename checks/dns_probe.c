@@ -1,0 +1,434 @@
+/* dns_probe: DNS questions (TXT, MX, A/AAAA) through c-ares on the event loop. */
+#include "dns_probe.h"
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../agent/util.h"
+
+#define TXT_RECORD_MAX 65535	/* a DNS message cannot carry more */
+
+struct dns_client {
+	struct loop *lp;
+	ares_channel ch;
+	struct loop_timer *timer;
+	unsigned pending;
+	bool closing;
+};
+
+enum qkind { Q_TXT, Q_MX, Q_ADDR };
+
+struct query {
+	struct dns_client *dc;
+	enum qkind kind;
+	void *fn;
+	void *arg;
+	unsigned waiting;	/* answers still due (2 for A + AAAA) */
+	char name[HOST_LEN];
+	union {
+		struct txt_answer txt;
+		struct mx_answer mx;
+		struct addr_answer addr;
+	} u;
+};
+
+static void rearm(struct dns_client *dc);
+
+static void on_timer(void *arg)
+{
+	struct dns_client *dc = arg;
+
+	dc->timer = NULL;
+	ares_process_fd(dc->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	rearm(dc);
+}
+
+static void rearm(struct dns_client *dc)
+{
+	struct timeval tv, *tvp;
+	uint64_t ms;
+
+	if (dc->closing)
+		return;
+	loop_timer_cancel(dc->lp, dc->timer);
+	dc->timer = NULL;
+	if (!dc->pending)
+		return;
+	tvp = ares_timeout(dc->ch, NULL, &tv);
+	ms = tvp ? (uint64_t)tvp->tv_sec * 1000 + (uint64_t)tvp->tv_usec / 1000 : 1000;
+	dc->timer = loop_timer_add(dc->lp, ms, on_timer, dc);
+}
+
+static void on_io(void *arg, int fd, unsigned events)
+{
+	struct dns_client *dc = arg;
+
+	ares_process_fd(dc->ch, (events & LOOP_READ) ? fd : ARES_SOCKET_BAD,
+			(events & LOOP_WRITE) ? fd : ARES_SOCKET_BAD);
+	rearm(dc);
+}
+
+static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct dns_client *dc = data;
+	unsigned ev = (readable ? LOOP_READ : 0) | (writable ? LOOP_WRITE : 0);
+
+	loop_io(dc->lp, fd, ev, on_io, dc);
+}
+
+struct dns_client *dns_client_new(struct loop *lp, const char *servers, unsigned timeout_ms,
+				  unsigned tries, char *err, size_t errlen)
+{
+	struct dns_client *dc = xcalloc(1, sizeof(*dc));
+	struct ares_options opts;
+	int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+		   ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
+	int rc;
+
+	dc->lp = lp;
+	memset(&opts, 0, sizeof(opts));
+	opts.sock_state_cb = sock_state;
+	opts.sock_state_cb_data = dc;
+	opts.timeout = (int)timeout_ms;
+	opts.tries = (int)tries;
+	opts.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	opts.ednspsz = 1232;
+	rc = ares_init_options(&dc->ch, &opts, mask);
+	if (rc != ARES_SUCCESS) {
+		bsnprintf(err, errlen, "cannot start the resolver: %s", ares_strerror(rc));
+		free(dc);
+		return NULL;
+	}
+	if (servers && (rc = ares_set_servers_ports_csv(dc->ch, servers)) != ARES_SUCCESS) {
+		bsnprintf(err, errlen, "resolver \"%s\": %s", servers, ares_strerror(rc));
+		ares_destroy(dc->ch);
+		free(dc);
+		return NULL;
+	}
+	return dc;
+}
+
+void dns_client_free(struct dns_client *dc)
+{
+	if (!dc)
+		return;
+	dc->closing = true;
+	loop_timer_cancel(dc->lp, dc->timer);
+	dc->timer = NULL;
+	ares_destroy(dc->ch);	/* callbacks run with ARES_EDESTRUCTION and only free */
+	free(dc);
+}
+
+unsigned dns_pending(const struct dns_client *dc)
+{
+	return dc->pending;
+}
+
+static enum dns_result map_status(int status, char *detail, size_t len)
+{
+	switch (status) {
+	case ARES_SUCCESS:
+		return DNS_OK;
+	case ARES_ENODATA:
+		return DNS_NODATA;
+	case ARES_ENOTFOUND:
+		return DNS_NXDOMAIN;
+	case ARES_ESERVFAIL:
+		bsnprintf(detail, len, "the resolver answered SERVFAIL");
+		return DNS_SERVFAIL;
+	case ARES_EREFUSED:
+		bsnprintf(detail, len, "the resolver refused the query");
+		return DNS_REFUSED;
+	case ARES_ETIMEOUT:
+		bsnprintf(detail, len, "no answer from the resolver before the timeout");
+		return DNS_TIMEOUT;
+	default:
+		bsnprintf(detail, len, "%s", ares_strerror(status));
+		return DNS_ERROR;
+	}
+}
+
+static void finish(struct query *q)
+{
+	struct dns_client *dc = q->dc;
+
+	if (!dc->closing) {
+		switch (q->kind) {
+		case Q_TXT:
+			((dns_txt_fn)q->fn)(q->arg, &q->u.txt);
+			txt_answer_free(&q->u.txt);
+			break;
+		case Q_MX:
+			((dns_mx_fn)q->fn)(q->arg, &q->u.mx);
+			break;
+		case Q_ADDR:
+			((dns_addr_fn)q->fn)(q->arg, &q->u.addr);
+			break;
+		}
+	} else if (q->kind == Q_TXT) {
+		txt_answer_free(&q->u.txt);
+	}
+	free(q);
+}
+
+static void txt_push(struct txt_answer *ta, struct dynbuf *sb)
+{
+	if (ta->n < FACTS_MAX_TXT) {
+		ta->lens[ta->n] = sb->len;
+		ta->recs[ta->n++] = dynbuf_steal(sb);
+	} else {
+		ta->truncated = true;
+		dynbuf_reset(sb);
+	}
+}
+
+static void parse_txt(struct query *q, const unsigned char *abuf, int alen)
+{
+	struct ares_txt_ext *head = NULL;
+	struct txt_answer *ta = &q->u.txt;
+	struct dynbuf sb;
+	bool open = false;
+	int rc = ares_parse_txt_reply_ext(abuf, alen, &head);
+
+	if (rc != ARES_SUCCESS) {
+		ta->rc = map_status(rc, ta->detail, sizeof(ta->detail));
+		if (ta->rc == DNS_ERROR)
+			bsnprintf(ta->detail, sizeof(ta->detail), "malformed TXT answer: %s",
+				  ares_strerror(rc));
+		return;
+	}
+	/* RFC 8461 3.1: the strings of one record are joined without separator. */
+	dynbuf_init(&sb, TXT_RECORD_MAX);
+	for (struct ares_txt_ext *t = head; t; t = t->next) {
+		if (t->record_start || !open) {
+			if (open)
+				txt_push(ta, &sb);
+			dynbuf_append(&sb, "", 0);
+			open = true;
+		}
+		if (dynbuf_append(&sb, t->txt, t->length) < 0)
+			ta->truncated = true;
+	}
+	if (open)
+		txt_push(ta, &sb);
+	dynbuf_free(&sb);
+	ares_free_data(head);
+	ta->rc = ta->n ? DNS_OK : DNS_NODATA;
+}
+
+static void host_from_dns(char *dst, size_t len, const char *src)
+{
+	size_t n;
+
+	printable_copy(dst, len, src, strlen(src));
+	ascii_lower(dst);
+	n = strlen(dst);
+	if (n && dst[n - 1] == '.')
+		dst[n - 1] = '\0';
+}
+
+static int mx_cmp(const void *pa, const void *pb)
+{
+	const struct mx_record *a = pa, *b = pb;
+
+	if (a->preference != b->preference)
+		return a->preference - b->preference;
+	return strcmp(a->host, b->host);
+}
+
+static void parse_mx(struct query *q, const unsigned char *abuf, int alen)
+{
+	struct ares_mx_reply *head = NULL;
+	struct mx_answer *ma = &q->u.mx;
+	int rc = ares_parse_mx_reply(abuf, alen, &head);
+
+	if (rc != ARES_SUCCESS) {
+		ma->rc = map_status(rc, ma->detail, sizeof(ma->detail));
+		if (ma->rc == DNS_ERROR)
+			bsnprintf(ma->detail, sizeof(ma->detail), "malformed MX answer: %s",
+				  ares_strerror(rc));
+		return;
+	}
+	ma->rc = DNS_OK;
+	for (struct ares_mx_reply *m = head; m; m = m->next) {
+		bool dup = false;
+		char host[HOST_LEN];
+
+		host_from_dns(host, sizeof(host), m->host ? m->host : "");
+		for (size_t i = 0; i < ma->n; i++)
+			dup |= strcmp(ma->v[i].host, host) == 0;
+		if (dup)
+			continue;
+		if (ma->n == FACTS_MAX_MX) {
+			ma->truncated = true;
+			continue;
+		}
+		strlcpy_s(ma->v[ma->n].host, host, sizeof(ma->v[ma->n].host));
+		ma->v[ma->n++].preference = m->priority;
+	}
+	ares_free_data(head);
+	qsort(ma->v, ma->n, sizeof(ma->v[0]), mx_cmp);
+	if (ma->n == 0)
+		ma->rc = DNS_NODATA;
+}
+
+static void parse_addr(struct query *q, int family, const unsigned char *abuf, int alen,
+		       enum dns_result *rcp)
+{
+	struct addr_answer *aa = &q->u.addr;
+	int rc, n = FACTS_MAX_ADDRS + 1, kept = 0;
+
+	if (family == AF_INET) {
+		struct ares_addrttl ttls[FACTS_MAX_ADDRS + 1];
+
+		rc = ares_parse_a_reply(abuf, alen, NULL, ttls, &n);
+		for (int i = 0; rc == ARES_SUCCESS && i < n && kept < FACTS_MAX_ADDRS; i++, kept++) {
+			aa->v[aa->n].family = AF_INET;
+			inet_ntop(AF_INET, &ttls[i].ipaddr, aa->v[aa->n++].ip, IP_STR_LEN);
+		}
+	} else {
+		struct ares_addr6ttl ttls[FACTS_MAX_ADDRS + 1];
+
+		rc = ares_parse_aaaa_reply(abuf, alen, NULL, ttls, &n);
+		for (int i = 0; rc == ARES_SUCCESS && i < n && kept < FACTS_MAX_ADDRS; i++, kept++) {
+			aa->v[aa->n].family = AF_INET6;
+			inet_ntop(AF_INET6, &ttls[i].ip6addr, aa->v[aa->n++].ip, IP_STR_LEN);
+		}
+	}
+	if (rc == ARES_SUCCESS && n > FACTS_MAX_ADDRS)
+		aa->truncated = true;
+	if (rc != ARES_SUCCESS) {
+		char detail[128] = "";
+
+		*rcp = map_status(rc, detail, sizeof(detail));
+		if (*rcp == DNS_ERROR)
+			bsnprintf(detail, sizeof(detail), "malformed %s answer: %s",
+				  family == AF_INET ? "A" : "AAAA", ares_strerror(rc));
+		if (detail[0] && !aa->detail[0])
+			bsnprintf(aa->detail, sizeof(aa->detail), "%s: %s",
+				  family == AF_INET ? "A" : "AAAA", detail);
+		return;
+	}
+	*rcp = kept ? DNS_OK : DNS_NODATA;
+}
+
+struct addr_part {
+	struct query *q;
+	int family;
+};
+
+static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct query *q = arg;
+
+	(void)timeouts;
+	if (status == ARES_EDESTRUCTION || q->dc->closing) {
+		if (--q->waiting == 0) {
+			q->dc->pending--;
+			finish(q);
+		}
+		return;
+	}
+	switch (q->kind) {
+	case Q_TXT:
+		if (status == ARES_SUCCESS)
+			parse_txt(q, abuf, alen);
+		else
+			q->u.txt.rc = map_status(status, q->u.txt.detail, sizeof(q->u.txt.detail));
+		break;
+	case Q_MX:
+		if (status == ARES_SUCCESS)
+			parse_mx(q, abuf, alen);
+		else
+			q->u.mx.rc = map_status(status, q->u.mx.detail, sizeof(q->u.mx.detail));
+		break;
+	case Q_ADDR:
+		break;
+	}
+	if (--q->waiting == 0) {
+		q->dc->pending--;
+		finish(q);
+	}
+}
+
+static void on_addr_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct addr_part *part = arg;
+	struct query *q = part->q;
+	enum dns_result *rcp = part->family == AF_INET ? &q->u.addr.rc4 : &q->u.addr.rc6;
+
+	(void)timeouts;
+	if (status != ARES_EDESTRUCTION && !q->dc->closing) {
+		if (status == ARES_SUCCESS) {
+			parse_addr(q, part->family, abuf, alen, rcp);
+		} else {
+			char detail[128] = "";
+
+			*rcp = map_status(status, detail, sizeof(detail));
+			if (detail[0] && !q->u.addr.detail[0])
+				bsnprintf(q->u.addr.detail, sizeof(q->u.addr.detail), "%s: %s",
+					  part->family == AF_INET ? "A" : "AAAA", detail);
+		}
+	}
+	free(part);
+	if (--q->waiting == 0) {
+		q->dc->pending--;
+		finish(q);
+	}
+}
+
+static struct query *query_new(struct dns_client *dc, enum qkind kind, const char *name,
+			       void *fn, void *arg)
+{
+	struct query *q = xcalloc(1, sizeof(*q));
+
+	q->dc = dc;
+	q->kind = kind;
+	q->fn = fn;
+	q->arg = arg;
+	q->waiting = 1;
+	strlcpy_s(q->name, name, sizeof(q->name));
+	dc->pending++;
+	return q;
+}
+
+void dns_query_txt(struct dns_client *dc, const char *name, dns_txt_fn fn, void *arg)
+{
+	struct query *q = query_new(dc, Q_TXT, name, (void *)fn, arg);
+
+	ares_query(dc->ch, name, ns_c_in, ns_t_txt, on_answer, q);
+	rearm(dc);
+}
+
+void dns_query_mx(struct dns_client *dc, const char *name, dns_mx_fn fn, void *arg)
+{
+	struct query *q = query_new(dc, Q_MX, name, (void *)fn, arg);
+
+	ares_query(dc->ch, name, ns_c_in, ns_t_mx, on_answer, q);
+	rearm(dc);
+}
+
+void dns_query_addrs(struct dns_client *dc, const char *name, bool ipv6, dns_addr_fn fn,
+		     void *arg)
+{
+	struct query *q = query_new(dc, Q_ADDR, name, (void *)fn, arg);
+	struct addr_part *p4 = xmalloc(sizeof(*p4)), *p6;
+
+	q->waiting = ipv6 ? 2 : 1;
+	q->u.addr.rc6 = DNS_NOT_ASKED;
+	p4->q = q;
+	p4->family = AF_INET;
+	if (ipv6) {
+		p6 = xmalloc(sizeof(*p6));
+		p6->q = q;
+		p6->family = AF_INET6;
+		ares_query(dc->ch, name, ns_c_in, ns_t_aaaa, on_addr_answer, p6);
+	}
+	ares_query(dc->ch, name, ns_c_in, ns_t_a, on_addr_answer, p4);
+	rearm(dc);
+}

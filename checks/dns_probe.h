@@ -1,0 +1,47 @@
+/* dns_probe: DNS questions (TXT, MX, A/AAAA) through c-ares on the event loop. */
+#ifndef STSWATCH_DNS_PROBE_H
+#define STSWATCH_DNS_PROBE_H
+
+#include <stdbool.h>
+
+#include "../agent/loop.h"
+#include "facts.h"
+
+struct dns_client;
+
+struct mx_record {
+	char host[HOST_LEN];	/* lower case, trailing dot removed; "" for a null MX */
+	int preference;
+};
+
+struct mx_answer {
+	enum dns_result rc;
+	char detail[128];
+	size_t n;
+	struct mx_record v[FACTS_MAX_MX];
+	bool truncated;		/* more MX records than FACTS_MAX_MX */
+};
+
+typedef void (*dns_txt_fn)(void *arg, struct txt_answer *ans);	/* callee may take recs */
+typedef void (*dns_mx_fn)(void *arg, const struct mx_answer *ans);
+typedef void (*dns_addr_fn)(void *arg, const struct addr_answer *ans);
+
+/*
+ * A resolver on the loop. servers is "ADDR[:PORT][,...]" or NULL for /etc/resolv.conf;
+ * timeout_ms per attempt, tries attempts per server. NULL with err on failure.
+ */
+struct dns_client *dns_client_new(struct loop *lp, const char *servers, unsigned timeout_ms,
+				  unsigned tries, char *err, size_t errlen);
+/* Cancel every query (their callbacks are not called) and free the client. */
+void dns_client_free(struct dns_client *dc);
+/* Ask for the TXT records of name; each record's strings are joined without separator. */
+void dns_query_txt(struct dns_client *dc, const char *name, dns_txt_fn fn, void *arg);
+/* Ask for the MX records of name, sorted by preference then name. */
+void dns_query_mx(struct dns_client *dc, const char *name, dns_mx_fn fn, void *arg);
+/* Ask for A (and AAAA when ipv6) of name; one callback when both are answered. */
+void dns_query_addrs(struct dns_client *dc, const char *name, bool ipv6, dns_addr_fn fn,
+		     void *arg);
+/* Queries still running. */
+unsigned dns_pending(const struct dns_client *dc);
+
+#endif

@@ -1,0 +1,354 @@
+/* https_probe: the policy fetch exactly as a sender does it, on libcurl's multi interface. */
+#include "https_probe.h"
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <string.h>
+
+#include "../agent/util.h"
+#include "policy.h"
+
+#ifndef STSWATCH_VERSION
+#define STSWATCH_VERSION "dev"
+#endif
+#define USER_AGENT "stswatch/" STSWATCH_VERSION " (MTA-STS monitor)"
+
+struct https_client {
+	struct loop *lp;
+	struct tlscert_store *store;
+	char *ca_file;
+	CURLM *multi;
+	struct loop_timer *timer;
+	struct https_req *reqs;	/* all transfers in flight */
+};
+
+struct https_req {
+	struct https_client *hc;
+	struct https_req *prev, *next;
+	CURL *easy;
+	struct curl_slist *resolve;
+	struct dynbuf body;
+	bool too_large;
+	STACK_OF(X509) *chain;	/* as the peer sent it, captured during the handshake */
+	char tls_version[16];
+	char host[HOST_LEN];
+	char errbuf[CURL_ERROR_SIZE];
+	time_t now;
+	https_done_fn fn;
+	void *arg;
+	struct policy_fetch res;
+};
+
+static void check_done(struct https_client *hc);
+
+static void on_timer(void *arg)
+{
+	struct https_client *hc = arg;
+	int running;
+
+	hc->timer = NULL;
+	curl_multi_socket_action(hc->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(hc);
+}
+
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct https_client *hc = userp;
+
+	(void)multi;
+	loop_timer_cancel(hc->lp, hc->timer);
+	hc->timer = NULL;
+	if (timeout_ms >= 0)
+		hc->timer = loop_timer_add(hc->lp, (uint64_t)timeout_ms, on_timer, hc);
+	return 0;
+}
+
+static void on_io(void *arg, int fd, unsigned events)
+{
+	struct https_client *hc = arg;
+	int running, ev = 0;
+
+	if (events & LOOP_READ)
+		ev |= CURL_CSELECT_IN;
+	if (events & LOOP_WRITE)
+		ev |= CURL_CSELECT_OUT;
+	if (events & LOOP_ERROR)
+		ev |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(hc->multi, fd, ev, &running);
+	check_done(hc);
+}
+
+static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct https_client *hc = userp;
+	unsigned ev = 0;
+
+	(void)easy;
+	(void)socketp;
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		ev |= LOOP_READ;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		ev |= LOOP_WRITE;
+	loop_io(hc->lp, s, what == CURL_POLL_REMOVE ? 0 : ev, on_io, hc);
+	return 0;
+}
+
+struct https_client *https_client_new(struct loop *lp, struct tlscert_store *st,
+				      const char *ca_file, char *err, size_t errlen)
+{
+	struct https_client *hc = xcalloc(1, sizeof(*hc));
+
+	hc->lp = lp;
+	hc->store = st;
+	hc->ca_file = xstrdup(ca_file);
+	hc->multi = curl_multi_init();
+	if (!hc->multi) {
+		bsnprintf(err, errlen, "cannot start libcurl");
+		free(hc->ca_file);
+		free(hc);
+		return NULL;
+	}
+	curl_multi_setopt(hc->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(hc->multi, CURLMOPT_SOCKETDATA, hc);
+	curl_multi_setopt(hc->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(hc->multi, CURLMOPT_TIMERDATA, hc);
+	return hc;
+}
+
+static void req_free(struct https_req *r)
+{
+	struct https_client *hc = r->hc;
+
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		hc->reqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	curl_multi_remove_handle(hc->multi, r->easy);
+	curl_easy_cleanup(r->easy);
+	curl_slist_free_all(r->resolve);
+	dynbuf_free(&r->body);
+	if (r->chain)
+		sk_X509_pop_free(r->chain, X509_free);
+	free(r->res.body);
+	free(r);
+}
+
+void https_client_free(struct https_client *hc)
+{
+	if (!hc)
+		return;
+	while (hc->reqs)
+		req_free(hc->reqs);
+	loop_timer_cancel(hc->lp, hc->timer);
+	curl_multi_cleanup(hc->multi);
+	free(hc->ca_file);
+	free(hc);
+}
+
+void https_cancel(struct https_client *hc, struct https_req *req)
+{
+	(void)hc;
+	if (req)
+		req_free(req);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct https_req *r = userp;
+	size_t n = size * nmemb;
+
+	if (dynbuf_append(&r->body, data, n) < 0) {
+		r->too_large = true;
+		return 0;	/* abort: RFC 8461 3.3 lets senders cap the body at 64 KiB */
+	}
+	return n;
+}
+
+static int chain_index = -1;
+
+/* Called by OpenSSL for every certificate during the handshake; keeps the peer's chain. */
+static int capture_verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct https_req *r = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), chain_index) : NULL;
+	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(ctx);
+
+	if (r && !r->chain && sent) {
+		r->chain = X509_chain_up_ref(sent);
+		strlcpy_s(r->tls_version, SSL_get_version(ssl), sizeof(r->tls_version));
+	}
+	return ok;	/* curl's verdict (and the sender's) stays as OpenSSL decides */
+}
+
+/*
+ * libcurl makes an SSL_CTX per connection and hands it over before the handshake: hook the
+ * capture into it, with the request in the CTX's ex_data.
+ */
+static CURLcode ssl_ctx_cb(CURL *easy, void *sslctx, void *userp)
+{
+	SSL_CTX *ctx = sslctx;
+
+	(void)easy;
+	SSL_CTX_set_ex_data(ctx, chain_index, userp);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, capture_verify_cb);
+	return CURLE_OK;
+}
+
+static void classify(struct https_req *r, CURLcode rc)
+{
+	struct policy_fetch *pf = &r->res;
+	long status = 0;
+	char *ctype = NULL, *redirect = NULL, *ip = NULL;
+	curl_off_t t;
+
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ctype);
+	curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &redirect);
+	curl_easy_getinfo(r->easy, CURLINFO_PRIMARY_IP, &ip);
+	pf->http_status = status;
+	if (ctype)
+		printable_copy(pf->content_type, sizeof(pf->content_type), ctype, strlen(ctype));
+	if (redirect)
+		printable_copy(pf->location, sizeof(pf->location), redirect, strlen(redirect));
+	if (ip)
+		strlcpy_s(pf->ip, ip, sizeof(pf->ip));
+	if (curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &t) == CURLE_OK)
+		pf->total_ms = (uint32_t)(t / 1000);
+	if (curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK)
+		pf->connect_ms = (uint32_t)(t / 1000);
+	if (curl_easy_getinfo(r->easy, CURLINFO_APPCONNECT_TIME_T, &t) == CURLE_OK)
+		pf->tls_ms = (uint32_t)(t / 1000);
+	strlcpy_s(pf->tls_version, r->tls_version, sizeof(pf->tls_version));
+	tlscert_analyze(r->hc->store, r->chain, r->host, r->now, &pf->cert);
+	if (!r->chain)
+		pf->cert.present = false;
+
+	switch (rc) {
+	case CURLE_OK:
+		pf->rc = FETCH_OK;
+		break;
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		pf->rc = r->too_large || rc == CURLE_FILESIZE_EXCEEDED ? FETCH_TOO_LARGE : FETCH_PROTOCOL;
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		pf->rc = FETCH_DNS;
+		break;
+	case CURLE_COULDNT_CONNECT:
+		pf->rc = FETCH_CONNECT;
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		pf->rc = FETCH_TIMEOUT;
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		pf->rc = FETCH_CERT;
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+		/* a certificate rejected during the handshake surfaces here too */
+		pf->rc = r->chain && (pf->cert.problems & ~CERT_P_NAME_MISMATCH) ? FETCH_CERT : FETCH_TLS;
+		break;
+	default:
+		pf->rc = FETCH_PROTOCOL;
+		break;
+	}
+	if (pf->rc == FETCH_TOO_LARGE)
+		bsnprintf(pf->error, sizeof(pf->error), "body larger than %d bytes", POLICY_MAX_BODY);
+	else if (rc != CURLE_OK)
+		bsnprintf(pf->error, sizeof(pf->error), "%s", r->errbuf[0] ? r->errbuf :
+			  curl_easy_strerror(rc));
+	sanitize_printable(pf->error);
+	if (rc == CURLE_OK) {
+		pf->body_len = r->body.len;
+		pf->body = dynbuf_steal(&r->body);
+	}
+}
+
+static void check_done(struct https_client *hc)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(hc->multi, &left))) {
+		struct https_req *r = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		if (!r)
+			continue;
+		classify(r, msg->data.result);
+		r->fn(r->arg, &r->res);
+		req_free(r);
+	}
+}
+
+struct https_req *https_fetch_policy(struct https_client *hc, const char *domain,
+				     const struct addr_answer *addrs, unsigned timeout_ms,
+				     time_t now, https_done_fn fn, void *arg)
+{
+	struct https_req *r = xcalloc(1, sizeof(*r));
+	struct dynbuf pin;
+	char url[HOST_LEN + 64];
+
+	if (chain_index < 0)
+		chain_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	r->hc = hc;
+	r->fn = fn;
+	r->arg = arg;
+	r->now = now;
+	bsnprintf(r->host, sizeof(r->host), "mta-sts.%s", domain);
+	bsnprintf(url, sizeof(url), "https://%s/.well-known/mta-sts.txt", r->host);
+	strlcpy_s(r->res.url, url, sizeof(r->res.url));
+	dynbuf_init(&r->body, POLICY_MAX_BODY);
+
+	/* Pin the addresses c-ares found, so one resolver configuration holds everywhere. */
+	dynbuf_init(&pin, 0);
+	dynbuf_printf(&pin, "%s:443:", r->host);
+	for (size_t i = 0; i < addrs->n; i++)
+		dynbuf_printf(&pin, addrs->v[i].family == AF_INET6 ? "%s[%s]" : "%s%s",
+			      i ? "," : "", addrs->v[i].ip);
+	r->resolve = curl_slist_append(NULL, pin.buf);
+	dynbuf_free(&pin);
+
+	r->easy = curl_easy_init();
+	if (!r->easy || !r->resolve) {
+		free(r);
+		return NULL;
+	}
+	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(r->easy, CURLOPT_RESOLVE, r->resolve);
+	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, USER_AGENT);
+	curl_easy_setopt(r->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(r->easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	curl_easy_setopt(r->easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (hc->ca_file)
+		curl_easy_setopt(r->easy, CURLOPT_CAINFO, hc->ca_file);
+	curl_easy_setopt(r->easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+	curl_easy_setopt(r->easy, CURLOPT_SSL_CTX_DATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)POLICY_MAX_BODY);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+	r->next = hc->reqs;
+	if (hc->reqs)
+		hc->reqs->prev = r;
+	hc->reqs = r;
+	if (curl_multi_add_handle(hc->multi, r->easy) != CURLM_OK) {
+		req_free(r);
+		return NULL;
+	}
+	return r;
+}

@@ -1,0 +1,34 @@
+/* https_probe: the policy fetch exactly as a sender does it, on libcurl's multi interface. */
+#ifndef STSWATCH_HTTPS_PROBE_H
+#define STSWATCH_HTTPS_PROBE_H
+
+#include <time.h>
+
+#include "../agent/loop.h"
+#include "facts.h"
+#include "tlscert.h"
+
+struct https_client;
+struct https_req;
+
+typedef void (*https_done_fn)(void *arg, struct policy_fetch *res);	/* callee may take body */
+
+/* A fetcher on the loop; ca_file NULL means the system bundle. NULL with err on failure. */
+struct https_client *https_client_new(struct loop *lp, struct tlscert_store *st,
+				      const char *ca_file, char *err, size_t errlen);
+/* Abort every transfer (no callbacks) and free the client. */
+void https_client_free(struct https_client *hc);
+
+/*
+ * GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt connected only to the given addresses
+ * (no DNS of its own), no redirect followed, body capped at POLICY_MAX_BODY, timeout_ms for
+ * the whole transfer, the certificate checked for mta-sts.DOMAIN at time now (its facts
+ * kept even when verification fails). fn is called once, from the loop.
+ */
+struct https_req *https_fetch_policy(struct https_client *hc, const char *domain,
+				     const struct addr_answer *addrs, unsigned timeout_ms,
+				     time_t now, https_done_fn fn, void *arg);
+/* Abort one transfer; its callback is not called. */
+void https_cancel(struct https_client *hc, struct https_req *req);
+
+#endif

@@ -1,0 +1,784 @@
+/* Unit tests of the judge: one row per rule, each a change to a healthy domain. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../../checks/judge.h"
+
+#define NOW ((time_t)1800000000)	/* 2027-01-15T08:00:00Z; time is a parameter */
+#define DAY 86400
+
+static const char healthy_policy[] = "version: STSv1\r\nmode: enforce\r\n"
+				     "mx: mx1.example.org\r\nmx: mx2.example.org\r\n"
+				     "max_age: 604800\r\n";
+
+static void set_txt(struct txt_answer *ta, const char *rec)
+{
+	txt_answer_free(ta);
+	ta->rc = DNS_OK;
+	ta->n = 1;
+	ta->recs[0] = strdup(rec);
+	ta->lens[0] = strlen(rec);
+}
+
+static void good_cert(struct cert_facts *cf, const char *name, time_t not_after)
+{
+	memset(cf, 0, sizeof(*cf));
+	cf->present = true;
+	strcpy(cf->expected_name, name);
+	strcpy(cf->subject, name);
+	strcpy(cf->issuer, "Lab Intermediate CA");
+	strcpy(cf->sans, name);
+	cf->not_before = not_after - 90 * DAY;
+	cf->not_after = not_after;
+	snprintf(cf->sha256, sizeof(cf->sha256), "%064lx", (unsigned long)not_after);
+	cf->chain_len = 2;
+}
+
+static void set_policy(struct domain_facts *df, const char *body)
+{
+	free(df->fetch.body);
+	df->fetch.body = strdup(body);
+	df->fetch.body_len = strlen(body);
+}
+
+/* A domain every compliant sender delivers to: the baseline each row changes. */
+static void healthy(struct domain_facts *df)
+{
+	domain_facts_init(df, "example.org");
+	df->checked_at = NOW;
+	set_txt(&df->sts_txt, "v=STSv1; id=20260101T000000");
+	set_txt(&df->tlsrpt_txt, "v=TLSRPTv1; rua=mailto:tlsrpt@example.org");
+	df->policy_addrs.rc4 = DNS_OK;
+	df->policy_addrs.rc6 = DNS_NODATA;
+	df->policy_addrs.n = 1;
+	df->policy_addrs.v[0].family = AF_INET;
+	strcpy(df->policy_addrs.v[0].ip, "192.0.2.80");
+	df->fetch.rc = FETCH_OK;
+	strcpy(df->fetch.url, "https://mta-sts.example.org/.well-known/mta-sts.txt");
+	df->fetch.http_status = 200;
+	strcpy(df->fetch.content_type, "text/plain");
+	df->fetch.total_ms = 120;
+	good_cert(&df->fetch.cert, "mta-sts.example.org", NOW + 60 * DAY);
+	set_policy(df, healthy_policy);
+	df->mx_rc = DNS_OK;
+	df->n_mx = 2;
+	df->mx = calloc(2, sizeof(*df->mx));
+	for (int i = 0; i < 2; i++) {
+		struct mx_host_facts *m = &df->mx[i];
+
+		snprintf(m->name, sizeof(m->name), "mx%d.example.org", i + 1);
+		m->preference = 10 * (i + 1);
+		m->addrs.rc4 = DNS_OK;
+		m->addrs.rc6 = DNS_NODATA;
+		m->addrs.n = 1;
+		m->addrs.v[0].family = AF_INET;
+		snprintf(m->addrs.v[0].ip, IP_STR_LEN, "192.0.2.%d", i + 1);
+		m->n_smtp = 1;
+		m->smtp = calloc(1, sizeof(*m->smtp));
+		m->smtp[0].family = AF_INET;
+		strcpy(m->smtp[0].ip, m->addrs.v[0].ip);
+		m->smtp[0].rc = SMTP_OK;
+		m->smtp[0].stage = SMTP_STAGE_DONE;
+		m->smtp[0].starttls_offered = true;
+		strcpy(m->smtp[0].tls_version, "TLSv1.3");
+		m->smtp[0].tls_version_num = TLS1_3_VERSION;
+		good_cert(&m->smtp[0].cert, m->name, NOW + (60 + i * 10) * DAY);
+	}
+}
+
+/* ---- mutations ------------------------------------------------------------------------ */
+
+/* Move a certificate's expiry and keep its 90-day lifetime (the fraction rule uses it). */
+static void expire_in(struct cert_facts *cf, long days)
+{
+	cf->not_after = NOW + days * DAY;
+	cf->not_before = cf->not_after - 90 * DAY;
+}
+
+static void m_none(struct domain_facts *df) { (void)df; }
+static void m_txt_missing(struct domain_facts *df)
+{
+	txt_answer_free(&df->sts_txt);
+	df->sts_txt.rc = DNS_NXDOMAIN;
+}
+static void m_txt_servfail(struct domain_facts *df)
+{
+	txt_answer_free(&df->sts_txt);
+	df->sts_txt.rc = DNS_SERVFAIL;
+}
+static void m_txt_timeout(struct domain_facts *df)
+{
+	txt_answer_free(&df->sts_txt);
+	df->sts_txt.rc = DNS_TIMEOUT;
+}
+static void m_txt_two(struct domain_facts *df)
+{
+	df->sts_txt.recs[1] = strdup("v=STSv1; id=2");
+	df->sts_txt.lens[1] = strlen(df->sts_txt.recs[1]);
+	df->sts_txt.n = 2;
+}
+static void m_txt_bad_id(struct domain_facts *df)
+{
+	set_txt(&df->sts_txt, "v=STSv1; id=not-alnum!");
+}
+static void m_mx1_expired(struct domain_facts *df)
+{
+	df->mx[0].smtp[0].cert.not_after = NOW - 2 * DAY;
+	df->mx[0].smtp[0].cert.problems = CERT_P_EXPIRED;
+}
+static void m_both_expired(struct domain_facts *df)
+{
+	m_mx1_expired(df);
+	df->mx[1].smtp[0].cert.not_after = NOW - DAY;
+	df->mx[1].smtp[0].cert.problems = CERT_P_EXPIRED;
+}
+static void m_mx1_name(struct domain_facts *df)
+{
+	df->mx[0].smtp[0].cert.problems = CERT_P_NAME_MISMATCH;
+	strcpy(df->mx[0].smtp[0].cert.sans, "other.example.net");
+}
+static void m_mx_self_signed(struct domain_facts *df)
+{
+	df->mx[0].smtp[0].cert.problems = CERT_P_SELF_SIGNED;
+	df->mx[1].smtp[0].cert.problems = CERT_P_MISSING_INTERMEDIATE;
+}
+static void m_mx1_nostarttls(struct domain_facts *df)
+{
+	df->mx[0].smtp[0].rc = SMTP_NO_STARTTLS;
+	df->mx[0].smtp[0].starttls_offered = false;
+	memset(&df->mx[0].smtp[0].cert, 0, sizeof(df->mx[0].smtp[0].cert));
+}
+static void m_mx1_refused(struct domain_facts *df)
+{
+	df->mx[0].smtp[0].rc = SMTP_CONNECT;
+	strcpy(df->mx[0].smtp[0].error, "connect: Connection refused");
+	memset(&df->mx[0].smtp[0].cert, 0, sizeof(df->mx[0].smtp[0].cert));
+}
+static void m_mx1_tls10(struct domain_facts *df)
+{
+	strcpy(df->mx[0].smtp[0].tls_version, "TLSv1");
+	df->mx[0].smtp[0].tls_version_num = TLS1_VERSION;
+}
+static void m_mx1_expiring5(struct domain_facts *df)
+{
+	expire_in(&df->mx[0].smtp[0].cert, 5);
+}
+static void m_all_expiring5(struct domain_facts *df)
+{
+	expire_in(&df->mx[0].smtp[0].cert, 5);
+	expire_in(&df->mx[1].smtp[0].cert, 4);
+}
+static void m_mx1_expiring15(struct domain_facts *df)
+{
+	expire_in(&df->mx[0].smtp[0].cert, 15);
+}
+static void m_short_lived(struct domain_facts *df)
+{
+	/* a 6-day certificate with 3 days left: fine for its lifetime, not for 21 days */
+	for (int i = 0; i < 2; i++) {
+		df->mx[i].smtp[0].cert.not_before = NOW - 3 * DAY;
+		df->mx[i].smtp[0].cert.not_after = NOW + 3 * DAY;
+	}
+	df->fetch.cert.not_before = NOW - 3 * DAY;
+	df->fetch.cert.not_after = NOW + 3 * DAY;
+}
+static void m_mx_unmatched(struct domain_facts *df)
+{
+	strcpy(df->mx[1].name, "mx9.example.net");
+	strcpy(df->mx[1].smtp[0].cert.expected_name, "mx9.example.net");
+}
+static void m_mx_unresolvable(struct domain_facts *df)
+{
+	df->mx[1].addrs.n = 0;
+	df->mx[1].addrs.rc4 = DNS_NXDOMAIN;
+	df->mx[1].addrs.rc6 = DNS_NXDOMAIN;
+	df->mx[1].n_smtp = 0;
+}
+static void m_mx_host_timeout(struct domain_facts *df)
+{
+	df->mx[1].addrs.n = 0;
+	df->mx[1].addrs.rc4 = DNS_TIMEOUT;
+	df->mx[1].n_smtp = 0;
+}
+static void m_no_mx(struct domain_facts *df)
+{
+	for (size_t i = 0; i < df->n_mx; i++)
+		free(df->mx[i].smtp);
+	free(df->mx);
+	df->mx = NULL;
+	df->n_mx = 0;
+	df->mx_rc = DNS_NODATA;
+}
+static void m_null_mx(struct domain_facts *df)
+{
+	m_no_mx(df);
+	df->mx_rc = DNS_OK;
+	df->mx_null = true;
+}
+static void m_mx_servfail(struct domain_facts *df)
+{
+	m_no_mx(df);
+	df->mx_rc = DNS_SERVFAIL;
+}
+static void m_policy_404(struct domain_facts *df)
+{
+	df->fetch.http_status = 404;
+}
+static void m_policy_redirect(struct domain_facts *df)
+{
+	df->fetch.http_status = 301;
+	strcpy(df->fetch.location, "https://www.example.org/mta-sts.txt");
+}
+static void m_policy_html(struct domain_facts *df)
+{
+	strcpy(df->fetch.content_type, "text/html; charset=utf-8");
+}
+static void m_policy_charset(struct domain_facts *df)
+{
+	strcpy(df->fetch.content_type, "text/plain; charset=utf-8");
+}
+static void m_policy_slow(struct domain_facts *df)
+{
+	df->fetch.total_ms = 15000;
+}
+static void m_policy_refused(struct domain_facts *df)
+{
+	df->fetch.rc = FETCH_CONNECT;
+	df->fetch.http_status = 0;
+	strcpy(df->fetch.error, "Failed to connect");
+}
+static void m_policy_no_host(struct domain_facts *df)
+{
+	df->fetch.rc = FETCH_DNS;
+	df->policy_addrs.n = 0;
+	df->policy_addrs.rc4 = DNS_NXDOMAIN;
+	df->policy_addrs.rc6 = DNS_NXDOMAIN;
+	memset(&df->fetch.cert, 0, sizeof(df->fetch.cert));
+}
+static void m_policy_host_timeout(struct domain_facts *df)
+{
+	m_policy_no_host(df);
+	df->policy_addrs.rc4 = DNS_TIMEOUT;
+}
+static void m_no_mta_sts_at_all(struct domain_facts *df)
+{
+	m_txt_missing(df);
+	m_policy_no_host(df);
+}
+static void m_policy_too_large(struct domain_facts *df)
+{
+	df->fetch.rc = FETCH_TOO_LARGE;
+}
+static void m_policy_cert_expired(struct domain_facts *df)
+{
+	df->fetch.rc = FETCH_CERT;
+	df->fetch.cert.problems = CERT_P_EXPIRED;
+	df->fetch.cert.not_after = NOW - DAY;
+}
+static void m_policy_cert_name(struct domain_facts *df)
+{
+	df->fetch.rc = FETCH_CERT;
+	df->fetch.cert.problems = CERT_P_NAME_MISMATCH;
+}
+static void m_policy_cert_untrusted(struct domain_facts *df)
+{
+	df->fetch.rc = FETCH_CERT;
+	df->fetch.cert.problems = CERT_P_SELF_SIGNED;
+}
+static void m_policy_cert_expiring5(struct domain_facts *df)
+{
+	expire_in(&df->fetch.cert, 5);
+}
+static void m_policy_cert_expiring15(struct domain_facts *df)
+{
+	expire_in(&df->fetch.cert, 15);
+}
+static void m_testing_bad_mx(struct domain_facts *df)
+{
+	set_policy(df, "version: STSv1\r\nmode: testing\r\nmx: mx1.example.org\r\n"
+		       "mx: mx2.example.org\r\nmax_age: 604800\r\n");
+	m_both_expired(df);
+}
+static void m_none_mode(struct domain_facts *df)
+{
+	set_policy(df, "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n");
+	m_both_expired(df);
+}
+static void m_wildcard(struct domain_facts *df)
+{
+	set_policy(df, "version: STSv1\r\nmode: enforce\r\nmx: *.EXAMPLE.org\r\n"
+		       "max_age: 604800\r\n");
+}
+static void m_tlsrpt_missing(struct domain_facts *df)
+{
+	txt_answer_free(&df->tlsrpt_txt);
+	df->tlsrpt_txt.rc = DNS_NODATA;
+}
+static void m_deadline(struct domain_facts *df)
+{
+	df->deadline_hit = true;
+	strcpy(df->pending, "DNS MX");
+}
+static void m_mixed_addresses(struct domain_facts *df)
+{
+	/* mx1 has a second address that refuses: the host stays valid */
+	struct mx_host_facts *m = &df->mx[0];
+
+	m->smtp = realloc(m->smtp, 2 * sizeof(*m->smtp));
+	m->smtp[1] = m->smtp[0];
+	strcpy(m->smtp[1].ip, "2001:db8::1");
+	m->smtp[1].family = AF_INET6;
+	m->smtp[1].rc = SMTP_CONNECT;
+	memset(&m->smtp[1].cert, 0, sizeof(m->smtp[1].cert));
+	m->n_smtp = 2;
+	m->addrs.n = 2;
+}
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+struct expect {
+	const char *code;
+	enum severity sev;
+};
+
+struct row {
+	const char *what;	/* the rule, with its source */
+	void (*mutate)(struct domain_facts *df);
+	enum status status;
+	struct expect has[4];	/* findings that must be there */
+	const char *absent[3];	/* codes that must not be */
+	long fails_in_days;	/* -1: no fails_at; 0: now; N: about N days */
+	unsigned valid_paths;
+};
+
+static const struct row rows[] = {
+	{ "healthy enforce domain: OK, fails when the later MX cert expires", m_none, STATUS_OK,
+	  { { NULL, 0 } }, { "mx.unmatched", "sts.txt.missing", NULL }, 70, 2 },
+	{ "RFC 8461 3.1: no TXT record: no MTA-STS for new senders", m_txt_missing, STATUS_CRITICAL,
+	  { { "sts.txt.missing", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	/* the TXT cannot be read but the policy can: senders most likely hold it (enforce),
+	 * so the MX paths are still judged and fails_at predicted */
+	{ "DESIGN: SERVFAIL on the TXT is 'could not tell', never 'no record'", m_txt_servfail,
+	  STATUS_UNKNOWN, { { "dns.error", SEV_UNKNOWN } }, { "sts.txt.missing", NULL }, 70, 2 },
+	{ "DESIGN: a DNS timeout on the TXT is UNKNOWN", m_txt_timeout, STATUS_UNKNOWN,
+	  { { "dns.error", SEV_UNKNOWN } }, { "sts.txt.missing", NULL }, 70, 2 },
+	{ "RFC 8461 3.1: two STS records mean no policy", m_txt_two, STATUS_CRITICAL,
+	  { { "sts.txt.multiple", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "RFC 8461 3.1: id is 1*32(ALPHA / DIGIT)", m_txt_bad_id, STATUS_CRITICAL,
+	  { { "sts.txt.invalid", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "RFC 8461 4.2 + DESIGN: one of two MX certs expired under enforce: WARNING",
+	  m_mx1_expired, STATUS_WARNING, { { "mx.cert.expired", SEV_WARNING } }, { NULL }, 70, 1 },
+	{ "RFC 8461 5: every MX fails under enforce: mail fails now, CRITICAL",
+	  m_both_expired, STATUS_CRITICAL, { { "mx.cert.expired", SEV_CRITICAL } }, { NULL }, 0, 0 },
+	{ "RFC 8461 4.2: certificate must name the MX host", m_mx1_name, STATUS_WARNING,
+	  { { "mx.cert.name", SEV_WARNING } }, { NULL }, 70, 1 },
+	{ "RFC 8461 4.2: self-signed and missing intermediate are untrusted", m_mx_self_signed,
+	  STATUS_CRITICAL, { { "mx.cert.untrusted", SEV_CRITICAL } }, { NULL }, 0, 0 },
+	{ "RFC 8461 5: no STARTTLS on one MX under enforce", m_mx1_nostarttls, STATUS_WARNING,
+	  { { "mx.starttls_missing", SEV_WARNING } }, { NULL }, 70, 1 },
+	{ "DESIGN: an MX that refuses port 25 is a failed path", m_mx1_refused, STATUS_WARNING,
+	  { { "mx.connect", SEV_WARNING } }, { NULL }, 70, 1 },
+	{ "RFC 8996: TLS 1.0 is refused by current senders", m_mx1_tls10, STATUS_WARNING,
+	  { { "mx.tls_version", SEV_WARNING } }, { NULL }, 70, 1 },
+	{ "DESIGN: a cert within 7 days that is not the last path: WARNING", m_mx1_expiring5,
+	  STATUS_WARNING, { { "mx.cert.expiring", SEV_WARNING } }, { NULL }, 70, 2 },
+	{ "DESIGN: the last valid path's cert within 7 days: CRITICAL", m_all_expiring5,
+	  STATUS_CRITICAL, { { "mx.cert.expiring", SEV_CRITICAL } }, { NULL }, 5, 2 },
+	{ "DESIGN: a cert within the 21-day warning threshold", m_mx1_expiring15,
+	  STATUS_WARNING, { { "mx.cert.expiring", SEV_WARNING } }, { NULL }, 70, 2 },
+	{ "DESIGN: short-lived certs are judged by a fraction of their lifetime", m_short_lived,
+	  STATUS_OK, { { NULL, 0 } }, { "mx.cert.expiring", "policy.cert.expiring", NULL }, 3, 2 },
+	{ "RFC 8461 4.1: an MX outside the policy under enforce is CRITICAL", m_mx_unmatched,
+	  STATUS_CRITICAL, { { "mx.unmatched", SEV_CRITICAL } }, { NULL }, 60, 1 },
+	{ "an MX host without address is a failed path", m_mx_unresolvable, STATUS_WARNING,
+	  { { "mx.unresolvable", SEV_WARNING } }, { NULL }, 60, 1 },
+	{ "DESIGN: a timeout resolving an MX host is UNKNOWN, not unresolvable",
+	  m_mx_host_timeout, STATUS_UNKNOWN, { { "dns.error", SEV_UNKNOWN } },
+	  { "mx.unresolvable", NULL }, 60, 1 },
+	{ "RFC 5321 5.1: no MX records leaves no path MTA-STS can cover", m_no_mx,
+	  STATUS_CRITICAL, { { "mx.none", SEV_CRITICAL } }, { NULL }, -1, 0 },
+	{ "RFC 7505: a null MX takes no mail: a note", m_null_mx, STATUS_OK,
+	  { { "mx.null", SEV_INFO } }, { "mx.none", NULL }, -1, 0 },
+	{ "DESIGN: SERVFAIL on the MX question is UNKNOWN", m_mx_servfail, STATUS_UNKNOWN,
+	  { { "dns.error", SEV_UNKNOWN } }, { "mx.none", NULL }, -1, 0 },
+	{ "RFC 8461 3.3: only HTTP 200 counts", m_policy_404, STATUS_CRITICAL,
+	  { { "policy.http_status", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "RFC 8461 3.3: redirects are not followed", m_policy_redirect, STATUS_CRITICAL,
+	  { { "policy.redirect", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "RFC 8461 3.3: media type text/plain", m_policy_html, STATUS_CRITICAL,
+	  { { "policy.content_type", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "RFC 8461 3.3: text/plain with a charset parameter is fine", m_policy_charset,
+	  STATUS_OK, { { NULL, 0 } }, { "policy.content_type", NULL }, 70, 2 },
+	{ "DESIGN: a slow policy host is a warning", m_policy_slow, STATUS_WARNING,
+	  { { "policy.slow", SEV_WARNING } }, { NULL }, 70, 2 },
+	{ "RFC 8461 3.3: a policy host that refuses connections", m_policy_refused,
+	  STATUS_CRITICAL, { { "policy.fetch", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "RFC 8461 3.2: mta-sts.DOMAIN without address", m_policy_no_host, STATUS_CRITICAL,
+	  { { "policy.fetch", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "DESIGN: a timeout resolving the policy host is UNKNOWN", m_policy_host_timeout,
+	  STATUS_UNKNOWN, { { "dns.error", SEV_UNKNOWN } }, { "policy.fetch", NULL }, -1, 2 },
+	{ "no MTA-STS at all: only the missing TXT is reported", m_no_mta_sts_at_all,
+	  STATUS_CRITICAL, { { "sts.txt.missing", SEV_CRITICAL } }, { "policy.fetch", NULL }, -1, 2 },
+	{ "RFC 8461 3.3: a body over 64 KiB", m_policy_too_large, STATUS_CRITICAL,
+	  { { "policy.too_large", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "RFC 8461 3.3: the policy host's certificate expired", m_policy_cert_expired,
+	  STATUS_CRITICAL, { { "policy.cert.expired", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "RFC 8461 3.3: the policy host's certificate names another host", m_policy_cert_name,
+	  STATUS_CRITICAL, { { "policy.cert.name", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "RFC 8461 3.3: the policy host's certificate is self-signed", m_policy_cert_untrusted,
+	  STATUS_CRITICAL, { { "policy.cert.untrusted", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "DESIGN: the policy cert within the critical threshold", m_policy_cert_expiring5,
+	  STATUS_CRITICAL, { { "policy.cert.expiring", SEV_CRITICAL } }, { NULL }, 70, 2 },
+	{ "DESIGN: the policy cert within the warning threshold", m_policy_cert_expiring15,
+	  STATUS_WARNING, { { "policy.cert.expiring", SEV_WARNING } }, { NULL }, 70, 2 },
+	{ "DESIGN: testing mode with MX that would fail under enforce: WARNING",
+	  m_testing_bad_mx, STATUS_WARNING, { { "mx.cert.expired", SEV_WARNING },
+	  { "policy.mode_testing", SEV_INFO } }, { NULL }, -1, 0 },
+	{ "DESIGN: mode none is OK with notes", m_none_mode, STATUS_OK,
+	  { { "policy.mode_none", SEV_INFO }, { "mx.cert.expired", SEV_INFO } }, { NULL }, -1, 0 },
+	{ "RFC 8461 4.1: wildcard and upper-case patterns match", m_wildcard, STATUS_OK,
+	  { { NULL, 0 } }, { "mx.unmatched", NULL }, 70, 2 },
+	{ "RFC 8460 3: no TLS-RPT record is a warning", m_tlsrpt_missing, STATUS_WARNING,
+	  { { "tlsrpt.missing", SEV_WARNING } }, { NULL }, 70, 2 },
+	{ "DESIGN: the check's own deadline is UNKNOWN", m_deadline, STATUS_UNKNOWN,
+	  { { "check.timeout", SEV_UNKNOWN } }, { NULL }, 70, 2 },
+	{ "RFC 5321 5.1: one bad address beside a good one on the same MX: WARNING",
+	  m_mixed_addresses, STATUS_WARNING, { { "mx.connect", SEV_WARNING } }, { NULL }, 70, 2 },
+};
+
+static const struct finding *find_code(const struct verdict *v, const char *code)
+{
+	for (size_t i = 0; i < v->findings.n; i++)
+		if (strcmp(finding_code_str(v->findings.v[i].code), code) == 0)
+			return &v->findings.v[i];
+	return NULL;
+}
+
+static void dump(const struct verdict *v)
+{
+	for (size_t i = 0; i < v->findings.n; i++)
+		fprintf(stderr, "    %s %s %s: %s\n", severity_str(v->findings.v[i].sev),
+			finding_code_str(v->findings.v[i].code), v->findings.v[i].subject,
+			v->findings.v[i].message);
+}
+
+static void test_rows(void **state)
+{
+	struct judge_opts o;
+	int failures = 0;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		const struct row *row = &rows[r];
+		struct domain_facts df;
+		struct verdict v;
+		bool ok = true;
+
+		healthy(&df);
+		row->mutate(&df);
+		judge_domain(&o, &df, NULL, NOW, &v);
+		if (v.status != row->status) {
+			fprintf(stderr, "row %zu (%s): status %s, want %s\n", r, row->what,
+				status_str(v.status), status_str(row->status));
+			ok = false;
+		}
+		for (size_t k = 0; k < 4 && row->has[k].code; k++) {
+			const struct finding *f = find_code(&v, row->has[k].code);
+
+			if (!f || f->sev != row->has[k].sev) {
+				fprintf(stderr, "row %zu (%s): want %s %s, got %s\n", r, row->what,
+					severity_str(row->has[k].sev), row->has[k].code,
+					f ? severity_str(f->sev) : "none");
+				ok = false;
+			}
+		}
+		for (size_t k = 0; k < 3 && row->absent[k]; k++)
+			if (find_code(&v, row->absent[k])) {
+				fprintf(stderr, "row %zu (%s): %s must not be reported\n", r, row->what,
+					row->absent[k]);
+				ok = false;
+			}
+		if (row->fails_in_days < 0 && v.fails_at) {
+			fprintf(stderr, "row %zu (%s): fails_at set, want none\n", r, row->what);
+			ok = false;
+		} else if (row->fails_in_days >= 0) {
+			long d = v.fails_at ? (long)((v.fails_at - NOW) / DAY) : -1;
+
+			if (!v.fails_at || d != row->fails_in_days) {
+				fprintf(stderr, "row %zu (%s): fails in %ld days, want %ld\n", r, row->what,
+					d, row->fails_in_days);
+				ok = false;
+			}
+		}
+		if (v.valid_paths != row->valid_paths) {
+			fprintf(stderr, "row %zu (%s): %u valid paths, want %u\n", r, row->what,
+				v.valid_paths, row->valid_paths);
+			ok = false;
+		}
+		for (size_t i = 0; i < v.findings.n; i++)
+			if (!v.findings.v[i].message[0] || strlen(v.findings.v[i].message) < 40) {
+				fprintf(stderr, "row %zu: finding %s has no real message\n", r,
+					finding_code_str(v.findings.v[i].code));
+				ok = false;
+			}
+		if (!ok) {
+			dump(&v);
+			failures++;
+		}
+		verdict_free(&v);
+		domain_facts_free(&df);
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* ---- history: sender caches (DESIGN "what a sender does") ------------------------------ */
+
+static char *mxdup(const char *s)
+{
+	return strdup(s);
+}
+
+static void add_version(struct history *h, const char *id, const char *sha, const char *mx,
+			time_t first, time_t last, time_t replaced, long max_age)
+{
+	struct policy_version *pv;
+
+	h->versions = realloc(h->versions, (h->n_versions + 1) * sizeof(*h->versions));
+	pv = &h->versions[h->n_versions++];
+	memset(pv, 0, sizeof(*pv));
+	strcpy(pv->txt_id, id);
+	strcpy(pv->sha256, sha);
+	pv->mode = POLICY_MODE_ENFORCE;
+	pv->max_age = max_age;
+	pv->n_mx = 1;
+	pv->mx = malloc(sizeof(char *));
+	pv->mx[0] = mxdup(mx);
+	pv->first_seen = first;
+	pv->last_seen = last;
+	pv->replaced_at = replaced;
+}
+
+static void history_base(struct history *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->known = true;
+	h->last_checked = NOW - 3600;
+	strcpy(h->txt_id, "20260101T000000");
+	h->txt_last_seen = NOW - 3600;
+	h->policy_served = true;
+	h->policy_last_served = NOW - 3600;
+	h->n_mx = 2;
+	h->mx = malloc(2 * sizeof(char *));
+	h->mx[0] = strdup("mx1.example.org");
+	h->mx[1] = strdup("mx2.example.org");
+}
+
+/* RFC 8461 3.3: body changed, id kept; the old body still covers the MX: WARNING stale id */
+static void test_id_stale_covered(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	healthy(&df);
+	history_base(&h);
+	add_version(&h, "20260101T000000", "aaaa", "*.example.org", NOW - 30 * DAY,
+		    NOW - 3600, NOW - 1800, 604800);
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_non_null(find_code(&v, "sts.id.stale"));
+	assert_int_equal(find_code(&v, "sts.id.stale")->sev, SEV_WARNING);
+	assert_null(find_code(&v, "cache.stale_policy"));
+	assert_int_equal(v.status, STATUS_WARNING);
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
+/* RFC 8461 3.3 + 5: MX moved, policy updated, id kept: senders with the old policy fail */
+static void test_cache_stale_critical(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	healthy(&df);
+	history_base(&h);
+	add_version(&h, "20260101T000000", "bbbb", "oldmx.example.org", NOW - 30 * DAY,
+		    NOW - 3600, NOW - 1800, 604800);
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_non_null(find_code(&v, "cache.stale_policy"));
+	assert_int_equal(find_code(&v, "cache.stale_policy")->sev, SEV_CRITICAL);
+	assert_int_equal(v.status, STATUS_CRITICAL);
+	assert_int_equal(v.fails_at, NOW);
+	assert_non_null(strstr(find_code(&v, "cache.stale_policy")->message, "20260101T000000"));
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
+/* RFC 8461 3.3: once the id is bumped and the new policy fetchable, old caches do not matter */
+static void test_cache_replaced_by_new_id(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	healthy(&df);
+	history_base(&h);
+	strcpy(h.txt_id, "20251201T000000");
+	add_version(&h, "20251201T000000", "cccc", "oldmx.example.org", NOW - 60 * DAY,
+		    NOW - 3600, NOW - 1800, 604800);
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_null(find_code(&v, "cache.stale_policy"));
+	assert_non_null(find_code(&v, "sts.id.changed"));
+	assert_int_equal(v.status, STATUS_OK);
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
+/* RFC 8461 3.3: an expired cache (max_age passed) no longer counts */
+static void test_cache_expired(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	healthy(&df);
+	history_base(&h);
+	add_version(&h, "20260101T000000", "dddd", "oldmx.example.org", NOW - 60 * DAY,
+		    NOW - 20 * DAY, NOW - 20 * DAY, 86400);
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_null(find_code(&v, "cache.stale_policy"));
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
+/* RFC 8461 5.1: the policy host is down: senders keep their cached copy, judged on the MX */
+static void test_cache_kept_when_fetch_fails(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	healthy(&df);
+	m_policy_refused(&df);
+	history_base(&h);
+	add_version(&h, "20251201T000000", "eeee", "oldmx.example.org", NOW - 60 * DAY,
+		    NOW - 3600, 0, 604800);
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_non_null(find_code(&v, "cache.stale_policy"));
+	assert_non_null(find_code(&v, "policy.gone"));
+	assert_int_equal(v.fails_at, NOW);
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
+/* change detection: the TXT record is gone after it existed */
+static void test_txt_removed(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	healthy(&df);
+	m_txt_missing(&df);
+	history_base(&h);
+	add_version(&h, "20260101T000000", "ffff", "*.example.org", NOW - 60 * DAY,
+		    NOW - 3600, 0, 604800);
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_non_null(find_code(&v, "sts.txt.removed"));
+	assert_non_null(find_code(&v, "sts.txt.missing"));
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
+/* change detection: a renewed certificate is a note, and the MX set change is noted */
+static void test_renewed_and_mx_changed(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	healthy(&df);
+	history_base(&h);
+	free(h.mx[1]);
+	h.mx[1] = strdup("mx0.example.org");
+	h.certs = calloc(1, sizeof(*h.certs));
+	h.n_certs = 1;
+	strcpy(h.certs[0].subject, "mx1.example.org[192.0.2.1]");
+	strcpy(h.certs[0].sha256, "0123");
+	h.certs[0].not_after = NOW + 2 * DAY;
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_non_null(find_code(&v, "mx.cert.renewed"));
+	assert_non_null(find_code(&v, "mx.changed"));
+	assert_non_null(strstr(find_code(&v, "mx.changed")->message, "mx0.example.org"));
+	assert_int_equal(v.status, STATUS_OK);
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
+/* the thresholds: the smaller of days and a fraction of the lifetime */
+static void test_thresholds(void **state)
+{
+	struct judge_opts o;
+	double w, c;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	judge_cert_thresholds(&o, NOW, NOW + 90 * DAY, &w, &c);
+	assert_true(w == 21.0 * DAY && c == 7.0 * DAY);
+	judge_cert_thresholds(&o, NOW, NOW + 6 * DAY, &w, &c);
+	assert_true(w == 2.0 * DAY);
+	assert_true(c > 0.59 * DAY && c < 0.61 * DAY);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_id_stale_covered),
+		cmocka_unit_test(test_cache_stale_critical),
+		cmocka_unit_test(test_cache_replaced_by_new_id),
+		cmocka_unit_test(test_cache_expired),
+		cmocka_unit_test(test_cache_kept_when_fetch_fails),
+		cmocka_unit_test(test_txt_removed),
+		cmocka_unit_test(test_renewed_and_mx_changed),
+		cmocka_unit_test(test_thresholds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
