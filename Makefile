@@ -55,8 +55,13 @@ MAIN_OBJ := $(BUILD)/obj/agent/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test check unit fuzz lab bench install clean deps lint
+.PHONY: all run test check unit install uninstall clean deps lint
 .DEFAULT_GOAL := all
+
+# the README's run command: the main job once, on the example configuration, with the
+# database under ./state (a development checkout needs no root and touches no /var)
+RUN_CONFIG ?= packaging/stswatch.conf.example
+RUN_DB ?= state/stswatch.db
 
 all: $(BUILD)/stswatch $(BUILD)/check_mta_sts
 
@@ -81,6 +86,50 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libstswatch.a
 deps:
 	$(Q)scripts/deps.sh build
 
+run:
+	$(Q)scripts/deps.sh build
+	$(Q)$(MAKE) --no-print-directory all
+	$(BUILD)/stswatch run --once -c $(RUN_CONFIG) --db $(RUN_DB)
+
+# Everything a user can run: unit tests, fuzz smoke runs, the lab with real servers, the
+# monitoring engines. Needs root for the lab's network namespace (the lab says so).
+test:
+	$(Q)scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory fuzz
+	$(Q)$(MAKE) --no-print-directory lab-test
+	$(Q)$(MAKE) --no-print-directory engines-validate
+	@echo "make test: all passed"
+
+# The same under AddressSanitizer and UBSan, in a build directory of its own.
+check:
+	$(Q)scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 lab-test
+	@echo "make check: all passed under ASan/UBSan"
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/stswatch $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/stswatch $(DESTDIR)$(BINDIR)/stswatch
+	ln -sf $(BINDIR)/stswatch $(DESTDIR)$(PLUGINDIR)/check_mta_sts
+	install -m 0644 packaging/man/stswatch.1 packaging/man/check_mta_sts.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 packaging/man/stswatch.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	test -e $(DESTDIR)$(SYSCONFDIR)/stswatch/stswatch.conf || \
+		install -m 0640 packaging/stswatch.conf.example $(DESTDIR)$(SYSCONFDIR)/stswatch/stswatch.conf
+	install -m 0644 packaging/systemd/stswatch-run.service packaging/systemd/stswatch-run.timer \
+		$(DESTDIR)$(UNITDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/stswatch $(DESTDIR)$(PLUGINDIR)/check_mta_sts \
+		$(DESTDIR)$(MANDIR)/man1/stswatch.1 $(DESTDIR)$(MANDIR)/man1/check_mta_sts.1 \
+		$(DESTDIR)$(MANDIR)/man5/stswatch.conf.5 $(DESTDIR)$(UNITDIR)/stswatch-run.service \
+		$(DESTDIR)$(UNITDIR)/stswatch-run.timer
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+		--suppress=missingIncludeSystem -D_GNU_SOURCE agent checks alerts
+
 unit: $(UNIT_BINS)
 	$(Q)failed=0; for t in $(UNIT_BINS); do \
 		if ! $$t >$$t.log 2>&1; then echo "FAIL $$t"; cat $$t.log; failed=1; \
@@ -89,5 +138,8 @@ unit: $(UNIT_BINS)
 
 clean:
 	rm -rf $(BUILD) build-*
+
+include tests/fuzz/fuzz.mk
+include tests/engines/engines.mk
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)
