@@ -1,0 +1,230 @@
+/* cmd_run: "stswatch run --once": check the due domains and record them, for a timer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "log.h"
+#include "output.h"
+#include "store.h"
+#include "sweep.h"
+#include "util.h"
+
+#define DUE_SLACK 60	/* a timer that fires a little early still finds the domain due */
+
+enum { OPT_ONCE = 4000, OPT_ALL, OPT_QUIET = 'q' };
+
+struct run_state {
+	const struct config *cfg;
+	const struct domain_conf **due;
+	size_t n_due;
+	struct store *st;
+	struct summary summary;
+	bool quiet;
+	bool failed;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: stswatch run --once [options]\n"
+		"Check every configured domain that is due (its interval has passed since its last\n"
+		"check), record the results in the database and print one line per domain. Meant\n"
+		"for a systemd timer: the exit status says whether the run completed, not what it\n"
+		"found (use status, or the plugin, for that).\n"
+		"\n"
+		"  -c, --config FILE      configuration (default " CONFIG_DEFAULT_PATH ")\n"
+		"      --db FILE          database (default: the configuration's, else\n"
+		"                         " CONFIG_DEFAULT_DB ")\n"
+		"      --once             run once and exit (required)\n"
+		"      --all              check every domain, due or not\n"
+		"      --resolver ADDR[:PORT][,...], --ca-file FILE, --concurrency N\n"
+		"  -q, --quiet            print only the closing summary\n"
+		"  -h, --help             this help\n"
+		"\n"
+		"Exit status: 0 the run completed and was recorded; 1 it did not (configuration,\n"
+		"database locked by another run, disk full: the message says which).\n");
+}
+
+static const char *due_name(void *arg, size_t idx)
+{
+	struct run_state *r = arg;
+
+	return r->due[idx]->name;
+}
+
+/* "example.org  CRITICAL  enforce  fails now  mx.cert.expired mx1.example.org[ip] (+2)" */
+static void one_line(const struct domain_facts *df, const struct verdict *v, time_t now)
+{
+	char fails[40] = "-";
+	const struct finding *top = NULL;
+	size_t shown = 0;
+
+	if (v->fails_at)
+		bsnprintf(fails, sizeof(fails), "%s", v->fails_at <= now ? "now" :
+			  time_rfc3339(v->fails_at, (char[32]){ 0 }, 32));
+	for (size_t i = 0; i < v->findings.n; i++)
+		if (v->findings.v[i].sev != SEV_INFO) {
+			if (!top)
+				top = &v->findings.v[i];
+			shown++;
+		}
+	printf("%-32s %-8s %-7s fails %-20s", df->domain, status_str(v->status),
+	       v->mode ? policy_mode_str(v->mode) : "-", fails);
+	if (top)
+		printf("  %s %s", finding_code_str(top->code), top->subject);
+	if (shown > 1)
+		printf(" (+%zu more)", shown - 1);
+	putchar('\n');
+}
+
+static bool on_result(void *arg, size_t idx, struct domain_facts *df)
+{
+	struct run_state *r = arg;
+	const struct domain_conf *d = r->due[idx];
+	struct history h;
+	struct verdict v;
+	json_t *report;
+	time_t now = time(NULL);
+
+	if (store_load_history(r->st, df->domain, &h) < 0) {
+		log_error("%s", store_error(r->st));
+		r->failed = true;
+		return false;
+	}
+	judge_domain(&d->judge, df, &h, now, &v);
+	report = output_json_domain(df, &v);
+	if (store_record(r->st, df, &v, report) < 0) {
+		log_error("%s", store_error(r->st));
+		r->failed = true;
+	}
+	summary_add(&r->summary, v.status, df->domain);
+	if (!r->quiet)
+		one_line(df, &v, now);
+	fflush(stdout);
+	json_decref(report);
+	verdict_free(&v);
+	history_free(&h);
+	return !r->failed;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_common c = { 0 };
+	struct config cfg;
+	struct run_state r = { 0 };
+	struct sweep_opts so;
+	struct sweep_stats stats;
+	bool once = false, all = false;
+	char err[512];
+	time_t now, started;
+	uint64_t t0;
+	long pruned = 0;
+	int opt, rc = 1;
+
+	config_defaults(&cfg);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:vqh", longopts, NULL)) != -1) {
+		int k = cli_common_opt(&c, opt, optarg, "run");
+
+		if (k < 0)
+			goto out;
+		if (k > 0)
+			continue;
+		switch (opt) {
+		case OPT_ONCE:
+			once = true;
+			break;
+		case OPT_ALL:
+			all = true;
+			break;
+		case OPT_QUIET:
+			r.quiet = true;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			rc = 0;
+			goto out;
+		default:
+			usage(stderr);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		cli_error("run", "unexpected argument \"%s\" (domains come from the configuration)",
+			  argv[optind]);
+		goto out;
+	}
+	if (!once) {
+		cli_error("run", "--once is required: this version has no scheduler daemon; run it "
+			  "from a systemd timer (see stswatch-run.timer)");
+		goto out;
+	}
+	if (cli_load_config(&cfg, &c, true) < 0)
+		goto out;
+	r.cfg = &cfg;
+	r.st = store_open(cfg.database, STORE_WRITE, err, sizeof(err));
+	if (!r.st) {
+		cli_error("run", "%s", err);
+		goto out;
+	}
+	now = started = time(NULL);
+	t0 = mono_ms();
+	r.due = xcalloc(cfg.n_domains ? cfg.n_domains : 1, sizeof(*r.due));
+	for (size_t i = 0; i < cfg.n_domains; i++) {
+		time_t last = store_last_checked(r.st, cfg.domains[i].name);
+
+		if (all || !last || now + DUE_SLACK >= last + (time_t)cfg.domains[i].interval)
+			r.due[r.n_due++] = &cfg.domains[i];
+	}
+	if (store_run_begin(r.st, "run", now) < 0) {
+		cli_error("run", "%s", store_error(r.st));
+		goto out;
+	}
+	sweep_opts_from_config(&so, &cfg);
+	if (sweep_run(&so, r.n_due, due_name, &r, on_result, &r, &stats, err, sizeof(err)) < 0) {
+		cli_error("run", "%s", err);
+		store_run_rollback(r.st);
+		goto out;
+	}
+	if (r.failed) {
+		cli_error("run", "the run was not recorded: %s", store_error(r.st));
+		store_run_rollback(r.st);
+		goto out;
+	}
+	if (store_run_commit(r.st, time(NULL)) < 0) {
+		cli_error("run", "%s", store_error(r.st));
+		goto out;
+	}
+	if (store_prune(r.st, cfg.retention_days, time(NULL), &pruned) < 0)
+		log_warning("pruning old rows: %s", store_error(r.st));
+	printf("run %s: %zu of %zu domains due and checked in %.1f s (%zu MX hosts probed, %zu "
+	       "shared); %zu OK, %zu WARNING, %zu CRITICAL, %zu UNKNOWN; %ld old rows pruned\n",
+	       time_rfc3339(started, (char[32]){ 0 }, 32), r.n_due, cfg.n_domains,
+	       (double)(mono_ms() - t0) / 1000.0, stats.mx_hosts_probed, stats.mx_cache_hits,
+	       r.summary.counts[STATUS_OK], r.summary.counts[STATUS_WARNING],
+	       r.summary.counts[STATUS_CRITICAL], r.summary.counts[STATUS_UNKNOWN], pruned);
+	rc = 0;
+out:
+	summary_free(&r.summary);
+	free(r.due);
+	store_close(r.st);
+	config_free(&cfg);
+	return rc;
+}
