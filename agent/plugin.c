@@ -1,0 +1,455 @@
+/* plugin: check_mta_sts, the Nagios/Icinga plugin front end (Monitoring Plugins guidelines). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "nagios.h"
+#include "output.h"
+#include "sweep.h"
+#include "util.h"
+
+#define PLUGIN_DEFAULT_TIMEOUT 30	/* seconds, below the 60 s kill of Nagios and Icinga */
+#define PLUGIN_OUTPUT_MAX 8192		/* what Nagios keeps of plugin output */
+#define FIRST_LINE_MAX 240
+
+enum {
+	OPT_MX_ONLY = 6000,
+	OPT_POLICY_ONLY,
+	OPT_TIMEOUT_RESULT,
+	OPT_PCONFIG,
+};
+
+struct plugin {
+	const char *domain;
+	struct nagios_range warn, crit;
+	bool have_warn, have_crit;
+	int verbose;
+	enum status timeout_result;
+	struct judge_opts judge;
+	struct domain_facts df;	/* kept from the sweep callback */
+	bool got;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: check_mta_sts -H DOMAIN [-w DAYS|RANGE] [-c DAYS|RANGE] [-t SECONDS] [-v]\n"
+		"                     [--mx-only|--policy-only] [--resolver ADDR[:PORT]]\n"
+		"                     [--ca-file FILE] [--timeout-result STATE] [--config FILE]\n");
+}
+
+static void help(void)
+{
+	printf("check_mta_sts (stswatch %s)\n"
+	       "Check the MTA-STS deployment of a mail domain (RFC 8461): the TXT record, the\n"
+	       "policy fetch, and STARTTLS with a valid certificate on every MX host, and say\n"
+	       "when compliant senders will refuse mail.\n\n", STSWATCH_VERSION);
+	usage(stdout);
+	printf("\n"
+	       "  -H, --hostname DOMAIN     the mail domain (not a host name of an MX)\n"
+	       "  -w, --warning DAYS|RANGE  certificate days left that warn (default 21); a bare\n"
+	       "                            number N means fewer than N days (\"N:\"); full range\n"
+	       "                            syntax (N:, ~:N, N:M, @N:M) is accepted too\n"
+	       "  -c, --critical DAYS|RANGE the same for critical (default 7)\n"
+	       "  -t, --timeout SECONDS     deadline for the whole check (default %d)\n"
+	       "      --timeout-result STATE  state when the deadline passes (default UNKNOWN)\n"
+	       "  -v, --verbose             notes, banners and per-MX perfdata\n"
+	       "      --mx-only             only MX and STARTTLS (judged as under enforce)\n"
+	       "      --policy-only         only the TXT record, the policy and TLS-RPT\n"
+	       "      --resolver ADDR[:PORT]  DNS resolver (default: /etc/resolv.conf)\n"
+	       "      --ca-file FILE        trusted CA certificates (default: the system's)\n"
+	       "      --config FILE         read resolver, CA and thresholds from a stswatch.conf\n"
+	       "  -h, --help                this help;  -V, --version  the version\n\n"
+	       "Perfdata: policy_cert_days, mx_cert_days (per MX with -v), max_age, mx_hosts,\n"
+	       "valid_paths, mx_unmatched, policy_fetch_time, fails_in (when a failure is\n"
+	       "predicted). Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n",
+	       PLUGIN_DEFAULT_TIMEOUT);
+}
+
+static const char *one_name(void *arg, size_t idx)
+{
+	(void)idx;
+	return ((struct plugin *)arg)->domain;
+}
+
+static bool keep_facts(void *arg, size_t idx, struct domain_facts *df)
+{
+	struct plugin *p = arg;
+
+	(void)idx;
+	/* take ownership: the sweep frees what is left in df */
+	p->df = *df;
+	memset(df, 0, sizeof(*df));
+	p->got = true;
+	return true;
+}
+
+/* The message up to its first ';': what is wrong and the evidence. */
+static void short_message(const char *msg, char *buf, size_t len)
+{
+	size_t n = strcspn(msg, ";");
+
+	if (n >= len)
+		n = len - 4;
+	bsnprintf(buf, len, "%.*s%s", (int)n, msg, n < strlen(msg) && msg[n] != ';' ? "..." : "");
+}
+
+static double days_left(time_t t, time_t now)
+{
+	return floor(difftime(t, now) / 864.0) / 100.0;	/* two decimals, rounded down */
+}
+
+static void perf(struct dynbuf *sb, const char *label, double value, const char *uom,
+		 const struct nagios_range *w, const struct nagios_range *c)
+{
+	struct nagios_perf pd;
+
+	memset(&pd, 0, sizeof(pd));
+	pd.label = label;
+	pd.value = value;
+	pd.uom = uom;
+	pd.warn = w;
+	pd.crit = c;
+	nagios_perf_append(sb, &pd);
+}
+
+/* Raise the status when a days value falls in the user's range (ranges of other forms). */
+static enum status apply_range(const struct plugin *p, enum status st, double days)
+{
+	if (p->have_crit && nagios_range_alert(&p->crit, days))
+		return status_worst(st, STATUS_CRITICAL);
+	if (p->have_warn && nagios_range_alert(&p->warn, days))
+		return status_worst(st, STATUS_WARNING);
+	return st;
+}
+
+static int report(struct plugin *p, const struct verdict *v, time_t now)
+{
+	struct dynbuf first, pd, text;
+	const struct domain_facts *df = &p->df;
+	const struct nagios_range *w = p->have_warn ? &p->warn : NULL;
+	const struct nagios_range *c = p->have_crit ? &p->crit : NULL;
+	enum status st = v->status;
+	const struct finding *top = NULL;
+	size_t problems = 0;
+	char buf[FIRST_LINE_MAX], *out;
+	int rc;
+
+	dynbuf_init(&first, 0);
+	dynbuf_init(&pd, 0);
+	dynbuf_init(&text, 0);
+	for (size_t i = 0; i < v->findings.n; i++) {
+		const struct finding *f = &v->findings.v[i];
+
+		if (f->sev == SEV_INFO)
+			continue;
+		problems++;
+		if (!top)
+			top = f;
+	}
+	if (v->policy_cert_not_after)
+		st = apply_range(p, st, days_left(v->policy_cert_not_after, now));
+	if (v->mx_cert_not_after)
+		st = apply_range(p, st, days_left(v->mx_cert_not_after, now));
+
+	dynbuf_printf(&first, "MTA-STS %s - %s: ", status_str(st), df->domain);
+	if (top) {
+		short_message(top->message, buf, sizeof(buf));
+		dynbuf_printf(&first, "%s %s: %s", finding_code_str(top->code), top->subject, buf);
+		if (problems > 1)
+			dynbuf_printf(&first, " (+%zu more)", problems - 1);
+	} else {
+		dynbuf_printf(&first, "%s, %u of %zu MX hosts valid",
+			      v->mode ? policy_mode_str(v->mode) : "no policy", v->valid_paths, v->n_mx);
+		if (v->mx_cert_not_after)
+			dynbuf_printf(&first, ", earliest MX certificate expires in %.0f days",
+				      floor(days_left(v->mx_cert_not_after, now)));
+	}
+	if (first.len > FIRST_LINE_MAX) {
+		first.buf[FIRST_LINE_MAX - 3] = '\0';
+		first.len = FIRST_LINE_MAX - 3;
+		dynbuf_printf(&first, "...");
+	}
+	nagios_sanitize(first.buf);
+
+	if (v->policy_cert_not_after)
+		perf(&pd, "policy_cert_days", days_left(v->policy_cert_not_after, now), "", w, c);
+	if (v->mx_cert_not_after)
+		perf(&pd, "mx_cert_days", days_left(v->mx_cert_not_after, now), "", w, c);
+	if (p->verbose) {
+		for (size_t i = 0; i < v->n_mx; i++) {
+			char label[HOST_LEN + 16];
+
+			if (!v->mx[i].valid_until)
+				continue;
+			bsnprintf(label, sizeof(label), "mx_cert_days_%s", v->mx[i].name);
+			perf(&pd, label, days_left(v->mx[i].valid_until, now), "", w, c);
+		}
+	}
+	if (v->have_policy && v->policy.max_age >= 0)
+		perf(&pd, "max_age", (double)v->policy.max_age, "s", NULL, NULL);
+	if (df->probe_mx) {
+		perf(&pd, "mx_hosts", (double)v->n_mx, "", NULL, NULL);
+		perf(&pd, "valid_paths", (double)v->valid_paths, "", NULL, NULL);
+		perf(&pd, "mx_unmatched", (double)v->unmatched, "", NULL, NULL);
+	}
+	if (df->fetch.rc != FETCH_NOT_ASKED)
+		perf(&pd, "policy_fetch_time", df->fetch.total_ms / 1000.0, "s", NULL, NULL);
+	if (v->fails_at)
+		perf(&pd, "fails_in", difftime(v->fails_at, now) > 0 ? difftime(v->fails_at, now) : 0,
+		     "s", NULL, NULL);
+
+	for (size_t i = 0; i < v->findings.n; i++) {
+		const struct finding *f = &v->findings.v[i];
+
+		if (f->sev == SEV_INFO && !p->verbose)
+			continue;
+		dynbuf_printf(&text, "%s %s %s: %s\n", severity_str(f->sev), finding_code_str(f->code),
+			      f->subject, f->message);
+	}
+	if (v->fails_at)
+		dynbuf_printf(&text, "fails at %s: %s\n", time_rfc3339(v->fails_at, buf, sizeof(buf)),
+			      v->fails_why);
+	if (df->fetch.rc != FETCH_NOT_ASKED)
+		dynbuf_printf(&text, "policy %s: %s%s", df->fetch.url, fetch_result_str(df->fetch.rc),
+			      v->have_policy ? "" : "\n");
+	if (v->have_policy)
+		dynbuf_printf(&text, ", HTTP %ld, mode %s, max_age %ld\n", df->fetch.http_status,
+			      policy_mode_str(v->policy.mode), v->policy.max_age);
+	for (size_t i = 0; i < df->n_mx; i++) {
+		const struct mx_host_facts *m = &df->mx[i];
+		const struct mx_verdict *mv = i < v->n_mx ? &v->mx[i] : NULL;
+
+		dynbuf_printf(&text, "mx %s (%d): %s%s", m->name, m->preference,
+			      mv && mv->valid ? "valid path" : "no valid path",
+			      m->n_smtp ? "," : " (no address)");
+		for (size_t a = 0; a < m->n_smtp; a++) {
+			const struct smtp_facts *s = &m->smtp[a];
+
+			if (s->rc == SMTP_OK && s->cert.present)
+				dynbuf_printf(&text, " %s %s cert until %s", s->ip, s->tls_version,
+					      time_rfc3339(s->cert.not_after, buf, sizeof(buf)));
+			else
+				dynbuf_printf(&text, " %s %s", s->ip, smtp_result_str(s->rc));
+		}
+		dynbuf_printf(&text, "\n");
+	}
+	if (text.buf)
+		nagios_sanitize(text.buf);
+	out = nagios_render(first.buf, pd.buf ? pd.buf : "", text.buf ? text.buf : "",
+			    PLUGIN_OUTPUT_MAX);
+	fputs(out, stdout);
+	if (!*out || out[strlen(out) - 1] != '\n')
+		putchar('\n');
+	free(out);
+	rc = nagios_exit_code(st);
+	dynbuf_free(&first);
+	dynbuf_free(&pd);
+	dynbuf_free(&text);
+	return rc;
+}
+
+/* "N:" (alert below N) gives N days; any other form gives 0 and is applied as a range. */
+static double range_days(const struct nagios_range *r)
+{
+	if (!r->inside && !r->start_inf && r->end_inf && r->start >= 0)
+		return r->start;
+	return 0;
+}
+
+static int unknown(const char *fmt, const char *arg)
+{
+	printf("MTA-STS UNKNOWN - ");
+	printf(fmt, arg);
+	putchar('\n');
+	usage(stdout);
+	return EXIT_UNKNOWN;
+}
+
+int cmd_plugin(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "warning", required_argument, NULL, 'w' },
+		{ "critical", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "mx-only", no_argument, NULL, OPT_MX_ONLY },
+		{ "policy-only", no_argument, NULL, OPT_POLICY_ONLY },
+		{ "timeout-result", required_argument, NULL, OPT_TIMEOUT_RESULT },
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "config", required_argument, NULL, OPT_PCONFIG },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct plugin p;
+	struct config cfg;
+	struct sweep_opts so;
+	struct verdict v;
+	char err[512];
+	const char *resolver = NULL, *ca_file = NULL, *config = NULL;
+	bool mx_only = false, policy_only = false;
+	long timeout = PLUGIN_DEFAULT_TIMEOUT;
+	int opt, rc = EXIT_UNKNOWN, st;
+	time_t now;
+
+	memset(&p, 0, sizeof(p));
+	p.timeout_result = STATUS_UNKNOWN;
+	config_defaults(&cfg);
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "H:w:c:t:vhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'H':
+			p.domain = optarg;
+			break;
+		case 'w':
+			if (nagios_range_parse(optarg, true, &p.warn, err, sizeof(err)) < 0) {
+				rc = unknown("-w: %s", err);
+				goto out;
+			}
+			p.have_warn = true;
+			break;
+		case 'c':
+			if (nagios_range_parse(optarg, true, &p.crit, err, sizeof(err)) < 0) {
+				rc = unknown("-c: %s", err);
+				goto out;
+			}
+			p.have_crit = true;
+			break;
+		case 't':
+			if (parse_long(optarg, 1, 3600, &timeout) < 0) {
+				rc = unknown("-t: \"%s\" is not a number of seconds (1-3600)", optarg);
+				goto out;
+			}
+			break;
+		case 'v':
+			p.verbose++;
+			break;
+		case 'h':
+			help();
+			rc = EXIT_UNKNOWN;	/* the guidelines: help and version exit 3 */
+			goto out;
+		case 'V':
+			printf("check_mta_sts (stswatch %s)\n", STSWATCH_VERSION);
+			rc = EXIT_UNKNOWN;
+			goto out;
+		case OPT_MX_ONLY:
+			mx_only = true;
+			break;
+		case OPT_POLICY_ONLY:
+			policy_only = true;
+			break;
+		case OPT_TIMEOUT_RESULT:
+			st = status_parse(optarg);
+			if (st < 0) {
+				rc = unknown("--timeout-result: \"%s\" is not OK, WARNING, CRITICAL or "
+					     "UNKNOWN", optarg);
+				goto out;
+			}
+			p.timeout_result = (enum status)st;
+			break;
+		case OPT_RESOLVER:
+			if (config_resolver_valid(optarg, err, sizeof(err)) < 0) {
+				rc = unknown("--resolver: %s", err);
+				goto out;
+			}
+			resolver = optarg;
+			break;
+		case OPT_CA_FILE:
+			ca_file = optarg;
+			break;
+		case OPT_PCONFIG:
+			config = optarg;
+			break;
+		default:
+			rc = unknown("unknown or incomplete option \"%s\"", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		rc = unknown("unexpected argument \"%s\"", argv[optind]);
+		goto out;
+	}
+	if (!p.domain) {
+		rc = unknown("%s", "-H DOMAIN is required");
+		goto out;
+	}
+	if (!dns_name_valid(p.domain) || !strchr(p.domain, '.')) {
+		rc = unknown("\"%s\" is not a domain name", p.domain);
+		goto out;
+	}
+	if (mx_only && policy_only) {
+		rc = unknown("%s", "--mx-only and --policy-only exclude each other");
+		goto out;
+	}
+	if (config && config_load(&cfg, config, err, sizeof(err)) < 0) {
+		rc = unknown("%s", err);
+		goto out;
+	}
+	if (resolver) {
+		free(cfg.resolver);
+		cfg.resolver = xstrdup(resolver);
+	}
+	if (ca_file) {
+		free(cfg.ca_file);
+		cfg.ca_file = xstrdup(ca_file);
+	}
+	p.judge = config_find_domain(&cfg, p.domain) ? config_find_domain(&cfg, p.domain)->judge :
+		  cfg.judge;
+	/*
+	 * The judge's thresholds in days come from "N:" ranges (and bare numbers). Other range
+	 * forms switch the judge's day threshold off and are applied to the days values here.
+	 */
+	if (p.have_warn)
+		p.judge.warn_days = range_days(&p.warn);
+	if (p.have_crit)
+		p.judge.crit_days = range_days(&p.crit);
+	if (p.judge.crit_days > p.judge.warn_days && p.have_warn && p.have_crit) {
+		rc = unknown("%s", "-c must not allow more days than -w (for example -w 21 -c 7)");
+		goto out;
+	}
+
+	sweep_opts_from_config(&so, &cfg);
+	so.concurrency = 1;
+	so.probe_policy = !mx_only;
+	so.probe_tlsrpt = !mx_only;
+	so.probe_mx = !policy_only;
+	/* every step fits inside the deadline, and the deadline ends what does not */
+	so.deadline_ms = (unsigned)(timeout * 1000 - (timeout > 2 ? 500 : 100));
+	if (so.to.policy_ms > so.deadline_ms)
+		so.to.policy_ms = so.deadline_ms;
+	if (so.to.smtp_connect_ms > so.deadline_ms / 2)
+		so.to.smtp_connect_ms = so.deadline_ms / 2;
+	if (so.to.smtp_step_ms > so.deadline_ms / 2)
+		so.to.smtp_step_ms = so.deadline_ms / 2;
+	if (so.to.dns_ms * so.to.dns_tries > so.deadline_ms / 2)
+		so.to.dns_ms = so.deadline_ms / 2 / (so.to.dns_tries ? so.to.dns_tries : 1);
+	if (sweep_run(&so, 1, one_name, &p, keep_facts, &p, NULL, err, sizeof(err)) < 0 || !p.got) {
+		rc = unknown("%s", p.got ? err : "the check did not run");
+		goto out;
+	}
+	now = time(NULL);
+	judge_domain(&p.judge, &p.df, NULL, now, &v);
+	/* --timeout-result: the state our own deadline stands for */
+	for (size_t i = 0; i < v.findings.n; i++)
+		if (v.findings.v[i].code == F_CHECK_TIMEOUT)
+			v.findings.v[i].sev = p.timeout_result == STATUS_OK ? SEV_INFO :
+					      p.timeout_result == STATUS_WARNING ? SEV_WARNING :
+					      p.timeout_result == STATUS_CRITICAL ? SEV_CRITICAL : SEV_UNKNOWN;
+	findings_sort(&v.findings);
+	v.status = findings_status(&v.findings);
+	rc = report(&p, &v, now);
+	verdict_free(&v);
+out:
+	domain_facts_free(&p.df);
+	config_free(&cfg);
+	return rc;
+}
