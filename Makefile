@@ -54,6 +54,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/agent/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_FIXTURE := $(BUILD)/obj/tests/unit/fixture.o
 
 .PHONY: all run test check unit install uninstall clean deps lint
 .DEFAULT_GOAL := all
@@ -78,9 +79,9 @@ $(BUILD)/stswatch: $(MAIN_OBJ) $(BUILD)/libstswatch.a
 $(BUILD)/check_mta_sts: $(BUILD)/stswatch
 	$(Q)ln -sf stswatch $@
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libstswatch.a
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_FIXTURE) $(BUILD)/libstswatch.a
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -lsqlite3
 
 # Debian packages are installed on demand (as root), or the command is printed.
 deps:

@@ -57,6 +57,7 @@ static const char *const code_names[F__COUNT] = {
 	[F_TLSRPT_MULTIPLE] = "tlsrpt.multiple",
 	[F_CHECK_TIMEOUT] = "check.timeout",
 	[F_MX_TLS_HANDSHAKE] = "mx.tls_handshake",
+	[F_TLSRPT_NOTE] = "tlsrpt.note",
 };
 
 const char *finding_code_str(enum finding_code code)

@@ -82,6 +82,7 @@ enum finding_code {
 	F_TLSRPT_MULTIPLE,	/* tlsrpt.multiple */
 	F_CHECK_TIMEOUT,	/* check.timeout: our own deadline ended the check */
 	F_MX_TLS_HANDSHAKE,	/* mx.tls_handshake: STARTTLS accepted, the handshake failed */
+	F_TLSRPT_NOTE,		/* tlsrpt.note: strict ABNF and real senders differ */
 	F__COUNT
 };
 

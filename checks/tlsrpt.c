@@ -14,9 +14,8 @@
 #define BAD_URI_MAX 4	/* bad URIs reported one by one; the rest are counted */
 
 /*
- * This module has no note code of its own: where the strict ABNF and real senders differ
- * and the record is still used, it adds tlsrpt.invalid with SEV_INFO. Only a WARNING
- * tlsrpt.invalid makes the record invalid.
+ * Where the strict ABNF and real senders differ and the record is still used, this module
+ * adds tlsrpt.note (INFO); a tlsrpt.invalid (WARNING) makes the record invalid.
  */
 
 struct rpt_error {
@@ -524,20 +523,20 @@ out:
 		failed = n_bad > 0;
 	}
 	if (!failed && n_extra)
-		findings_add(fs, F_TLSRPT_INVALID, SEV_INFO, subject,
+		findings_add(fs, F_TLSRPT_NOTE, SEV_INFO, subject,
 			     "rua lists %zu usable URIs; this tool keeps the first %d and ignores "
 			     "%zu (RFC 8460 sets no limit; senders may report to one of them "
 			     "only); the record stays valid", out->n_rua + n_extra, TLSRPT_MAX_RUA,
 			     n_extra);
 	if (wsp_before_sep)
-		findings_add(fs, F_TLSRPT_INVALID, SEV_INFO, subject,
+		findings_add(fs, F_TLSRPT_NOTE, SEV_INFO, subject,
 			     "TXT record \"%s\" has whitespace before the first ';': the ABNF "
 			     "(field-delim = *WSP \";\" *WSP, RFC 8460 3) allows it and this tool "
 			     "counts the record, but the RFC text discards records not beginning "
 			     "with \"v=TLSRPTv1;\" and senders matching that literal prefix ignore "
 			     "it; write \"v=TLSRPTv1;\"", shown);
 	if (trailing_wsp && !e.what[0])
-		findings_add(fs, F_TLSRPT_INVALID, SEV_INFO, subject,
+		findings_add(fs, F_TLSRPT_NOTE, SEV_INFO, subject,
 			     "TXT record \"%s\" ends in whitespace without a final ';': the strict "
 			     "ABNF (RFC 8460 3) rejects it; this tool treats it as valid because "
 			     "common senders trim it; remove the trailing whitespace", shown);

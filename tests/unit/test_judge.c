@@ -10,88 +10,7 @@
 #include <sys/socket.h>
 
 #include "../../checks/judge.h"
-
-#define NOW ((time_t)1800000000)	/* 2027-01-15T08:00:00Z; time is a parameter */
-#define DAY 86400
-
-static const char healthy_policy[] = "version: STSv1\r\nmode: enforce\r\n"
-				     "mx: mx1.example.org\r\nmx: mx2.example.org\r\n"
-				     "max_age: 604800\r\n";
-
-static void set_txt(struct txt_answer *ta, const char *rec)
-{
-	txt_answer_free(ta);
-	ta->rc = DNS_OK;
-	ta->n = 1;
-	ta->recs[0] = strdup(rec);
-	ta->lens[0] = strlen(rec);
-}
-
-static void good_cert(struct cert_facts *cf, const char *name, time_t not_after)
-{
-	memset(cf, 0, sizeof(*cf));
-	cf->present = true;
-	strcpy(cf->expected_name, name);
-	strcpy(cf->subject, name);
-	strcpy(cf->issuer, "Lab Intermediate CA");
-	strcpy(cf->sans, name);
-	cf->not_before = not_after - 90 * DAY;
-	cf->not_after = not_after;
-	snprintf(cf->sha256, sizeof(cf->sha256), "%064lx", (unsigned long)not_after);
-	cf->chain_len = 2;
-}
-
-static void set_policy(struct domain_facts *df, const char *body)
-{
-	free(df->fetch.body);
-	df->fetch.body = strdup(body);
-	df->fetch.body_len = strlen(body);
-}
-
-/* A domain every compliant sender delivers to: the baseline each row changes. */
-static void healthy(struct domain_facts *df)
-{
-	domain_facts_init(df, "example.org");
-	df->checked_at = NOW;
-	set_txt(&df->sts_txt, "v=STSv1; id=20260101T000000");
-	set_txt(&df->tlsrpt_txt, "v=TLSRPTv1; rua=mailto:tlsrpt@example.org");
-	df->policy_addrs.rc4 = DNS_OK;
-	df->policy_addrs.rc6 = DNS_NODATA;
-	df->policy_addrs.n = 1;
-	df->policy_addrs.v[0].family = AF_INET;
-	strcpy(df->policy_addrs.v[0].ip, "192.0.2.80");
-	df->fetch.rc = FETCH_OK;
-	strcpy(df->fetch.url, "https://mta-sts.example.org/.well-known/mta-sts.txt");
-	df->fetch.http_status = 200;
-	strcpy(df->fetch.content_type, "text/plain");
-	df->fetch.total_ms = 120;
-	good_cert(&df->fetch.cert, "mta-sts.example.org", NOW + 60 * DAY);
-	set_policy(df, healthy_policy);
-	df->mx_rc = DNS_OK;
-	df->n_mx = 2;
-	df->mx = calloc(2, sizeof(*df->mx));
-	for (int i = 0; i < 2; i++) {
-		struct mx_host_facts *m = &df->mx[i];
-
-		snprintf(m->name, sizeof(m->name), "mx%d.example.org", i + 1);
-		m->preference = 10 * (i + 1);
-		m->addrs.rc4 = DNS_OK;
-		m->addrs.rc6 = DNS_NODATA;
-		m->addrs.n = 1;
-		m->addrs.v[0].family = AF_INET;
-		snprintf(m->addrs.v[0].ip, IP_STR_LEN, "192.0.2.%d", i + 1);
-		m->n_smtp = 1;
-		m->smtp = calloc(1, sizeof(*m->smtp));
-		m->smtp[0].family = AF_INET;
-		strcpy(m->smtp[0].ip, m->addrs.v[0].ip);
-		m->smtp[0].rc = SMTP_OK;
-		m->smtp[0].stage = SMTP_STAGE_DONE;
-		m->smtp[0].starttls_offered = true;
-		strcpy(m->smtp[0].tls_version, "TLSv1.3");
-		m->smtp[0].tls_version_num = TLS1_3_VERSION;
-		good_cert(&m->smtp[0].cert, m->name, NOW + (60 + i * 10) * DAY);
-	}
-}
+#include "fixture.h"
 
 /* ---- mutations ------------------------------------------------------------------------ */
 
@@ -126,7 +45,7 @@ static void m_txt_two(struct domain_facts *df)
 }
 static void m_txt_bad_id(struct domain_facts *df)
 {
-	set_txt(&df->sts_txt, "v=STSv1; id=not-alnum!");
+	fixture_set_txt(&df->sts_txt, "v=STSv1; id=not-alnum!");
 }
 static void m_mx1_expired(struct domain_facts *df)
 {
@@ -302,18 +221,18 @@ static void m_policy_cert_expiring15(struct domain_facts *df)
 }
 static void m_testing_bad_mx(struct domain_facts *df)
 {
-	set_policy(df, "version: STSv1\r\nmode: testing\r\nmx: mx1.example.org\r\n"
+	fixture_set_policy(df, "version: STSv1\r\nmode: testing\r\nmx: mx1.example.org\r\n"
 		       "mx: mx2.example.org\r\nmax_age: 604800\r\n");
 	m_both_expired(df);
 }
 static void m_none_mode(struct domain_facts *df)
 {
-	set_policy(df, "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n");
+	fixture_set_policy(df, "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n");
 	m_both_expired(df);
 }
 static void m_wildcard(struct domain_facts *df)
 {
-	set_policy(df, "version: STSv1\r\nmode: enforce\r\nmx: *.EXAMPLE.org\r\n"
+	fixture_set_policy(df, "version: STSv1\r\nmode: enforce\r\nmx: *.EXAMPLE.org\r\n"
 		       "max_age: 604800\r\n");
 }
 static void m_tlsrpt_missing(struct domain_facts *df)
@@ -482,7 +401,7 @@ static void test_rows(void **state)
 		struct verdict v;
 		bool ok = true;
 
-		healthy(&df);
+		fixture_healthy(&df);
 		row->mutate(&df);
 		judge_domain(&o, &df, NULL, NOW, &v);
 		if (v.status != row->status) {
@@ -591,7 +510,7 @@ static void test_id_stale_covered(void **state)
 
 	(void)state;
 	judge_opts_defaults(&o);
-	healthy(&df);
+	fixture_healthy(&df);
 	history_base(&h);
 	add_version(&h, "20260101T000000", "aaaa", "*.example.org", NOW - 30 * DAY,
 		    NOW - 3600, NOW - 1800, 604800);
@@ -615,7 +534,7 @@ static void test_cache_stale_critical(void **state)
 
 	(void)state;
 	judge_opts_defaults(&o);
-	healthy(&df);
+	fixture_healthy(&df);
 	history_base(&h);
 	add_version(&h, "20260101T000000", "bbbb", "oldmx.example.org", NOW - 30 * DAY,
 		    NOW - 3600, NOW - 1800, 604800);
@@ -640,7 +559,7 @@ static void test_cache_replaced_by_new_id(void **state)
 
 	(void)state;
 	judge_opts_defaults(&o);
-	healthy(&df);
+	fixture_healthy(&df);
 	history_base(&h);
 	strcpy(h.txt_id, "20251201T000000");
 	add_version(&h, "20251201T000000", "cccc", "oldmx.example.org", NOW - 60 * DAY,
@@ -664,7 +583,7 @@ static void test_cache_expired(void **state)
 
 	(void)state;
 	judge_opts_defaults(&o);
-	healthy(&df);
+	fixture_healthy(&df);
 	history_base(&h);
 	add_version(&h, "20260101T000000", "dddd", "oldmx.example.org", NOW - 60 * DAY,
 		    NOW - 20 * DAY, NOW - 20 * DAY, 86400);
@@ -685,7 +604,7 @@ static void test_cache_kept_when_fetch_fails(void **state)
 
 	(void)state;
 	judge_opts_defaults(&o);
-	healthy(&df);
+	fixture_healthy(&df);
 	m_policy_refused(&df);
 	history_base(&h);
 	add_version(&h, "20251201T000000", "eeee", "oldmx.example.org", NOW - 60 * DAY,
@@ -709,7 +628,7 @@ static void test_txt_removed(void **state)
 
 	(void)state;
 	judge_opts_defaults(&o);
-	healthy(&df);
+	fixture_healthy(&df);
 	m_txt_missing(&df);
 	history_base(&h);
 	add_version(&h, "20260101T000000", "ffff", "*.example.org", NOW - 60 * DAY,
@@ -732,7 +651,7 @@ static void test_renewed_and_mx_changed(void **state)
 
 	(void)state;
 	judge_opts_defaults(&o);
-	healthy(&df);
+	fixture_healthy(&df);
 	history_base(&h);
 	free(h.mx[1]);
 	h.mx[1] = strdup("mx0.example.org");

@@ -36,7 +36,7 @@ struct row {
 
 #define F(c, s, m) { (c), (s), (m) }
 #define BAD(m) F(F_TLSRPT_INVALID, SEV_WARNING, m)
-#define NOTE(m) F(F_TLSRPT_INVALID, SEV_INFO, m)
+#define NOTE(m) F(F_TLSRPT_NOTE, SEV_INFO, m)
 #define MISSING(m) F(F_TLSRPT_MISSING, SEV_WARNING, m)
 
 static char many_rua[2048], five_bad[512], long_record[TLSRPT_MAX + 2];
