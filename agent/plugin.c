@@ -193,12 +193,12 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 	}
 	if (v->have_policy && v->policy.max_age >= 0)
 		perf(&pd, "max_age", (double)v->policy.max_age, "s", NULL, NULL);
-	if (df->probe_mx) {
+	if (df->probe_mx && dns_result_definite(df->mx_rc)) {
 		perf(&pd, "mx_hosts", (double)v->n_mx, "", NULL, NULL);
 		perf(&pd, "valid_paths", (double)v->valid_paths, "", NULL, NULL);
 		perf(&pd, "mx_unmatched", (double)v->unmatched, "", NULL, NULL);
 	}
-	if (df->fetch.rc != FETCH_NOT_ASKED)
+	if (df->fetch.rc != FETCH_NOT_ASKED && df->fetch.rc != FETCH_DNS)
 		perf(&pd, "policy_fetch_time", df->fetch.total_ms / 1000.0, "s", NULL, NULL);
 	if (v->fails_at)
 		perf(&pd, "fails_in", difftime(v->fails_at, now) > 0 ? difftime(v->fails_at, now) : 0,
@@ -216,8 +216,9 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 		dynbuf_printf(&text, "fails at %s: %s\n", time_rfc3339(v->fails_at, buf, sizeof(buf)),
 			      v->fails_why);
 	if (df->fetch.rc != FETCH_NOT_ASKED)
-		dynbuf_printf(&text, "policy %s: %s%s", df->fetch.url, fetch_result_str(df->fetch.rc),
-			      v->have_policy ? "" : "\n");
+		dynbuf_printf(&text, "policy %s: %s%s", df->fetch.url,
+			      df->fetch.rc == FETCH_OK ? "fetched" : fetch_result_str(df->fetch.rc),
+			      v->have_policy ? "" : " (not fetched)\n");
 	if (v->have_policy)
 		dynbuf_printf(&text, ", HTTP %ld, mode %s, max_age %ld\n", df->fetch.http_status,
 			      policy_mode_str(v->policy.mode), v->policy.max_age);

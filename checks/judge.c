@@ -71,8 +71,8 @@ static void dns_error(struct findings *fs, const char *subject, const char *what
 		      enum dns_result rc, const char *detail, const char *consequence)
 {
 	findings_add(fs, F_DNS_ERROR, SEV_UNKNOWN, subject,
-		     "DNS lookup of %s failed (%s); %s; check the zone's name servers and DNSSEC, "
-		     "or the resolver stswatch uses",
+		     "DNS lookup of %s failed (%s); %s; check the name servers of the zone and "
+		     "DNSSEC, or the resolver stswatch uses",
 		     what, detail && detail[0] ? detail : dns_result_str(rc), consequence);
 }
 
