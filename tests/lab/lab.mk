@@ -1,0 +1,24 @@
+# The lab: real DNS (unbound), HTTPS (nginx) and SMTP (postfix) servers in a network
+# namespace, see docs/LAB.md. Included by the top Makefile; needs root.
+#   make lab-up         start the lab in $(LAB_DIR) (namespace $(LAB_NS))
+#   make lab-down       stop it; nothing is left running
+#   make lab-selftest   up in a temporary directory, prove every scenario with standard
+#                       tools, apply every mutation, down, prove nothing is left
+# Run stswatch against it:
+#   ip netns exec $(LAB_NS) $(BUILD)/stswatch check --format json --resolver 10.53.0.1 \
+#       --ca-file $(LAB_DIR)/ca/root.pem -c $(LAB_DIR)/stswatch.conf ok.test
+
+LAB_PYTHON ?= /usr/bin/python3
+LAB_DIR ?= $(BUILD)/lab
+LAB_NS ?= stswlab
+
+.PHONY: lab-up lab-down lab-selftest
+
+lab-up:
+	$(Q)LAB_NS=$(LAB_NS) $(LAB_PYTHON) tests/lab/lab.py up $(LAB_DIR)
+
+lab-down:
+	$(Q)LAB_NS=$(LAB_NS) $(LAB_PYTHON) tests/lab/lab.py down $(LAB_DIR)
+
+lab-selftest:
+	$(Q)$(LAB_PYTHON) tests/lab/selftest.py

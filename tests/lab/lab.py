@@ -1,0 +1,1082 @@
+#!/usr/bin/python3
+"""lab: real DNS, HTTPS and SMTP servers for stswatch in a network namespace.
+
+  lab.py up DIR              build the world of scenarios.py under DIR and start it
+  lab.py down DIR            stop everything up started, remove the namespace
+  lab.py exec DIR -- CMD...  run CMD inside the namespace (LAB_* set in its environment)
+  lab.py mutate DIR NAME     apply a named change (scenarios.MUTATIONS) to the running world
+  lab.py list                the scenarios and mutations
+
+The namespace is $LAB_NS (default stswlab). Inside it, on lo: unbound (10.53.0.1:53),
+nginx (10.80.0.1:443 and [fd80::1]:443, one server block per policy host), a postfix
+instance (one smtpd service per MX address, 10.25.x.y:25 and [fd25::...]:25) and a small
+helper that accepts TCP and never answers (the timeout cases). A private CA (root +
+intermediate) made with the openssl CLI signs every certificate, dated relative to now.
+DIR/lab.json describes the world for tests; DIR/lab.env has the same for shell scripts.
+Python standard library only; run as root.
+"""
+
+import concurrent.futures
+import copy
+import datetime
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import scenarios as S  # noqa: E402
+
+PYTHON = "/usr/bin/python3"
+DEFAULT_NS = "stswlab"
+DAY = 86400
+SUBDIRS = ("ca", "certs", "www", "nginx", "postfix", "postfix-spool", "postfix-data",
+       "unbound", "run", "log")
+
+
+class LabError(Exception):
+    pass
+
+
+def log(msg):
+    print("lab: " + msg, file=sys.stderr, flush=True)
+
+
+def run(argv, check=True, env=None, input=None, timeout=60):
+    """Run a command, capture its output; raise LabError with its stderr when it fails."""
+    p = subprocess.run(argv, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+               env=env, timeout=timeout)
+    if check and p.returncode != 0:
+        raise LabError("%s failed (exit %d): %s" % (" ".join(argv), p.returncode,
+                   (p.stderr or p.stdout).decode(errors="replace").strip()[-800:]))
+    return p
+
+
+def nsexec(ns, argv):
+    return ["ip", "netns", "exec", ns] + list(argv)
+
+
+def write(path, data, mode=0o644, age=0):
+    """Write a file atomically (a renamed temporary), so a running server never reads half;
+    leave it alone when its content is the same. age: date it that many seconds back."""
+    data = data.encode() if isinstance(data, str) else data
+    try:
+        with open(path, "rb") as f:
+            if f.read() == data:
+                return
+    except OSError:
+        pass
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.chmod(tmp, mode)
+    if age:
+        os.utime(tmp, (time.time() - age, time.time() - age))
+    os.replace(tmp, path)
+
+
+# ---- the world: scenarios.py with mutations applied ------------------------------------
+
+def cert_id(spec, default_name):
+    names = spec.get("names") or [default_name]
+    return (spec.get("id") or names[0]).replace("*", "star")
+
+
+def norm_cert(spec, default_name):
+    c = {"names": [default_name], "days": 89, "lifetime": 90, "self_signed": False,
+         "chain": "full", "generation": 0}
+    c.update(spec or {})
+    c.pop("id", None)
+    return c
+
+
+def build_world(applied=()):
+    """Everything the generators need, from the scenario table and the applied mutations."""
+    rows = [S.defaults(r) for r in S.SCENARIOS]
+    by_domain = {}
+    for r in rows:
+        if r["domain"] in by_domain:
+            raise LabError("scenario %s twice" % r["domain"])
+        by_domain[r["domain"]] = r
+    renewals = {}
+    for name in applied:
+        m = S.MUTATIONS[name]
+        r = by_domain[m["domain"]]
+        for k, v in m.get("set", {}).items():
+            if k == "policy":
+                p = dict(r["policy"])
+                p.update(v)
+                r["policy"] = p
+            else:
+                r[k] = copy.deepcopy(v)
+        for h in m.get("renew", []):
+            renewals[h] = renewals.get(h, 0) + 1
+
+    w = {"domains": by_domain, "hosts": {}, "certs": {}, "vhosts": [], "smtpd": [],
+         "rrsets": {}, "servfail": [], "timeout": [], "listen_silent": []}
+
+    def add_cert(spec, default_name, renew=0):
+        cid = cert_id(spec or {}, default_name)
+        c = norm_cert(spec, default_name)
+        if renew:
+            c.update(days=89, lifetime=90, generation=renew)
+        old = w["certs"].get(cid)
+        if old is not None and old != c:
+            raise LabError("certificate %s defined twice, differently" % cid)
+        w["certs"][cid] = c
+        return cid
+
+    def rr(owner, text):
+        w["rrsets"].setdefault(owner.lower().rstrip(".") + ".", []).append(text)
+
+    def addr_rrs(name, addrs):
+        for a in addrs:
+            rr(name, "%s. 300 IN %s %s" % (name, "AAAA" if ":" in a else "A", a))
+
+    add_cert({}, "default.lab.test")
+    for r in rows:
+        for h, spec in r["hosts"].items():
+            h = h.lower()
+            if h in w["hosts"] and w["hosts"][h]["spec"] != spec:
+                raise LabError("host %s defined twice, differently" % h)
+            w["hosts"][h] = {"spec": spec, "domain": r["domain"]}
+    for h, hv in sorted(w["hosts"].items()):
+        spec = hv["spec"]
+        addrs = spec.get("v4", []) + spec.get("v6", [])
+        addr_rrs(h, addrs)
+        smtp = spec.get("smtp", "tls")
+        cid = None
+        if smtp in ("tls", "tls-old"):
+            cid = add_cert(spec.get("cert"), h, renewals.get(h, 0))
+        hv["cert"] = cid
+        for a in addrs:
+            if smtp == "silent":
+                w["listen_silent"].append([a, 25])
+            elif smtp != "closed":
+                w["smtpd"].append({"addr": a, "host": h, "smtp": smtp, "cert": cid})
+
+    for r in rows:
+        d = r["domain"]
+        if r["dns"] == "servfail":
+            w["servfail"].append(d)
+            continue
+        if r["dns"] == "timeout":
+            w["timeout"].append(d)
+            continue
+        about = r["purpose"].replace("'", "").replace('"', "")[:200]
+        rr(d, "%s. 300 IN TXT %s" % (d, txt_strings(["stswatch lab scenario: " + about])))
+        for pref, host in r["mx"]:
+            rr(d, "%s. 300 IN MX %d %s" % (d, pref, host.rstrip(".") + "."))
+            h = host.lower()
+            if h != "." and h not in w["hosts"] and not h.endswith("." + d):
+                raise LabError("%s: MX %s is defined nowhere" % (d, host))
+        for rec in r["txt"]:
+            rr("_mta-sts." + d, "_mta-sts.%s. 300 IN TXT %s" % (d, txt_strings(rec)))
+        for rec in r["tlsrpt"]:
+            rr("_smtp._tls." + d, "_smtp._tls.%s. 300 IN TXT %s" % (d, txt_strings(rec)))
+        for x in r["extra_rr"]:
+            rr(x.split()[0], x)
+        p = r["policy"]
+        if p is None:
+            continue
+        host = "mta-sts." + d
+        addr_rrs(host, p["addrs"])
+        pcid = add_cert(p["cert"], host)
+        if not set(p["addrs"]) & set(S.NGINX):
+            continue
+        w["vhosts"].append({"host": host, "domain": d, "cert": pcid, "body": p["body"],
+                    "status": p["status"], "content_type": p["content_type"],
+                    "redirect": p["redirect"], "limit_rate": p["limit_rate"]})
+        for other in p["also_serve"]:
+            addr_rrs(other, S.NGINX)
+            w["vhosts"].append({"host": other, "domain": d, "cert": add_cert({}, other),
+                        "body": p["body"], "status": 200,
+                        "content_type": "text/plain", "redirect": None,
+                        "limit_rate": None})
+    for r in rows:
+        if r["dns"] == "ok" and r["policy"] is not None and r["policy"]["status"] == 200 \
+                and r["policy"]["body"] is None:
+            raise LabError("%s: status 200 needs a body" % r["domain"])
+    return w
+
+
+def txt_strings(rec):
+    out = []
+    for s in rec:
+        if "'" in s or len(s.encode()) > 255:
+            raise LabError("TXT string %r: no single quotes, at most 255 bytes" % s)
+        out.append('"%s"' % s.replace("\\", "\\\\").replace('"', '\\"'))
+    return " ".join(out)
+
+
+def addresses(w):
+    """Every address the namespace needs on lo."""
+    a = [S.DNS_V4, S.DNS_V6, S.DNS_REFUSER, S.NGINX_V4, S.NGINX_V6, S.REFUSED_V4,
+         S.BLACKHOLE_V4]
+    for h in w["hosts"].values():
+        a += h["spec"].get("v4", []) + h["spec"].get("v6", [])
+    seen, out = set(), []
+    for x in a:
+        if x not in seen:
+            seen.add(x)
+            out.append(x)
+    return out
+
+
+# ---- certificates ------------------------------------------------------------------------
+
+OPENSSL_CNF = """\
+# generated by tests/lab/lab.py: one CA section, the database chosen per call by $LAB_CA_DB
+[ ca ]
+default_ca = lab_ca
+[ lab_ca ]
+database = $ENV::LAB_CA_DB
+serial = $ENV::LAB_CA_DB.serial
+new_certs_dir = $ENV::LAB_CA_OUT
+certificate = $ENV::LAB_CA_CERT
+private_key = $ENV::LAB_CA_KEY
+default_md = sha256
+policy = policy_any
+unique_subject = no
+email_in_dn = no
+copy_extensions = none
+preserve = yes
+[ policy_any ]
+organizationName = optional
+commonName = supplied
+[ ext_root ]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[ ext_intermediate ]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ ext_leaf ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+subjectAltName = $ENV::LAB_SAN
+[ ext_self ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+subjectAltName = $ENV::LAB_SAN
+[ req ]
+distinguished_name = req_dn
+prompt = no
+[ req_dn ]
+CN = unused
+"""
+
+
+def asn1(t):
+    return datetime.datetime.fromtimestamp(int(t), datetime.timezone.utc).strftime("%Y%m%d%H%M%SZ")
+
+
+class CA:
+    """The lab CA under DIR/ca; issue() is safe to call from several threads."""
+
+    def __init__(self, d):
+        self.d = os.path.join(d, "ca")
+        self.certs = os.path.join(d, "certs")
+        self.cnf = os.path.join(self.d, "openssl.cnf")
+
+    def env(self, db, ca_cert, ca_key, san="DNS:unused.lab.test"):
+        e = dict(os.environ, LAB_CA_DB=db, LAB_CA_OUT=os.path.join(self.d, "newcerts"),
+             LAB_CA_CERT=ca_cert, LAB_CA_KEY=ca_key, LAB_SAN=san)
+        e.pop("OPENSSL_CONF", None)
+        return e
+
+    def keyreq(self, key, csr, subj, env):
+        run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr,
+             "-subj", subj, "-config", self.cnf], env=env)
+        os.chmod(key, 0o600)
+
+    def sign(self, csr, out, start, end, ext, env, selfsign_key=None):
+        open(env["LAB_CA_DB"], "w").close()
+        argv = ["openssl", "ca", "-batch", "-config", self.cnf, "-in", csr, "-out", out,
+            "-startdate", asn1(start), "-enddate", asn1(end), "-extensions", ext,
+            "-notext", "-rand_serial"]
+        if selfsign_key:
+            argv += ["-selfsign", "-keyfile", selfsign_key]
+        run(argv, env=env)
+
+    def create(self):
+        os.makedirs(os.path.join(self.d, "newcerts"))
+        os.makedirs(os.path.join(self.d, "db"))
+        write(self.cnf, OPENSSL_CNF)
+        now = time.time()
+        root_key, root = os.path.join(self.d, "root.key"), os.path.join(self.d, "root.pem")
+        int_key = os.path.join(self.d, "intermediate.key")
+        inter = os.path.join(self.d, "intermediate.pem")
+        env = self.env(os.path.join(self.d, "db", "root.idx"), root, root_key)
+        self.keyreq(root_key, root_key + ".csr", "/O=stswatch lab/CN=stswatch Lab Root CA", env)
+        self.sign(root_key + ".csr", root, now - 400 * DAY, now + 3650 * DAY, "ext_root", env,
+              selfsign_key=root_key)
+        env = self.env(os.path.join(self.d, "db", "intermediate.idx"), root, root_key)
+        self.keyreq(int_key, int_key + ".csr", "/O=stswatch lab/CN=stswatch Lab Intermediate CA",
+                env)
+        self.sign(int_key + ".csr", inter, now - 399 * DAY, now + 3000 * DAY,
+              "ext_intermediate", env)
+
+    def issue(self, cid, c, now):
+        """Key, leaf, chain (leaf + intermediate unless c["chain"] == "leaf") and a
+        key+chain file for postfix, all under DIR/certs/CID.*; files replaced atomically."""
+        base = os.path.join(self.certs, cid)
+        gen = ".g%d" % c["generation"]
+        san = ",".join("DNS:" + n for n in c["names"])
+        inter = os.path.join(self.d, "intermediate.pem")
+        env = self.env(os.path.join(self.d, "db", cid + gen + ".idx"), inter,
+                   os.path.join(self.d, "intermediate.key"), san)
+        key, csr, crt = base + gen + ".key", base + gen + ".csr", base + gen + ".crt"
+        self.keyreq(key, csr, "/O=stswatch lab/CN=" + c["names"][0][:64], env)
+        end = now + c["days"] * DAY + 3600
+        start = end - c["lifetime"] * DAY
+        if c["self_signed"]:
+            self.sign(csr, crt, start, end, "ext_self", env, selfsign_key=key)
+        else:
+            self.sign(csr, crt, start, end, "ext_leaf", env)
+        leaf = open(crt).read()
+        chain = leaf if (c["self_signed"] or c["chain"] == "leaf") else leaf + open(inter).read()
+        keypem = open(key).read()
+        write(base + ".key", keypem, 0o600)
+        write(base + ".crt", leaf)
+        write(base + ".chain.pem", chain)
+        write(base + ".full.pem", keypem + chain, 0o600)
+        for f in (key, csr, crt):
+            os.unlink(f)
+        return cid
+
+
+def issue_all(ca, certs, now, only=None):
+    todo = [(cid, c) for cid, c in sorted(certs.items()) if only is None or cid in only]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as ex:
+        list(ex.map(lambda t: ca.issue(t[0], t[1], now), todo))
+    return len(todo)
+
+
+# ---- configuration files -------------------------------------------------------------------
+
+def render_zone(w):
+    out = ["# generated by tests/lab/lab.py: the lab's zone, included by unbound.conf"]
+    for d in w["timeout"]:
+        out.append('local-zone: "%s." deny' % d)
+    for d in w["servfail"]:
+        out.append('local-zone: "%s." transparent' % d)
+    for owner in sorted(w["rrsets"]):
+        for rr in w["rrsets"][owner]:
+            out.append("local-data: '%s'" % rr)
+    return "\n".join(out) + "\n"
+
+
+def render_unbound(d, w):
+    lines = ["# generated by tests/lab/lab.py", "server:"]
+    for a in (S.DNS_V4, S.DNS_V6, S.DNS_REFUSER):
+        lines.append("  interface: %s" % a)
+    lines += [
+        "  port: 53",
+        "  do-ip4: yes",
+        "  do-ip6: yes",
+        '  username: ""',
+        '  chroot: ""',
+        '  directory: "%s/unbound"' % d,
+        '  pidfile: "%s/run/unbound.pid"' % d,
+        '  logfile: "%s/log/unbound.log"' % d,
+        "  use-syslog: no",
+        "  verbosity: 1",
+        "  num-threads: 1",
+        "  so-reuseport: no",
+        "  # stswatch sends hundreds of queries at once: the default 208 KiB buffer drops some",
+        "  so-rcvbuf: 8m",
+        "  so-sndbuf: 8m",
+        "  num-queries-per-thread: 4096",
+        "  rrset-roundrobin: no",
+        '  module-config: "iterator"',
+        "  do-not-query-localhost: no",
+        "  access-control: 0.0.0.0/0 allow",
+        "  access-control: ::/0 allow",
+        "  # the stub for the SERVFAIL domains is unbound itself on %s: it refuses" % S.DNS_REFUSER,
+        "  access-control: %s/32 refuse" % S.DNS_REFUSER,
+        '  local-zone: "test." static',
+        '  local-data: "test. 300 IN SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 60"',
+        '  include: "%s/unbound/zone.conf"' % d,
+    ]
+    for dom in w["servfail"]:
+        lines += ["stub-zone:", '  name: "%s."' % dom, "  stub-addr: %s" % S.DNS_REFUSER]
+    lines += ["remote-control:", "  control-enable: yes",
+          '  control-interface: "%s/run/unbound.ctl"' % d, "  control-use-cert: no"]
+    return "\n".join(lines) + "\n"
+
+
+def render_nginx(d, w):
+    listen = "    listen %s:443 ssl%s;\n    listen [%s]:443 ssl%s;\n"
+    out = ["# generated by tests/lab/lab.py",
+           "user root root;", "worker_processes 1;", "pid %s/run/nginx.pid;" % d,
+           "error_log %s/log/nginx-error.log warn;" % d,
+           "events { worker_connections 1024; }", "http {",
+           "  access_log %s/log/nginx-access.log;" % d]
+    for t in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        out.append("  %s_temp_path %s/nginx/tmp/%s;" % (t, d, t))
+    out += ["  server_tokens off;", "  sendfile off;", "  keepalive_timeout 5;",
+        "  ssl_protocols TLSv1.2 TLSv1.3;", "  server_names_hash_bucket_size 128;",
+        "  server_names_hash_max_size 4096;", "  types { text/plain txt; }",
+        "  default_type application/octet-stream;",
+        "  server {   # no or unknown SNI",
+        listen % (S.NGINX_V4, " default_server", S.NGINX_V6, " default_server"),
+        "    ssl_certificate %s/certs/default.lab.test.chain.pem;" % d,
+        "    ssl_certificate_key %s/certs/default.lab.test.key;" % d,
+        "    return 421;", "  }"]
+    for v in w["vhosts"]:
+        loc = "    location = /.well-known/mta-sts.txt {\n"
+        if v["status"] in (301, 302, 307, 308):
+            loc += "      return %d %s;\n" % (v["status"], v["redirect"])
+        elif v["status"] != 200:
+            loc += "      return %d;\n" % v["status"]
+        else:
+            loc += '      types { }\n      default_type "%s";\n' % v["content_type"]
+            loc += "      alias %s/www/%s/mta-sts.txt;\n" % (d, v["host"])
+            if v["limit_rate"]:
+                loc += "      limit_rate %s;\n" % v["limit_rate"]
+        loc += "    }\n"
+        out += ["  server {   # %s" % v["domain"],
+            listen % (S.NGINX_V4, "", S.NGINX_V6, ""),
+            "    server_name %s;" % v["host"],
+            "    ssl_certificate %s/certs/%s.chain.pem;" % (d, v["cert"]),
+            "    ssl_certificate_key %s/certs/%s.key;" % (d, v["cert"]),
+            loc + "    location / { return 404; }", "  }"]
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+POSTFIX_SERVICES = """\
+# the usual internal services, none chrooted
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+def render_postfix_main(d):
+    return """\
+# generated by tests/lab/lab.py: a postfix instance of its own (postfix -c %(d)s/postfix)
+compatibility_level = 3.6
+queue_directory = %(d)s/postfix-spool
+data_directory = %(d)s/postfix-data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.lab.test
+mydomain = lab.test
+myorigin = $myhostname
+mydestination =
+relay_domains =
+mynetworks = 127.0.0.0/8
+inet_interfaces = loopback-only
+inet_protocols = all
+maillog_file = %(d)s/log/postfix.log
+maillog_file_prefixes = %(d)s/log
+smtpd_banner = $myhostname ESMTP stswatch lab
+smtpd_relay_restrictions = reject
+smtpd_recipient_restrictions = reject
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+smtpd_tls_security_level = may
+smtpd_tls_chain_files = %(d)s/certs/default.lab.test.full.pem
+smtpd_tls_loglevel = 1
+smtpd_peername_lookup = no
+""" % {"d": d}
+
+
+def render_postfix_master(d, w):
+    out = ["# generated by tests/lab/lab.py: one smtpd per MX address"]
+    for s in w["smtpd"]:
+        a = "[%s]" % s["addr"] if ":" in s["addr"] else s["addr"]
+        o = ["-o syslog_name=postfix/%s" % s["host"], "-o myhostname=%s" % s["host"]]
+        if s["smtp"] == "notls":
+            o.append("-o smtpd_tls_security_level=none")
+        else:
+            o.append("-o smtpd_tls_chain_files=%s/certs/%s.full.pem" % (d, s["cert"]))
+        if s["smtp"] == "tls-old":
+            # OpenSSL 3 allows TLS < 1.2 only at security level 0
+            o += ["-o { smtpd_tls_protocols = >=TLSv1, <=TLSv1.1 }",
+                  "-o tls_medium_cipherlist=DEFAULT@SECLEVEL=0"]
+        out.append("%s:25 inet n - n - - smtpd\n  %s" % (a, "\n  ".join(o)))
+    return "\n".join(out) + "\n" + POSTFIX_SERVICES
+
+
+def render_stswatch_conf(d, w):
+    doms = ",\n".join('  "%s"' % x for x in w["domains"])
+    return """\
+# generated by tests/lab/lab.py: stswatch against the lab (short timeouts)
+resolver = "%(dns)s";
+ca_file = "%(d)s/ca/root.pem";
+database = "%(d)s/stswatch.db";
+ehlo_name = "probe.lab.test";
+concurrency = 100;
+ipv6 = true;
+timeouts = {
+  dns = "2s";
+  dns_tries = 2;        # the tool's UDP socket can drop answers in a burst (see docs/LAB.md)
+  policy = "6s";
+  smtp_connect = "3s";
+  smtp_step = "3s";
+};
+thresholds = {
+  policy_slow = "2s";   # slow.test takes about 3 s
+};
+domains = (
+%(doms)s
+);
+""" % {"d": d, "dns": S.DNS_V4, "doms": doms}
+
+
+def write_policies(d, w):
+    for v in w["vhosts"]:
+        if v["body"] is None:
+            continue
+        os.makedirs(os.path.join(d, "www", v["host"]), exist_ok=True)
+        write(os.path.join(d, "www", v["host"], "mta-sts.txt"), v["body"].encode())
+
+
+def write_configs(d, w):
+    write(os.path.join(d, "unbound", "zone.conf"), render_zone(w))
+    write(os.path.join(d, "unbound", "unbound.conf"), render_unbound(d, w))
+    write(os.path.join(d, "nginx", "nginx.conf"), render_nginx(d, w))
+    # postfix waits until main.cf and master.cf are 2 s old (a guard against editors)
+    write(os.path.join(d, "postfix", "main.cf"), render_postfix_main(d), age=10)
+    write(os.path.join(d, "postfix", "master.cf"), render_postfix_master(d, w), age=10)
+    write(os.path.join(d, "stswatch.conf"), render_stswatch_conf(d, w))
+    write(os.path.join(d, "run", "helper.json"),
+          json.dumps({"listen": [[S.BLACKHOLE_V4, 443]] + w["listen_silent"]}))
+    write_policies(d, w)
+
+
+def describe(d, ns, w, applied, pids):
+    rows = {}
+    for dom, r in w["domains"].items():
+        p = r["policy"]
+        rows[dom] = {
+            "purpose": r["purpose"], "expect": r["expect"], "status": r["status"],
+            "dns": r["dns"],
+            "txt": r["txt"], "tlsrpt": r["tlsrpt"],
+            "mx": [[pref, h] for pref, h in r["mx"]],
+            "policy_url": "https://mta-sts.%s/.well-known/mta-sts.txt" % dom if p else None,
+        }
+    muts = {}
+    for name, m in S.MUTATIONS.items():
+        muts[name] = {"domain": m["domain"], "what": m["what"],
+                  "expect_after": m["expect_after"], "applied": name in applied}
+    root = os.path.join(d, "ca", "root.pem")
+    conf = os.path.join(d, "stswatch.conf")
+    return {
+        "namespace": ns, "dir": d, "resolver": S.DNS_V4, "resolver6": S.DNS_V6,
+        "ca_file": root, "intermediate": os.path.join(d, "ca", "intermediate.pem"),
+        "config": conf, "database": os.path.join(d, "stswatch.db"),
+        "stswatch": {"prefix": ["ip", "netns", "exec", ns],
+                 "args": ["--resolver", S.DNS_V4, "--ca-file", root],
+                 "config_args": ["-c", conf],
+                 "example": "ip netns exec %s build/stswatch check --format json "
+                    "--resolver %s --ca-file %s -c %s ok.test" % (ns, S.DNS_V4, root, conf)},
+        "addresses": {"dns": [S.DNS_V4, S.DNS_V6], "dns_refuser": S.DNS_REFUSER,
+                  "nginx": S.NGINX, "refused": S.REFUSED_V4, "blackhole": S.BLACKHOLE_V4},
+        "processes": pids,
+        "created_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "mutations_applied": list(applied),
+        "mutations": muts,
+        "scenarios": rows,
+    }
+
+
+def write_description(d, ns, w, applied, pids):
+    desc = describe(d, ns, w, applied, pids)
+    write(os.path.join(d, "lab.json"), json.dumps(desc, indent=1, sort_keys=True) + "\n")
+    env = {"LAB_NS": ns, "LAB_DIR": d, "LAB_RESOLVER": S.DNS_V4, "LAB_CA": desc["ca_file"],
+           "LAB_CONF": desc["config"]}
+    write(os.path.join(d, "lab.env"), "".join("%s=%s\n" % kv for kv in env.items()))
+    write(os.path.join(d, "run", "state.json"), json.dumps({"applied": list(applied)}))
+
+
+# ---- processes -----------------------------------------------------------------------------
+
+def pid_alive(pid):
+    """True while pid exists and is not a zombie (ps says so)."""
+    p = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], stdout=subprocess.PIPE,
+               stderr=subprocess.DEVNULL)
+    st = p.stdout.decode().strip()
+    return p.returncode == 0 and st != "" and not st.startswith("Z")
+
+
+def read_pid(path):
+    try:
+        with open(path) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def pidfiles(d):
+    return {"unbound": os.path.join(d, "run", "unbound.pid"),
+        "nginx": os.path.join(d, "run", "nginx.pid"),
+        "postfix": os.path.join(d, "postfix-spool", "pid", "master.pid"),
+        "helper": os.path.join(d, "run", "helper.pid")}
+
+
+def ns_exists(ns):
+    p = run(["ip", "netns", "list"], check=False)
+    return any(line.split()[0] == ns for line in p.stdout.decode().splitlines() if line.strip())
+
+
+def ns_pids(ns):
+    p = run(["ip", "netns", "pids", ns], check=False)
+    return [int(x) for x in p.stdout.decode().split()] if p.returncode == 0 else []
+
+
+def wait_gone(pids, secs):
+    end = time.monotonic() + secs
+    left = [p for p in pids if pid_alive(p)]
+    while left and time.monotonic() < end:
+        time.sleep(0.05)
+        left = [p for p in left if pid_alive(p)]
+    return left
+
+
+def kill_pids(pids, sig):
+    for p in pids:
+        try:
+            os.kill(p, sig)
+        except ProcessLookupError:
+            pass
+
+
+def wait_listening(ns, want, secs=10.0):
+    """Wait until every (proto, "addr:port") in want is bound inside the namespace."""
+    end = time.monotonic() + secs
+    while True:
+        have = set()
+        for proto, flag in (("tcp", "-Hltn"), ("udp", "-Hlun")):
+            out = run(nsexec(ns, ["ss", flag]), check=False).stdout.decode()
+            for line in out.splitlines():
+                f = line.split()
+                if len(f) >= 4:
+                    have.add((proto, f[3].replace("[", "").replace("]", "")))
+        missing = [x for x in want if (x[0], x[1].replace("[", "").replace("]", "")) not in have]
+        if not missing or time.monotonic() > end:
+            return missing
+        time.sleep(0.1)
+
+
+def check_traversable(d):
+    """postfix daemons run as user postfix and must reach DIR/postfix-spool."""
+    path = d
+    while True:
+        st = os.stat(path)
+        if not st.st_mode & 0o001:
+            raise LabError("%s is not searchable by others (mode %o); postfix runs as user "
+                       "postfix and needs it: chmod o+x %s, or choose another DIR"
+                       % (path, st.st_mode & 0o777, path))
+        parent = os.path.dirname(path)
+        if parent == path:
+            return
+        path = parent
+
+
+# ---- commands ----------------------------------------------------------------------------
+
+def lab_ns(d):
+    """The namespace of the lab in d: the one it recorded, else $LAB_NS, else the default."""
+    try:
+        with open(os.path.join(d, "run", "ns")) as f:
+            ns = f.read().strip()
+            if ns:
+                return ns
+    except OSError:
+        pass
+    return os.environ.get("LAB_NS") or DEFAULT_NS
+
+
+def ns_owner(ns):
+    """The DIR of the lab that made the namespace: up writes it as the alias of its lo
+    (namespace inode numbers are reused, so they cannot tell two labs apart)."""
+    p = run(["ip", "-n", ns, "-o", "link", "show", "dev", "lo"], check=False)
+    m = p.stdout.decode(errors="replace").split(" alias ", 1)
+    return m[1].strip() if len(m) == 2 else None
+
+
+def ns_inode(ns):
+    try:
+        return os.stat("/run/netns/" + ns).st_ino
+    except OSError:
+        return None
+
+
+def owned(pid, d, ns_ino):
+    """True when pid is alive and is one of this lab's: its command line or environment
+    names DIR (unbound, nginx, the helper; postfix's MAIL_CONFIG) or it runs in the lab's
+    namespace. A pid file outliving its process never makes us signal a stranger."""
+    if not pid_alive(pid):
+        return False
+    try:
+        if ns_ino is not None and os.stat("/proc/%d/ns/net" % pid).st_ino == ns_ino:
+            return True
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            if (d + "/").encode() in f.read():
+                return True
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            return b"\0MAIL_CONFIG=" + (d + "/postfix").encode() + b"\0" in b"\0" + f.read()
+    except OSError:
+        return False
+
+
+def cmd_down(d, quiet=False):
+    d = os.path.abspath(d)
+    ns = lab_ns(d)
+    ino = ns_inode(ns)
+    owner = ns_owner(ns) if ino is not None else None
+    ns_mine = not owner or owner == d
+    if not ns_mine:
+        # the name belongs to another lab now (its `up` tore this one down)
+        log("down: namespace %s belongs to the lab in %s now; leaving it alone" % (ns, owner))
+        ino = None
+    files = pidfiles(d)
+    recorded = [read_pid(p) for p in files.values()]
+    try:
+        with open(os.path.join(d, "run", "pids.json")) as f:
+            recorded += list(json.load(f).values())
+    except (OSError, ValueError):
+        pass
+    ours = sorted({p for p in recorded if p and owned(p, d, ino)})
+    # postfix first, the way it wants to be stopped; then the others by their pid files
+    pf_pid = read_pid(files["postfix"])
+    if pf_pid in ours and ino is not None:
+        run(nsexec(ns, ["postfix", "-c", os.path.join(d, "postfix"), "stop"]), check=False)
+    for name, path in files.items():
+        pid = read_pid(path)
+        if pid in ours and pid_alive(pid):
+            kill_pids([pid], signal.SIGQUIT if name == "nginx" else signal.SIGTERM)
+    left = wait_gone(ours, 5)
+    if left:
+        kill_pids(left, signal.SIGKILL)
+        left = wait_gone(left, 2)
+    # whatever else still runs in the namespace was started by the lab too (smtpd, workers)
+    removed = False
+    if ns_mine and ns_exists(ns):
+        rest = ns_pids(ns)
+        if rest:
+            kill_pids(rest, signal.SIGTERM)
+            rest = wait_gone(rest, 3)
+            kill_pids(rest, signal.SIGKILL)
+            left += wait_gone(rest, 2)
+        run(["ip", "netns", "del", ns], check=False)
+        removed = True
+    still = [p for p in set(ours + left) if pid_alive(p)]
+    for path in files.values():
+        if os.path.exists(path) and path.endswith(("unbound.pid", "nginx.pid", "helper.pid")):
+            os.unlink(path)
+    if (ns_mine and ns_exists(ns)) or still:
+        raise LabError("down: left behind: namespace %s %s, processes %s"
+                   % (ns, "exists" if ns_exists(ns) else "gone", still))
+    if not quiet:
+        log("down: %s, %d processes stopped, nothing left" %
+            ("namespace %s removed" % ns if removed else "no namespace %s" % ns, len(ours)))
+
+
+def cmd_up(d):
+    t0 = time.monotonic()
+    d = os.path.abspath(d)
+    ns = os.environ.get("LAB_NS") or DEFAULT_NS
+    for tool in ("ip", "openssl", "unbound", "unbound-control", "nginx", "postfix", "ss", "ps"):
+        if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
+            raise LabError("%s not found (Debian packages: iproute2 openssl unbound nginx "
+                       "postfix procps)" % tool)
+    if os.path.isdir(os.path.join(d, "run")):
+        cmd_down(d, quiet=True)
+    if ns_exists(ns):
+        log("up: namespace %s exists: tearing the previous lab down" % ns)
+        rest = ns_pids(ns)
+        kill_pids(rest, signal.SIGTERM)
+        kill_pids(wait_gone(rest, 5), signal.SIGKILL)
+        wait_gone(rest, 2)
+        run(["ip", "netns", "del", ns])
+    if any(c.isspace() for c in d) or len(d) > 200:
+        raise LabError("DIR %r: no white space and at most 200 characters, please "
+                   "(it goes into server configurations and the namespace's lo alias)" % d)
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)
+    check_traversable(d)
+    for sub in SUBDIRS:
+        shutil.rmtree(os.path.join(d, sub), ignore_errors=True)
+    for f in ("lab.json", "lab.env", "stswatch.conf", "stswatch.db", "stswatch.db-wal",
+          "stswatch.db-shm"):
+        if os.path.exists(os.path.join(d, f)):
+            os.unlink(os.path.join(d, f))
+    for sub in SUBDIRS + ("nginx/tmp",):
+        if sub != "postfix-data":  # postfix makes it, owned by user postfix
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+    write(os.path.join(d, "run", "ns"), ns + "\n")
+
+    w = build_world()
+    now = time.time()
+    ca = CA(d)
+    ca.create()
+    n = issue_all(ca, w["certs"], now)
+    write(os.path.join(d, "run", "certs.json"), json.dumps(w["certs"], sort_keys=True))
+    t_certs = time.monotonic() - t0
+    write_configs(d, w)
+    run(["unbound-checkconf", os.path.join(d, "unbound", "unbound.conf")])
+
+    run(["ip", "netns", "add", ns])
+    batch = ["link set dev lo alias %s" % d, "link set lo up"]
+    for a in addresses(w):
+        batch.append("addr add %s/%d dev lo%s" % (a, 128 if ":" in a else 32,
+                             " nodad" if ":" in a else ""))
+    run(["ip", "-n", ns, "-batch", "-"], input="\n".join(batch).encode())
+
+    pids = {}
+    run(nsexec(ns, ["unbound", "-c", os.path.join(d, "unbound", "unbound.conf")]))
+    run(nsexec(ns, ["nginx", "-e", os.path.join(d, "log", "nginx-error.log"),
+            "-c", os.path.join(d, "nginx", "nginx.conf")]))
+    run(nsexec(ns, ["postfix", "-c", os.path.join(d, "postfix"), "start"]))
+    hl = open(os.path.join(d, "log", "helper.log"), "ab")
+    hp = subprocess.Popen(nsexec(ns, [PYTHON, os.path.abspath(__file__), "_helper", d]),
+                  stdin=subprocess.DEVNULL, stdout=hl, stderr=hl, start_new_session=True)
+    write(os.path.join(d, "run", "helper.pid"), "%d\n" % hp.pid)
+
+    want = [("udp", "%s:53" % S.DNS_V4), ("tcp", "%s:53" % S.DNS_V4),
+        ("udp", "%s:53" % S.DNS_V6), ("udp", "%s:53" % S.DNS_REFUSER),
+        ("tcp", "%s:443" % S.NGINX_V4), ("tcp", "%s:443" % S.NGINX_V6),
+        ("tcp", "%s:443" % S.BLACKHOLE_V4)]
+    want += [("tcp", "%s:25" % s["addr"]) for s in w["smtpd"]]
+    want += [("tcp", "%s:%d" % (a, p)) for a, p in w["listen_silent"]]
+    missing = wait_listening(ns, want)
+    for name, path in pidfiles(d).items():
+        pids[name] = read_pid(path)
+        if not pids[name] or not pid_alive(pids[name]):
+            raise LabError("%s did not start (see %s/log/)" % (name, d))
+    if missing:
+        raise LabError("not listening after 10 s: %s (see %s/log/)" % (missing, d))
+    write(os.path.join(d, "run", "pids.json"), json.dumps(pids))
+    write_description(d, ns, w, [], pids)
+    log("up: namespace %s, %d scenarios, %d certificates (%.1f s), %d smtpd services, "
+        "%d policy hosts, ready in %.1f s; %s/lab.json" %
+        (ns, len(w["domains"]), n + 2, t_certs, len(w["smtpd"]), len(w["vhosts"]),
+         time.monotonic() - t0, d))
+
+
+def load_state(d):
+    try:
+        with open(os.path.join(d, "lab.json")) as f:
+            desc = json.load(f)
+    except OSError:
+        raise LabError("%s/lab.json not found: is the lab up (lab.py up %s)?" % (d, d))
+    return desc
+
+
+def unbound_control(d, *args, input=None):
+    return run(["unbound-control", "-c", os.path.join(d, "unbound", "unbound.conf")] + list(args),
+           input=input)
+
+
+def cmd_mutate(d, name):
+    d = os.path.abspath(d)
+    if name not in S.MUTATIONS:
+        raise LabError("unknown mutation %s (known: %s)" % (name, ", ".join(S.MUTATIONS)))
+    desc = load_state(d)
+    ns = desc["namespace"]
+    applied = list(desc.get("mutations_applied", []))
+    if name in applied:
+        log("mutate: %s was applied already; nothing to do" % name)
+        return
+    old = build_world(applied)
+    new = build_world(applied + [name])
+    # certificates first, so that new configuration never names a missing file
+    with open(os.path.join(d, "run", "certs.json")) as f:
+        have = json.load(f)
+    changed = {cid for cid, c in new["certs"].items() if have.get(cid) != c}
+    if changed:
+        issue_all(CA(d), new["certs"], time.time(), only=changed)
+        have.update({cid: new["certs"][cid] for cid in changed})
+        write(os.path.join(d, "run", "certs.json"), json.dumps(have, sort_keys=True))
+    write_configs(d, new)
+    # DNS: replace every changed owner name at run time, then flush what may be cached
+    owners = set(old["rrsets"]) | set(new["rrsets"])
+    dns_changed = sorted(o for o in owners if old["rrsets"].get(o) != new["rrsets"].get(o))
+    for o in dns_changed:
+        unbound_control(d, "local_data_remove", o)
+        if new["rrsets"].get(o):
+            unbound_control(d, "local_datas", input=("\n".join(new["rrsets"][o]) + "\n").encode())
+        unbound_control(d, "flush", o)
+    if dns_changed:
+        unbound_control(d, "flush_zone", "test.")
+        unbound_control(d, "flush_requestlist")
+    if render_nginx(d, old) != render_nginx(d, new):
+        run(nsexec(ns, ["nginx", "-c", os.path.join(d, "nginx", "nginx.conf"), "-s", "reload"]))
+    smtp_certs = {s["cert"] for s in new["smtpd"]}
+    if render_postfix_master(d, old) != render_postfix_master(d, new) or changed & smtp_certs:
+        run(nsexec(ns, ["postfix", "-c", os.path.join(d, "postfix"), "reload"]))
+    if changed & {v["cert"] for v in new["vhosts"]}:
+        run(nsexec(ns, ["nginx", "-c", os.path.join(d, "nginx", "nginx.conf"), "-s", "reload"]))
+    # busy smtpd processes finish their session after a reload: wait for the new certificate
+    for s in new["smtpd"]:
+        if s["cert"] in changed:
+            wait_cert(ns, d, s["addr"], s["host"], s["cert"])
+    write_description(d, ns, new, applied + [name], desc.get("processes", {}))
+    log("mutate: %s applied to %s (%s); DNS names changed: %s; certificates issued: %s" %
+        (name, S.MUTATIONS[name]["domain"], S.MUTATIONS[name]["what"],
+         ", ".join(dns_changed) or "none", ", ".join(sorted(changed)) or "none"))
+
+
+def wait_cert(ns, d, addr, host, cid, secs=10.0):
+    """Poll STARTTLS on addr until its leaf certificate is DIR/certs/CID.crt."""
+    want = "".join(open(os.path.join(d, "certs", cid + ".crt")).read().split())
+    hp = "[%s]:25" % addr if ":" in addr else "%s:25" % addr
+    end = time.monotonic() + secs
+    while True:
+        p = run(nsexec(ns, ["openssl", "s_client", "-starttls", "smtp", "-connect", hp,
+                    "-servername", host]), check=False, input=b"", timeout=10)
+        out = p.stdout.decode(errors="replace")
+        i, j = out.find("-----BEGIN CERTIFICATE-----"), out.find("-----END CERTIFICATE-----")
+        if i >= 0 and "".join(out[i:j + 25].split()) == want:
+            return
+        if time.monotonic() > end:
+            raise LabError("%s (%s) still serves its old certificate %.0f s after the reload"
+                       % (host, addr, secs))
+        time.sleep(0.2)
+
+
+def cmd_exec(d, argv):
+    d = os.path.abspath(d)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        raise LabError("exec: no command")
+    ns = lab_ns(d)
+    env = dict(os.environ, LAB_NS=ns, LAB_DIR=d, LAB_RESOLVER=S.DNS_V4,
+           LAB_CA=os.path.join(d, "ca", "root.pem"), LAB_CONF=os.path.join(d, "stswatch.conf"))
+    sys.stdout.flush()
+    os.execvpe("ip", ["ip", "netns", "exec", ns] + argv, env)
+
+
+def cmd_list():
+    for r in map(S.defaults, S.SCENARIOS):
+        print("%-24s %-8s %-40s %s" % (r["domain"], r["status"], ",".join(r["expect"]) or "-",
+                           r["purpose"]))
+    for name, m in S.MUTATIONS.items():
+        print("mutation %-20s %-12s %s -> %s" % (name, m["domain"], m["what"],
+                             ",".join(m["expect_after"])))
+
+
+def helper_main(d):
+    """Accept TCP on the listed addresses and never answer (the timeout cases)."""
+    with open(os.path.join(d, "run", "helper.json")) as f:
+        spec = json.load(f)
+    sel = selectors.DefaultSelector()
+    for addr, port in spec["listen"]:
+        s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr, port))
+        s.listen(128)
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ, None)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    held = []
+    while True:
+        for key, _ in sel.select():
+            if key.data is None:
+                try:
+                    c, _ = key.fileobj.accept()
+                except OSError:
+                    continue
+                c.setblocking(False)
+                sel.register(c, selectors.EVENT_READ, "conn")
+                held.append(c)
+                if len(held) > 256:  # bounded: drop the oldest
+                    o = held.pop(0)
+                    sel.unregister(o)
+                    o.close()
+                continue
+            try:
+                data = key.fileobj.recv(4096)  # read and ignore
+            except OSError:
+                data = b""
+            if not data:
+                sel.unregister(key.fileobj)
+                key.fileobj.close()
+                held.remove(key.fileobj)
+
+
+def main(argv):
+    usage = ("usage: lab.py up DIR | down DIR | exec DIR -- CMD... | mutate DIR NAME | list\n"
+         "  namespace: $LAB_NS (default %s); see docs/LAB.md" % DEFAULT_NS)
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print(usage)
+        return 0 if len(argv) >= 2 else 2
+    cmd = argv[1]
+    if cmd == "list":
+        cmd_list()
+        return 0
+    if len(argv) < 3:
+        print(usage, file=sys.stderr)
+        return 2
+    if cmd == "_helper":
+        helper_main(argv[2])
+        return 0
+    if os.geteuid() != 0:
+        log("must run as root (network namespaces, ports 25/53/443)")
+        return 1
+    try:
+        if cmd == "up":
+            try:
+                cmd_up(argv[2])
+            except BaseException:
+                if not os.environ.get("LAB_KEEP"):
+                    log("up failed: tearing down (LAB_KEEP=1 keeps the wreck)")
+                    try:
+                        cmd_down(argv[2], quiet=True)
+                    except LabError as e:
+                        log(str(e))
+                raise
+        elif cmd == "down":
+            cmd_down(argv[2])
+        elif cmd == "mutate" and len(argv) == 4:
+            cmd_mutate(argv[2], argv[3])
+        elif cmd == "exec":
+            cmd_exec(argv[2], argv[3:])
+        else:
+            print(usage, file=sys.stderr)
+            return 2
+    except LabError as e:
+        log(str(e))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
