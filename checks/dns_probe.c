@@ -87,7 +87,7 @@ struct dns_client *dns_client_new(struct loop *lp, const char *servers, unsigned
 	struct dns_client *dc = xcalloc(1, sizeof(*dc));
 	struct ares_options opts;
 	int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-		   ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
+		   ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ | ARES_OPT_SOCK_RCVBUF;
 	int rc;
 
 	dc->lp = lp;
@@ -98,6 +98,9 @@ struct dns_client *dns_client_new(struct loop *lp, const char *servers, unsigned
 	opts.tries = (int)tries;
 	opts.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
 	opts.ednspsz = 1232;
+	/* thousands of queries share one UDP socket: a burst of answers must not overflow
+	 * the default receive buffer, or answers are dropped and retried as timeouts */
+	opts.socket_receive_buffer_size = 4 << 20;
 	rc = ares_init_options(&dc->ch, &opts, mask);
 	if (rc != ARES_SUCCESS) {
 		bsnprintf(err, errlen, "cannot start the resolver: %s", ares_strerror(rc));
