@@ -96,7 +96,13 @@ struct dns_client *dns_client_new(struct loop *lp, const char *servers, unsigned
 	opts.sock_state_cb_data = dc;
 	opts.timeout = (int)timeout_ms;
 	opts.tries = (int)tries;
-	opts.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	/*
+	 * NOCHECKRESP: a SERVFAIL or REFUSED answer is reported as such. Without it c-ares
+	 * tries the next server and ends with "could not contact DNS servers", which reads
+	 * like an unreachable resolver (timeouts still move on to the next server).
+	 */
+	opts.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES |
+		     ARES_FLAG_NOCHECKRESP;
 	opts.ednspsz = 1232;
 	/* thousands of queries share one UDP socket: a burst of answers must not overflow
 	 * the default receive buffer, or answers are dropped and retried as timeouts */
