@@ -250,6 +250,9 @@ SCENARIOS = [
           status="CRITICAL"),
     merge(one_mx("mx-notls.test", 46, smtp="notls"), purpose="MX does not offer STARTTLS",
           expect=["mx.starttls_missing"], status="CRITICAL"),
+    merge(one_mx("mx-badtls.test", 57, smtp="badtls"),
+          purpose="MX accepts STARTTLS, then answers the handshake with plain text",
+          expect=["mx.tls_handshake"], status="CRITICAL"),
     merge(one_mx("mx-tls10.test", 47, smtp="tls-old"),
           purpose="MX speaks TLS 1.0 and 1.1 only", expect=["mx.tls_version"],
           status="CRITICAL"),
@@ -286,6 +289,19 @@ SCENARIOS = [
           expect=["tlsrpt.invalid"], status="WARNING",
           tlsrpt=[["v=TLSRPTv1; rua=ftp://reports.tlsrpt-invalid.test/"]]),
 
+    merge(one_mx("tlsrpt-multiple.test", 58), purpose="two TLS-RPT records",
+          expect=["tlsrpt.multiple"], status="WARNING",
+          tlsrpt=[["v=TLSRPTv1; rua=mailto:a@tlsrpt-multiple.test"],
+                  ["v=TLSRPTv1; rua=mailto:b@tlsrpt-multiple.test"]]),
+    merge(one_mx("tlsrpt-note.test", 59),
+          purpose="TLS-RPT record with whitespace before the first ';' (valid ABNF)",
+          expect=["tlsrpt.note"], status="OK",
+          tlsrpt=[["v=TLSRPTv1 ; rua=mailto:tlsrpt@tlsrpt-note.test"]]),
+    merge(one_mx("txt-note.test", 65),
+          purpose="TXT record with whitespace before the first ';' (valid ABNF)",
+          expect=["sts.txt.note"], status="OK",
+          txt=[["v=STSv1 ; id=20240101T000000"]]),
+
     # ---- DNS failures ----------------------------------------------------------------
     {"domain": "servfail.test", "purpose": "every query of the domain answers SERVFAIL",
      "expect": ["dns.error"], "status": "UNKNOWN", "dns": "servfail", "mx": [], "hosts": {},
@@ -304,9 +320,9 @@ SCENARIOS = [
     merge(one_mx("hist3.test", 62), purpose="history: id-bump-keep-body", expect=[],
           status="OK"),
     merge(one_mx("hist4.test", 63), purpose="history: txt-remove", expect=[], status="OK"),
-    merge(one_mx("hist5.test", 64, cert={"days": 30, "lifetime": 90}),
-          purpose="history: cert-renew (MX certificate 30 days left, renewed to 89)",
-          expect=[], status="OK"),
+    merge(one_mx("hist5.test", 64, cert={"days": 15, "lifetime": 90}),
+          purpose="history: cert-renew (MX certificate 15 days left, renewed to 89)",
+          expect=["mx.cert.expiring"], status="WARNING"),
 ]
 
 # Named changes to the running world (lab.py mutate DIR NAME). Each names its domain, the
@@ -342,7 +358,7 @@ MUTATIONS = {
     },
     "cert-renew": {
         "domain": "hist5.test",
-        "what": "issue a new certificate for mx1.hist5.test (89 days) and reload postfix",
+        "what": "issue a new certificate for mx1.hist5.test (15 -> 89 days), reload postfix",
         "renew": ["mx1.hist5.test"],
         "expect_after": ["mx.cert.renewed"],
     },
@@ -361,3 +377,44 @@ def defaults(row):
         p.update(r["policy"])
         r["policy"] = p
     return r
+
+
+# ---- generated healthy domains for the benchmark (lab.py up DIR --bench N) ----------------
+# Many domains sharing a pool of MX hosts, as in real life: domain i (b0001.test, ...) has
+# two MX hosts of the pool (bench-pool.test, one wildcard certificate) and an enforce
+# policy naming both; its policy host is on nginx (IPv4), with a certificate shared by
+# BENCH_SAN_PER_CERT policy hosts (one SAN each), the way hosting providers issue them.
+BENCH_POOL = 20
+BENCH_POOL_NET = "10.25.200."  # pool host k (1-based) is 10.25.200.k
+BENCH_SAN_PER_CERT = 50
+
+
+def bench_pool():
+    """[(host name, IPv4 address)] of the benchmark's shared MX hosts."""
+    return [("mx%02d.bench-pool.test" % k, BENCH_POOL_NET + str(k))
+            for k in range(1, BENCH_POOL + 1)]
+
+
+def bench_domains(n):
+    width = max(4, len(str(n)))
+    return ["b%0*d.test" % (width, i) for i in range(1, n + 1)]
+
+
+def bench_rows(n):
+    """n healthy rows (status OK, no findings) for the benchmark."""
+    pool = bench_pool()
+    pool_cert = {"id": "star.bench-pool.test", "names": ["*.bench-pool.test"]}
+    hosts = {h: mxhost(ip, cert=pool_cert) for h, ip in pool}
+    domains = bench_domains(n)
+    rows = []
+    for i, d in enumerate(domains):
+        chunk = i // BENCH_SAN_PER_CERT
+        names = ["mta-sts." + x for x in
+                 domains[chunk * BENCH_SAN_PER_CERT:(chunk + 1) * BENCH_SAN_PER_CERT]]
+        mx = [pool[i % len(pool)][0], pool[(i + 1) % len(pool)][0]]
+        rows.append({"domain": d, "purpose": "benchmark: healthy domain %d of %d" % (i + 1, n),
+                     "expect": [], "status": "OK",
+                     "mx": [(10, mx[0]), (20, mx[1])], "hosts": hosts if i == 0 else {},
+                     "policy": {"body": policy(mx), "addrs": [NGINX_V4],
+                                "cert": {"id": "bench-policy-%03d" % chunk, "names": names}}})
+    return rows

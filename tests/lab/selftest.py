@@ -373,6 +373,12 @@ def check_mx(w, r, ca, now, problems, serials):
                 problems.append("%s: no STARTTLS" % what)
                 out.append(label + " no STARTTLS")
                 continue
+            if smtp == "badtls":
+                t = s_client(addr, 25, host, ca, starttls=True)
+                if t.get("ok"):
+                    problems.append("%s: TLS handshake succeeded, want it to fail" % what)
+                out.append(label + " STARTTLS, handshake fails")
+                continue
             t = s_client(addr, 25, host, ca, starttls=True)
             text = check_tls(t, w["certs"][w["hosts"][host]["cert"]], host, now, problems, what)
             serials[what] = t.get("serial")
