@@ -1,12 +1,13 @@
 #!/bin/bash
 # stswatch: end-to-end run of check_mta_sts inside real Nagios 4 and Icinga 2 engines.
 #
-# SKELETON FOR THE LAB. Today it proves the mechanism with a stand-in plugin (prints
-# "MTA-STS WARNING - x | a=1", exits 1). In the lab, point it at the real plugin and a lab
-# domain and say which state the engine must record, for example:
+# Without -p it proves the mechanism with a stand-in plugin (prints "MTA-STS WARNING - x |
+# a=1", exits 1). The lab's integration suite (tests/lab/integration.py, test "engines")
+# runs it inside the lab's namespace with the real plugin and a lab domain, for example:
 #
-#   tests/engines/e2e.sh -p build/check_mta_sts -H expiring.lab.example -w 21 -c 7 \
-#       -x --resolver=10.53.0.2 -x --ca-file=tests/lab/ca/ca.pem -s 1 -o '^MTA-STS WARNING'
+#   ip netns exec stswlab tests/engines/e2e.sh -p build/check_mta_sts \
+#       -H mxcert-expiring15.test -w 21 -c 7 -x --resolver=10.53.0.1 \
+#       -x --ca-file=build/lab/ca/root.pem -s 1 -o '^MTA-STS WARNING'
 #
 # How it works, per engine, all inside a temporary directory (nothing of the system's
 # configuration, state, logs or services is touched; both engines run in the foreground

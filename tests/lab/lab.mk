@@ -2,6 +2,7 @@
 # namespace, see docs/LAB.md. Included by the top Makefile; needs root.
 #   make lab-up         start the lab in $(LAB_DIR) (namespace $(LAB_NS))
 #   make lab-down       stop it; nothing is left running
+#   make lab-test       the integration suite: stswatch, check_mta_sts, the engines
 #   make lab-selftest   up in a temporary directory, prove every scenario with standard
 #                       tools, apply every mutation, down, prove nothing is left
 # Run stswatch against it:
@@ -22,3 +23,9 @@ lab-down:
 
 lab-selftest:
 	$(Q)$(LAB_PYTHON) tests/lab/selftest.py
+
+# The integration suite: the real binaries against the lab (tests/lab/integration.py).
+# T="check plugin" runs a subset; the lab always comes down, also on failure.
+.PHONY: lab-test
+lab-test: all
+	$(Q)LAB_NS=$(LAB_NS) $(LAB_PYTHON) tests/lab/integration.py $(BUILD) $(LAB_DIR) $(T)

@@ -1,0 +1,635 @@
+#!/usr/bin/python3
+"""integration: the real stswatch binary against the lab's real servers.
+
+    tests/lab/integration.py BUILD LABDIR [TEST...]
+
+Brings the lab up in LABDIR (namespace $LAB_NS, default stswlab), runs the tests in the
+order below (the history tests change the world, so they come after the scenario checks),
+and always brings the lab down. TEST names a subset (see --list). Each test makes many
+expectations; a test fails when one of them fails, and all failed expectations are
+printed. Exit 0 when every test passed, 1 otherwise. Python 3 standard library only.
+
+What it shows (docs/LAB.md has the world):
+  cli       usage errors, config check with file:line, lint of TXT and policy input
+  check     every scenario: status, expected finding codes, nothing worse than expected
+            on the healthy rows, the JSON contract, exit code; every single-run finding
+            code of the catalogue is produced by some scenario
+  details   redirect Location, SERVFAIL versus timeout, fails_at of an expiring MX
+            certificate, IPv4 and IPv6 addresses, the text output, the shared MX pool
+            probed once per sweep (counted in postfix's log)
+  plugin    check_mta_sts states, perfdata syntax, its own deadline, -h and usage
+  engines   Nagios 4 and Icinga 2 run check_mta_sts against a lab domain (e2e.sh)
+  history   run, mutate the world (lab.py mutate), run again: change detection,
+            cache.stale_policy, fails_at, findings opened and closed, history output
+  crash     kill -9 during runs of many domains; db check passes, status shows the
+            last complete run, a reader works during a run, the database mode is 0640
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PYTHON = "/usr/bin/python3"
+STATUS_RC = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
+RANK = {"OK": 0, "WARNING": 1, "UNKNOWN": 2, "CRITICAL": 3}
+# codes that need the history of an earlier run (the history test makes them), or that
+# only the plugin's own deadline makes (the plugin test), or that signal our own bug
+NOT_SINGLE_RUN = {
+    "sts.txt.removed", "sts.id.changed", "sts.id.stale", "sts.id.reused", "policy.gone",
+    "policy.cert.renewed", "mx.cert.renewed", "mx.changed", "cache.stale_policy",
+    "check.timeout", "internal.unknown_code",
+}
+
+
+class Failed(Exception):
+    pass
+
+
+class Ctx:
+    def __init__(self, build, labdir):
+        self.build = os.path.abspath(build)
+        self.stswatch = os.path.join(self.build, "stswatch")
+        self.plugin = os.path.join(self.build, "check_mta_sts")
+        self.dir = os.path.abspath(labdir)
+        self.ns = os.environ.get("LAB_NS", "stswlab")
+        self.lab = None
+        self.tmp = None
+        self.errors = []
+        self.n = 0
+
+    def expect(self, cond, msg):
+        self.n += 1
+        if not cond:
+            self.errors.append(msg)
+        return cond
+
+    def require(self, cond, msg):
+        """An expectation the rest of the test cannot do without."""
+        if not self.expect(cond, msg):
+            raise Failed(msg)
+
+    def run(self, argv, ns=True, input=None, timeout=180, env=None):
+        full = (["ip", "netns", "exec", self.ns] if ns else []) + list(argv)
+        e = dict(os.environ)
+        e.update(env or {})
+        try:
+            return subprocess.run(full, input=input, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, timeout=timeout, text=True, env=e)
+        except subprocess.TimeoutExpired:
+            raise Failed("%s: no exit within %d s" % (" ".join(argv), timeout))
+
+    def sw(self, *args, **kw):
+        return self.run([self.stswatch] + list(args), **kw)
+
+    def lab_args(self):
+        return ["--resolver", self.lab["resolver"], "--ca-file", self.lab["ca_file"]]
+
+    def write_conf(self, path, domains, db):
+        """The lab's configuration with another domain list and database."""
+        with open(self.lab["config"]) as f:
+            text = f.read()
+        text = text[:text.index("domains = (")]
+        text = re.sub(r'(?m)^database = .*$', 'database = "%s";' % db, text)
+        text += "domains = (\n%s\n);\n" % ",\n".join('  "%s"' % d for d in domains)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+
+def json_lines(ctx, text, what):
+    out = []
+    for i, line in enumerate(text.splitlines()):
+        try:
+            out.append(json.loads(line))
+        except ValueError as e:
+            raise Failed("%s: line %d is not JSON (%s): %.200s" % (what, i + 1, e, line))
+    return out
+
+
+def catalogue():
+    with open(os.path.join(ROOT, "checks", "findings.c")) as f:
+        src = f.read()
+    return set(re.findall(r'"([a-z]+(?:\.[a-z_]+)+)"', src)) - {"findings.h"}
+
+
+# ---- cli ------------------------------------------------------------------------------------
+
+def test_cli(ctx):
+    p = ctx.sw("--version", ns=False)
+    ctx.expect(p.returncode == 0 and re.search(r"\d+\.\d+\.\d+", p.stdout),
+               "--version: rc %d, %r" % (p.returncode, p.stdout))
+    p = ctx.sw("check", "--concurrency", "many", "ok.test", ns=False)
+    ctx.expect(p.returncode == 3 and "--concurrency" in p.stderr,
+               "check --concurrency many: want rc 3 naming the option, got %d %r"
+               % (p.returncode, p.stderr))
+    p = ctx.sw("frobnicate", ns=False)
+    ctx.expect(p.returncode == 3 and "frobnicate" in p.stderr,
+               "unknown command: rc %d %r" % (p.returncode, p.stderr))
+
+    bad = os.path.join(ctx.tmp, "bad.conf")
+    with open(bad, "w") as f:
+        f.write('resolver = "10.53.0.1";\nconcurrency = 100;\ntimeouts = {\n'
+                '  policy = "forever";\n};\ndomains = ( "ok.test" );\n')
+    p = ctx.sw("config", "check", "-c", bad, ns=False)
+    ctx.expect(p.returncode != 0 and re.search(re.escape(bad) + r":4\b", p.stderr)
+               and "policy" in p.stderr,
+               "config check of a bad duration: want %s:4 and the setting, got rc %d %r"
+               % (bad, p.returncode, p.stderr))
+    with open(bad, "w") as f:
+        f.write('resolver = "10.53.0.1";\nconcurrency = ;\ndomains = ( "ok.test" );\n')
+    p = ctx.sw("config", "check", "-c", bad, ns=False)
+    ctx.expect(p.returncode != 0 and (bad + ":2") in p.stderr,
+               "config check of a syntax error: rc %d %r" % (p.returncode, p.stderr))
+    p = ctx.sw("config", "check", "-c", ctx.lab["config"], ns=False)
+    ctx.expect(p.returncode == 0, "config check of the lab's configuration: rc %d %r"
+               % (p.returncode, p.stderr))
+
+    p = ctx.sw("lint", "txt", "--format", "json", "v=STSv1; id=abc", "v=STSv1; id=def",
+               ns=False)
+    codes = [f["code"] for o in json_lines(ctx, p.stdout, "lint txt") for f in o["findings"]]
+    ctx.expect(p.returncode == 2 and "sts.txt.multiple" in codes,
+               "lint txt of two records: rc %d codes %s" % (p.returncode, codes))
+    p = ctx.sw("lint", "txt", "v=STSv1; id=20240101T000000", ns=False)
+    ctx.expect(p.returncode == 0, "lint txt of a valid record: rc %d %r" % (p.returncode, p.stdout))
+
+    pol = "version: STSv1\r\nmode: enforce\r\nmx: *.mail.example\r\nmax_age: 604800\r\n"
+    p = ctx.sw("lint", "policy", "-", "--mx", "a.b.mail.example", "--mx", "x.mail.example",
+               input=pol, ns=False)
+    ctx.expect(p.returncode == 2 and "one label" in p.stdout and "x.mail.example" in p.stdout,
+               "lint policy with an uncovered MX: rc %d %r" % (p.returncode, p.stdout))
+    p = ctx.sw("lint", "policy", "-", input="version: STSv1\nmode: enforce\nmax_age: 86400\n",
+               ns=False)
+    ctx.expect(p.returncode == 2 and "policy.mx_missing" in p.stdout,
+               "lint policy without mx: rc %d %r" % (p.returncode, p.stdout))
+
+
+# ---- check: every scenario ------------------------------------------------------------------
+
+def check_contract(ctx, o):
+    """The JSON fields DESIGN.md and the issue promise."""
+    d = o.get("domain", "?")
+    for k in ("domain", "status", "mode", "txt_id", "fails_at", "checked_at", "findings",
+              "policy", "mx"):
+        ctx.expect(k in o, "%s: JSON lacks %s" % (d, k))
+    ctx.expect(o.get("status") in STATUS_RC, "%s: status %r" % (d, o.get("status")))
+    ctx.expect(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", o.get("checked_at") or ""),
+               "%s: checked_at %r" % (d, o.get("checked_at")))
+    for f in o.get("findings", []):
+        ctx.expect(all(k in f for k in ("code", "severity", "subject", "message")),
+                   "%s: finding lacks fields: %s" % (d, f))
+    for m in o.get("mx") or []:
+        ctx.expect(all(k in m for k in ("host", "matched", "addresses")),
+                   "%s: mx entry lacks fields: %s" % (d, m))
+        for a in m.get("addresses") or []:
+            ctx.expect(all(k in a for k in ("ip", "starttls", "tls_version", "cert_not_after",
+                                            "error")),
+                       "%s: address entry lacks fields: %s" % (d, a))
+
+
+def test_check(ctx):
+    p = ctx.sw("check", "--format", "json", "-c", ctx.lab["config"])
+    out = json_lines(ctx, p.stdout, "check")
+    scen = ctx.lab["scenarios"]
+    got = {o["domain"]: o for o in out}
+    ctx.require(sorted(got) == sorted(scen),
+                "check: domains %s, want %s" % (sorted(got), sorted(scen)))
+    ctx.expect([o["domain"] for o in out] == list(ctx.lab["domain_order"]),
+               "check: output is not in configuration order")
+    # CRITICAL ranks above UNKNOWN (docs/ARCHITECTURE.md): the exit code is the worst's
+    worst = max((o["status"] for o in out), key=lambda s: RANK[s])
+    ctx.expect(p.returncode == STATUS_RC[worst],
+               "check: exit %d, want %d (worst %s)" % (p.returncode, STATUS_RC[worst], worst))
+    seen = set()
+    for dom, s in sorted(scen.items()):
+        o = got[dom]
+        check_contract(ctx, o)
+        codes = [f["code"] for f in o["findings"]]
+        seen |= set(codes)
+        ctx.expect(o["status"] == s["status"],
+                   "%s: status %s, want %s (%s); findings %s"
+                   % (dom, o["status"], s["status"], s["purpose"], codes))
+        for c in s["expect"]:
+            ctx.expect(c in codes, "%s: %s missing (%s); got %s" % (dom, c, s["purpose"], codes))
+        # nothing at or above the expected status that the row did not ask for
+        for f in o["findings"]:
+            if f["severity"] in RANK and f["code"] not in s["expect"]:
+                ctx.expect(RANK[f["severity"]] < max(RANK[s["status"]], 1),
+                           "%s: unexpected %s %s: %s" % (dom, f["severity"], f["code"],
+                                                         f["message"]))
+    missing = sorted(catalogue() - NOT_SINGLE_RUN - seen)
+    ctx.expect(not missing, "single-run finding codes no scenario produced: %s" % missing)
+
+
+# ---- details --------------------------------------------------------------------------------
+
+def check_one(ctx, *domains, fmt="json", extra=()):
+    p = ctx.sw("check", "--format", fmt, "-c", ctx.lab["config"], *(list(extra) + list(domains)))
+    if fmt != "json":
+        return p, None
+    return p, {o["domain"]: o for o in json_lines(ctx, p.stdout, "check")}
+
+
+def finding(o, code):
+    return [f for f in o["findings"] if f["code"] == code]
+
+
+def ts(s):
+    return time.mktime(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+
+
+def smtpd_connects(ctx, host):
+    path = os.path.join(ctx.dir, "log", "postfix.log")
+    try:
+        with open(path, errors="replace") as f:
+            return len(re.findall(r"postfix/%s/smtpd\[\d+\]: connect from" % re.escape(host),
+                                  f.read()))
+    except OSError:
+        return 0
+
+
+def test_details(ctx):
+    _, r = check_one(ctx, "redirect.test", "servfail.test", "timeout.test",
+                     "mxcert-expiring.test", "dual.test")
+    red = finding(r["redirect.test"], "policy.redirect")
+    ctx.expect(red and "https://www.redirect.test/.well-known/mta-sts.txt" in red[0]["message"],
+               "redirect: the finding should name the Location: %s" % red)
+    ctx.expect(r["redirect.test"]["policy"].get("location") ==
+               "https://www.redirect.test/.well-known/mta-sts.txt",
+               "redirect: policy.location %r" % r["redirect.test"]["policy"].get("location"))
+    sf = " ".join(f["message"] for f in finding(r["servfail.test"], "dns.error"))
+    to = " ".join(f["message"] for f in finding(r["timeout.test"], "dns.error"))
+    ctx.expect(re.search(r"(?i)servfail|server failure", sf) and not re.search(r"(?i)timeout|timed out", sf),
+               "servfail.test: dns.error should say SERVFAIL: %.300s" % sf)
+    ctx.expect(re.search(r"(?i)timeout|timed out", to) and not re.search(r"(?i)servfail", to),
+               "timeout.test: dns.error should say timeout: %.300s" % to)
+    for d in ("servfail.test", "timeout.test"):
+        ctx.expect(not finding(r[d], "sts.txt.missing"),
+                   "%s: a failed lookup must not read as 'no record'" % d)
+    e = r["mxcert-expiring.test"]
+    left = (ts(e["fails_at"]) - ts(e["checked_at"])) / 86400 if e.get("fails_at") else None
+    ctx.expect(left is not None and 4.9 < left < 5.2,
+               "mxcert-expiring.test: fails_at %s, want about 5 days after %s"
+               % (e.get("fails_at"), e.get("checked_at")))
+    fam = sorted(a.get("family") for m in r["dual.test"]["mx"] for a in m["addresses"])
+    ctx.expect(fam == [4, 6], "dual.test: address families %s, want [4, 6]" % fam)
+    ctx.expect(all(a["starttls"] and a["tls_version"] in ("TLSv1.2", "TLSv1.3")
+                   for m in r["dual.test"]["mx"] for a in m["addresses"]),
+               "dual.test: every address should have done STARTTLS: %s" % r["dual.test"]["mx"])
+
+    p, _ = check_one(ctx, "ok.test", "mxcert-expiring15.test", fmt="text")
+    t = p.stdout
+    ctx.expect(p.returncode == 1, "text check: rc %d, want 1" % p.returncode)
+    for want in ("ok.test", "mx1.ok.test", "10.25.1.1", "TLSv1.3", "enforce",
+                 "20240101T000000", "mx.cert.expiring", "Lab Intermediate"):
+        ctx.expect(want in t, "text check: %r not in output:\n%s" % (want, t))
+    ctx.expect(re.search(r"(?m)^OK\s+1\b", t) and re.search(r"(?m)^WARNING\s+1\b", t),
+               "text check: want summary lines 'OK 1' and 'WARNING 1':\n%s" % t[-600:])
+
+    # the pool mx1/mx2.pool.test serves shared-a.test and shared-b.test: one probe each
+    before = {h: smtpd_connects(ctx, h) for h in ("mx1.pool.test", "mx2.pool.test")}
+    _, r = check_one(ctx, "shared-a.test", "shared-b.test")
+    ctx.expect(all(o["status"] == "OK" for o in r.values()), "shared pool: %s"
+               % {d: o["status"] for d, o in r.items()})
+    deadline = time.monotonic() + 5
+    while True:  # postfix writes its log through postlogd: give it a moment
+        after = {h: smtpd_connects(ctx, h) for h in before}
+        if all(after[h] - before[h] >= 1 for h in before) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)
+    after = {h: smtpd_connects(ctx, h) for h in before}
+    ctx.expect(all(after[h] - before[h] == 1 for h in before),
+               "shared pool: want one SMTP connection per MX host, postfix saw %s"
+               % {h: after[h] - before[h] for h in before})
+
+
+# ---- plugin ---------------------------------------------------------------------------------
+
+PERF_ITEM = re.compile(r"^('[^'=]+'|[^'= ]+)=-?[\d.]+(s|%|B|KB|MB|c)?"
+                       r"(;[@~\d.:-]*){0,4}$")
+
+
+def plugin(ctx, *args, timeout=120):
+    return ctx.run([ctx.plugin] + list(args), timeout=timeout)
+
+
+def check_plugin_output(ctx, p, what):
+    out = p.stdout
+    first = out.split("\n", 1)[0]
+    ctx.expect(len(out.encode()) <= 8192, "%s: output %d bytes" % (what, len(out.encode())))
+    ctx.expect(re.match(r"^MTA-STS (OK|WARNING|CRITICAL|UNKNOWN) - ", first),
+               "%s: first line %r" % (what, first))
+    if "|" in first:
+        for item in first.split("|", 1)[1].split():
+            ctx.expect(PERF_ITEM.match(item), "%s: perfdata item %r" % (what, item))
+    return first
+
+
+def test_plugin(ctx):
+    a = ["--resolver", ctx.lab["resolver"], "--ca-file", ctx.lab["ca_file"]]
+    cases = [
+        ("ok.test", [], 0, r"^MTA-STS OK - ok\.test"),
+        ("mxcert-expiring15.test", ["-w", "21", "-c", "7"], 1, r"mx\.cert\.expiring"),
+        ("mxcert-expiring15.test", ["-w", "10", "-c", "7"], 0, r"^MTA-STS OK"),
+        ("mxcert-expiring15.test", ["-w", "30", "-c", "20"], 2, r"^MTA-STS CRITICAL"),
+        ("mxcert-expiring.test", [], 2, r"mx\.cert\.expiring"),
+        ("mx-unmatched.test", [], 2, r"mx\.unmatched"),
+        ("redirect.test", [], 2, r"policy\.redirect"),
+        ("timeout.test", [], 3, r"^MTA-STS UNKNOWN"),
+        ("mx-connect.test", ["--policy-only"], 0, r"^MTA-STS OK"),
+        ("pcert-expired.test", ["--mx-only"], 0, r"^MTA-STS OK"),
+    ]
+    for dom, extra, want, rx in cases:
+        p = plugin(ctx, "-H", dom, *(a + extra))
+        what = "check_mta_sts -H %s %s" % (dom, " ".join(extra))
+        first = check_plugin_output(ctx, p, what)
+        ctx.expect(p.returncode == want, "%s: exit %d, want %d: %s" % (what, p.returncode,
+                                                                      want, first))
+        ctx.expect(re.search(rx, first), "%s: first line %r does not match %s"
+                   % (what, first, rx))
+    p = plugin(ctx, "-H", "ok.test", "-v", *a)
+    ctx.expect("'mx_cert_days_mx1.ok.test'" in p.stdout or "mx_cert_days_mx1.ok.test" in p.stdout,
+               "-v: per-MX perfdata missing: %s" % p.stdout[:400])
+    for label in ("policy_cert_days", "mx_cert_days", "max_age", "mx_hosts", "valid_paths",
+                  "mx_unmatched", "policy_fetch_time"):
+        ctx.expect(re.search(r"\b%s=" % label, p.stdout), "perfdata lacks %s" % label)
+    # the plugin's own deadline: the policy host never answers, -t 2 ends it first
+    p = plugin(ctx, "-H", "fetch-timeout.test", "-t", "2", *a, timeout=30)
+    first = check_plugin_output(ctx, p, "-t 2")
+    ctx.expect(p.returncode == 3 and re.search(r"(?i)pending|deadline|timed? ?out", p.stdout),
+               "-t 2 on a silent policy host: exit %d, %r" % (p.returncode, p.stdout[:400]))
+    p = plugin(ctx, "-H", "fetch-timeout.test", "-t", "2", "--timeout-result", "critical", *a,
+               timeout=30)
+    ctx.expect(p.returncode == 2, "--timeout-result critical: exit %d" % p.returncode)
+    for bad in (["-H"], [], ["-H", "ok.test", "-w", "x"], ["-H", "ok.test", "-t", "0"]):
+        p = plugin(ctx, *bad)
+        ctx.expect(p.returncode == 3 and len(p.stdout + p.stderr) < 2000,
+                   "usage error %s: exit %d" % (bad, p.returncode))
+    for opt in ("-h", "-V"):
+        p = plugin(ctx, opt)
+        ctx.expect(p.returncode == 3 and p.stdout, "%s: exit %d" % (opt, p.returncode))
+
+
+# ---- engines --------------------------------------------------------------------------------
+
+def test_engines(ctx):
+    p = ctx.run([os.path.join(ROOT, "tests", "engines", "e2e.sh"), "-p", ctx.plugin,
+                 "-H", "mxcert-expiring15.test", "-w", "21", "-c", "7",
+                 "-x", "--resolver=" + ctx.lab["resolver"],
+                 "-x", "--ca-file=" + ctx.lab["ca_file"],
+                 "-s", "1", "-o", r"^MTA-STS WARNING - mxcert-expiring15\.test: mx\.cert\.expiring",
+                 "-P", r"mx_cert_days=1[45]\.[0-9]+;21:;7:"], timeout=400)
+    ctx.expect(p.returncode == 0, "e2e.sh: exit %d\n%s%s" % (p.returncode, p.stdout[-3000:],
+                                                           p.stderr[-2000:]))
+
+
+# ---- history --------------------------------------------------------------------------------
+
+HIST = ["hist1.test", "hist2.test", "hist3.test", "hist4.test", "hist5.test"]
+
+
+def status(ctx, conf):
+    p = ctx.sw("status", "--format", "json", "-c", conf, ns=False)
+    ctx.require(p.returncode in (0, 1, 2, 3), "status: exit %d %s" % (p.returncode, p.stderr))
+    return {o["domain"]: o for o in json_lines(ctx, p.stdout, "status")}
+
+
+def test_history(ctx):
+    db = os.path.join(ctx.tmp, "hist.db")
+    conf = ctx.write_conf(os.path.join(ctx.tmp, "hist.conf"), HIST, db)
+    p = ctx.sw("run", "--once", "-c", conf)
+    ctx.require(p.returncode == 0, "first run: exit %d %s" % (p.returncode, p.stderr))
+    ctx.expect(re.search(r"5 of 5 domains due", p.stdout), "first run summary: %s" % p.stdout)
+    p = ctx.sw("run", "--once", "-c", conf)
+    ctx.expect(p.returncode == 0 and re.search(r"\b0 of 5 domains due", p.stdout),
+               "a second run within the interval checks nothing: %s" % p.stdout)
+    s0 = status(ctx, conf)
+    ctx.require(sorted(s0) == HIST, "status after the first run: %s" % sorted(s0))
+    ctx.expect(s0["hist5.test"]["status"] == "WARNING" and
+               [f["code"] for f in s0["hist5.test"]["findings"]] == ["mx.cert.expiring"],
+               "hist5 before renewal: %s" % s0["hist5.test"])
+    for d in HIST[:4]:
+        ctx.expect(s0[d]["status"] == "OK", "%s before: %s" % (d, s0[d]))
+
+    for name in ctx.lab["mutations"]:
+        m = ctx.run([PYTHON, os.path.join(HERE, "lab.py"), "mutate", ctx.dir, name], ns=False,
+                    env={"LAB_NS": ctx.ns})
+        ctx.require(m.returncode == 0, "mutate %s: %s" % (name, m.stderr))
+    p = ctx.sw("run", "--once", "--all", "-c", conf)
+    ctx.require(p.returncode == 0, "run after the mutations: exit %d %s" % (p.returncode, p.stderr))
+    s1 = status(ctx, conf)
+    for name, m in ctx.lab["mutations"].items():
+        d = m["domain"]
+        codes = [f["code"] for f in s1[d]["findings"]]
+        for c in m["expect_after"]:
+            ctx.expect(c in codes, "%s after %s: %s missing; open %s" % (d, name, c, codes))
+
+    now = time.time()
+    h1, h2, h3, h4, h5 = (s1[d] for d in HIST)
+    ctx.expect(h1["status"] == "WARNING", "hist1 (body edited, id kept): %s" % h1["status"])
+    # hist2: the cached policy names only mx1, which is gone: mail fails now, until the
+    # cached policy's max_age (7 days) runs out
+    ctx.expect(h2["status"] == "CRITICAL", "hist2 (MX moved, id kept): %s" % h2["status"])
+    ctx.expect(h2.get("fails_at") and ts(h2["fails_at"]) <= now + 60,
+               "hist2: fails_at %r, want now" % h2.get("fails_at"))
+    stale = [f for f in h2["findings"] if f["code"] == "cache.stale_policy"]
+    ctx.expect(stale and "mx2.hist2.test" in stale[0]["message"] and
+               "20240101T000000" in stale[0]["message"],
+               "hist2: cache.stale_policy should name the MX and the cached id: %s" % stale)
+    ctx.expect("mx.changed" in [f["code"] for f in h2["findings"]], "hist2: mx.changed")
+    ctx.expect(h3["status"] == "OK" and h3["txt_id"] == "20240202T000000",
+               "hist3 (id bumped, body kept): %s %s" % (h3["status"], h3["txt_id"]))
+    ctx.expect(h4["status"] == "CRITICAL" and
+               "sts.txt.removed" in [f["code"] for f in h4["findings"]],
+               "hist4 (TXT removed): %s %s" % (h4["status"], h4["findings"]))
+    ctx.expect(h5["status"] == "OK", "hist5 (renewed): %s" % h5["status"])
+    ctx.expect(h5.get("fails_at") and s0["hist5.test"].get("fails_at") and
+               ts(h5["fails_at"]) - ts(s0["hist5.test"]["fails_at"]) > 60 * 86400,
+               "hist5: fails_at %s -> %s, want about 74 days later"
+               % (s0["hist5.test"].get("fails_at"), h5.get("fails_at")))
+
+    # check (no --record) reads the history too and says the same, without writing
+    mtime = os.stat(db).st_mtime_ns
+    p = ctx.sw("check", "--format", "json", "-c", conf, "hist2.test")
+    o = json_lines(ctx, p.stdout, "check hist2")[0]
+    ctx.expect("cache.stale_policy" in [f["code"] for f in o["findings"]],
+               "check with the database: cache.stale_policy missing: %s" % o["findings"])
+    ctx.expect(os.stat(db).st_mtime_ns == mtime, "check without --record wrote the database")
+
+    # the timeline
+    p = ctx.sw("history", "hist1.test", "--format", "json", "--db", db, ns=False)
+    hj = json.loads(p.stdout)
+    pv = hj.get("policy_versions", [])
+    ctx.expect(len(pv) == 2 and len({v["sha256"] for v in pv}) == 2 and
+               all(v["txt_id"] == "20240101T000000" for v in pv),
+               "history hist1: want two policy versions under one id: %s" % pv)
+    ctx.expect(any(v.get("replaced_at") for v in pv), "history hist1: no version replaced")
+    p = ctx.sw("history", "hist5.test", "--format", "json", "--db", db, ns=False)
+    hj = json.loads(p.stdout)
+    certs = [c for c in hj.get("certificates", []) if c["subject"].startswith("mx1.hist5.test")]
+    ctx.expect(len(certs) == 2, "history hist5: want two MX certificates: %s" % certs)
+    exp = [f for f in hj.get("findings", []) if f["code"] == "mx.cert.expiring"]
+    ctx.expect(exp and exp[0].get("closed_at"),
+               "history hist5: mx.cert.expiring should be closed: %s" % exp)
+    ctx.expect([c["new_status"] for c in hj.get("status_changes", [])] == ["WARNING", "OK"],
+               "history hist5: status changes %s" % hj.get("status_changes"))
+    p = ctx.sw("history", "hist3.test", "--db", db, ns=False)
+    ctx.expect(p.returncode == 0 and "20240101T000000" in p.stdout and
+               "20240202T000000" in p.stdout, "history hist3 text: %s" % p.stdout[:600])
+
+    # identity: a third run keeps the open findings' opened_at
+    p = ctx.sw("run", "--once", "--all", "-c", conf)
+    ctx.require(p.returncode == 0, "third run: exit %d" % p.returncode)
+    s2 = status(ctx, conf)
+    for d in HIST:
+        a = {(f["code"], f["subject"]): f["opened_at"] for f in s1[d]["findings"]
+             if f["severity"] != "INFO"}
+        b = {(f["code"], f["subject"]): f["opened_at"] for f in s2[d]["findings"]
+             if f["severity"] != "INFO"}
+        ctx.expect(a == b, "%s: open findings changed identity across runs: %s -> %s"
+                   % (d, a, b))
+        ctx.expect(s2[d]["since"] == s1[d]["since"], "%s: since moved" % d)
+    p = ctx.sw("db", "check", "--db", db, ns=False)
+    ctx.expect(p.returncode == 0, "db check: %s %s" % (p.stdout, p.stderr))
+
+
+# ---- crash ----------------------------------------------------------------------------------
+
+def test_crash(ctx):
+    # many domains: every scenario plus generated names that do not exist (NXDOMAIN)
+    doms = list(ctx.lab["domain_order"]) + ["gen%04d.test" % i for i in range(600)]
+    db = os.path.join(ctx.tmp, "crash.db")
+    conf = ctx.write_conf(os.path.join(ctx.tmp, "crash.conf"), doms, db)
+    p = ctx.sw("run", "--once", "--all", "-q", "-c", conf)
+    ctx.require(p.returncode == 0, "complete run: exit %d %s" % (p.returncode, p.stderr))
+    mode = os.stat(db).st_mode & 0o777
+    ctx.expect(mode in (0o600, 0o640), "database mode %o, want 0600 or 0640" % mode)
+    base = status(ctx, conf)
+    ctx.require(len(base) == len(doms), "status: %d domains, want %d" % (len(base), len(doms)))
+    checked = {d: o["checked_at"] for d, o in base.items()}
+
+    kills = 0
+    for delay in (0.2, 0.7, 1.5, 3.0):
+        time.sleep(1.1)  # a new run must get a new checked_at second
+        proc = subprocess.Popen(["ip", "netns", "exec", ctx.ns, ctx.stswatch, "run", "--once",
+                                 "--all", "-q", "-c", conf], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        # a reader while the run is in flight
+        r = ctx.sw("status", "-c", conf, "ok.test", ns=False, timeout=30)
+        ctx.expect(r.returncode in (0, 1, 2, 3) and "ok.test" in r.stdout,
+                   "status during a run: exit %d %s" % (r.returncode, r.stderr))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        c = ctx.sw("db", "check", "--db", db, ns=False)
+        ctx.expect(c.returncode == 0, "db check after kill -9 at %.1f s: %s %s"
+                   % (delay, c.stdout, c.stderr))
+        now = status(ctx, conf)
+        ctx.expect(len(now) == len(doms), "status after kill: %d domains" % len(now))
+        at = {o["checked_at"] for o in now.values()}
+        if proc.returncode == -signal.SIGKILL or proc.returncode == 128 + signal.SIGKILL:
+            ctx.expect({d: o["checked_at"] for d, o in now.items()} == checked,
+                       "after kill -9 at %.1f s status shows a partial run: %s"
+                       % (delay, sorted(at)))
+        else:  # the run completed before the kill: then it is all there
+            ctx.expect(len(at) == 1, "a completed run left mixed check times: %s" % sorted(at))
+            checked = {d: o["checked_at"] for d, o in now.items()}
+    ctx.expect(kills >= 2, "only %d of 4 runs were killed in flight: the test proved little"
+               % kills)
+    p = ctx.sw("run", "--once", "--all", "-q", "-c", conf)
+    ctx.expect(p.returncode == 0, "a run after the kills: exit %d %s" % (p.returncode, p.stderr))
+    after = status(ctx, conf)
+    ctx.expect(all(after[d]["checked_at"] > checked[d] for d in doms),
+               "the run after the kills did not record every domain")
+
+
+TESTS = [("cli", test_cli), ("check", test_check), ("details", test_details),
+         ("plugin", test_plugin), ("engines", test_engines), ("history", test_history),
+         ("crash", test_crash)]
+
+
+def lab(ctx, cmd):
+    p = subprocess.run([PYTHON, os.path.join(HERE, "lab.py"), cmd, ctx.dir],
+                       env=dict(os.environ, LAB_NS=ctx.ns), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=300)
+    sys.stdout.write(p.stdout)
+    return p.returncode
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[1] == "--list":
+        print("\n".join(n for n, _ in TESTS))
+        return 0
+    if len(argv) < 3:
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 2
+    ctx = Ctx(argv[1], argv[2])
+    want = argv[3:] or [n for n, _ in TESTS]
+    unknown = set(want) - {n for n, _ in TESTS}
+    if unknown:
+        print("integration: no such test: %s" % " ".join(sorted(unknown)), file=sys.stderr)
+        return 2
+    for b in (ctx.stswatch, ctx.plugin):
+        if not os.access(b, os.X_OK):
+            print("integration: %s is missing: build first" % b, file=sys.stderr)
+            return 2
+    if os.geteuid() != 0:
+        print("integration: the lab needs root (network namespaces); run as root",
+              file=sys.stderr)
+        return 1
+    failed = []
+    ctx.tmp = tempfile.mkdtemp(prefix="stswatch-it-")
+    try:
+        if lab(ctx, "up") != 0:
+            print("integration: the lab did not come up")
+            return 1
+        with open(os.path.join(ctx.dir, "lab.json")) as f:
+            ctx.lab = json.load(f)
+        with open(ctx.lab["config"]) as f:
+            ctx.lab["domain_order"] = re.findall(r'^\s+"([^"]+)"', f.read().split("domains = (")[1],
+                                                 re.M)
+        for name, fn in TESTS:
+            if name not in want:
+                continue
+            ctx.errors, ctx.n = [], 0
+            t0 = time.monotonic()
+            try:
+                fn(ctx)
+            except Failed:
+                pass
+            except Exception:
+                ctx.errors.append("crashed:\n" + traceback.format_exc())
+            dt = time.monotonic() - t0
+            if ctx.errors:
+                failed.append(name)
+                print("FAIL %-8s %d of %d expectations failed (%.1f s)"
+                      % (name, len(ctx.errors), ctx.n, dt))
+                for e in ctx.errors:
+                    print("     - " + e.replace("\n", "\n       "))
+            else:
+                print("ok   %-8s %d expectations (%.1f s)" % (name, ctx.n, dt))
+            sys.stdout.flush()
+    finally:
+        if lab(ctx, "down") != 0:
+            failed.append("lab down")
+        if os.environ.get("KEEP"):
+            print("integration: kept %s" % ctx.tmp)
+        else:
+            shutil.rmtree(ctx.tmp, ignore_errors=True)
+    print("integration: %d tests, %d failed%s" % (len([n for n, _ in TESTS if n in want]),
+          len(failed), (": " + " ".join(failed)) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
