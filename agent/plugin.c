@@ -132,8 +132,11 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 {
 	struct dynbuf first, pd, text;
 	const struct domain_facts *df = &p->df;
-	const struct nagios_range *w = p->have_warn ? &p->warn : NULL;
-	const struct nagios_range *c = p->have_crit ? &p->crit : NULL;
+	/* without -w/-c the perfdata still shows the day thresholds the judge applied */
+	const struct nagios_range dw = { .start = p->judge.warn_days, .end_inf = true };
+	const struct nagios_range dc = { .start = p->judge.crit_days, .end_inf = true };
+	const struct nagios_range *w = p->have_warn ? &p->warn : &dw;
+	const struct nagios_range *c = p->have_crit ? &p->crit : &dc;
 	enum status st = v->status;
 	const struct finding *top = NULL;
 	size_t problems = 0;

@@ -358,6 +358,9 @@ def test_plugin(ctx):
     p = plugin(ctx, "-H", "ok.test", "-v", *a)
     ctx.expect("'mx_cert_days_mx1.ok.test'" in p.stdout or "mx_cert_days_mx1.ok.test" in p.stdout,
                "-v: per-MX perfdata missing: %s" % p.stdout[:400])
+    ctx.expect(re.search(r"\bmx_cert_days=[\d.]+;21:;7:", p.stdout),
+               "perfdata without -w/-c should carry the default thresholds: %s"
+               % p.stdout.split("\n")[0])
     for label in ("policy_cert_days", "mx_cert_days", "max_age", "mx_hosts", "valid_paths",
                   "mx_unmatched", "policy_fetch_time"):
         ctx.expect(re.search(r"\b%s=" % label, p.stdout), "perfdata lacks %s" % label)
