@@ -58,6 +58,8 @@ static const char *const code_names[F__COUNT] = {
 	[F_CHECK_TIMEOUT] = "check.timeout",
 	[F_MX_TLS_HANDSHAKE] = "mx.tls_handshake",
 	[F_TLSRPT_NOTE] = "tlsrpt.note",
+	[F_DNS_NXDOMAIN] = "dns.nxdomain",
+	[F_MX_NOTE] = "mx.note",
 };
 
 const char *finding_code_str(enum finding_code code)

@@ -83,6 +83,8 @@ enum finding_code {
 	F_CHECK_TIMEOUT,	/* check.timeout: our own deadline ended the check */
 	F_MX_TLS_HANDSHAKE,	/* mx.tls_handshake: STARTTLS accepted, the handshake failed */
 	F_TLSRPT_NOTE,		/* tlsrpt.note: strict ABNF and real senders differ */
+	F_DNS_NXDOMAIN,		/* dns.nxdomain: the mail domain itself does not exist */
+	F_MX_NOTE,		/* mx.note: more MX hosts than are probed */
 	F__COUNT
 };
 

@@ -503,7 +503,7 @@ static void judge_mx(const struct judge_opts *o, const struct domain_facts *df, 
 		return;
 	}
 	if (df->mx_truncated)
-		findings_add(&v->findings, F_MX_CHANGED, SEV_INFO, df->domain,
+		findings_add(&v->findings, F_MX_NOTE, SEV_INFO, df->domain,
 			     "more than %d MX hosts; only the first %d (by preference) were probed",
 			     FACTS_MAX_MX, FACTS_MAX_MX);
 
@@ -817,11 +817,20 @@ int judge_domain(const struct judge_opts *o, const struct domain_facts *df,
 			     "the check did not finish before its deadline; still pending: %s; the "
 			     "verdict covers only what was answered",
 			     df->pending[0] ? df->pending : "unknown");
+	if (df->mx_rc == DNS_NXDOMAIN) {
+		/* every other name of the domain is then NXDOMAIN too: one finding says it */
+		findings_add(&out->findings, F_DNS_NXDOMAIN, SEV_CRITICAL, df->domain,
+			     "%s does not exist in DNS (NXDOMAIN for its MX query): no mail can be "
+			     "sent to it, with or without MTA-STS; check the spelling in the watch "
+			     "list, the registration and the delegation of the domain", df->domain);
+		goto out;
+	}
 	judge_txt(df, h, now, out);
 	judge_tlsrpt(o, df, out);
 	judge_policy(o, df, h, now, out);
 	judge_mx(o, df, now, out);
 	judge_history(df, h, now, out);
+out:
 	findings_sort(&out->findings);
 	out->status = findings_status(&out->findings);
 	return 0;

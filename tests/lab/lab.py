@@ -175,6 +175,8 @@ def build_world(applied=(), bench=0):
         if r["dns"] == "timeout":
             w["timeout"].append(d)
             continue
+        if r["dns"] == "nxdomain":  # no name of the domain exists
+            continue
         about = r["purpose"].replace("'", "").replace('"', "")[:200]
         rr(d, "%s. 300 IN TXT %s" % (d, txt_strings(["stswatch lab scenario: " + about])))
         for pref, host in r["mx"]:

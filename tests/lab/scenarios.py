@@ -20,8 +20,8 @@ A row (a dict):
   policy    the policy host mta-sts.DOMAIN: {"body": str, "status": 200,
             "content_type": "text/plain", "redirect": URL, "limit_rate": "1k",
             "addrs": [...], "cert": CERT, "also_serve": [other host names]}
-  dns       "ok" (default), "servfail" (every name of the domain answers SERVFAIL) or
-            "timeout" (every query is dropped)
+  dns       "ok" (default), "servfail" (every name of the domain answers SERVFAIL),
+            "timeout" (every query is dropped) or "nxdomain" (no name of it exists)
   extra_rr  more resource records, as unbound local-data strings
 
 CERT (a dict, every key optional): {"id": file name (default: the first name),
@@ -309,6 +309,20 @@ SCENARIOS = [
     {"domain": "timeout.test", "purpose": "every query of the domain is dropped (timeout)",
      "expect": ["dns.error"], "status": "UNKNOWN", "dns": "timeout", "mx": [], "hosts": {},
      "policy": None},
+
+    {"domain": "nxdomain.test", "purpose": "the domain does not exist (a typo in a watch list)",
+     "expect": ["dns.nxdomain"], "status": "CRITICAL", "dns": "nxdomain", "mx": [],
+     "hosts": {}, "policy": None},
+
+    # ---- many MX hosts ---------------------------------------------------------------
+    # 18 MX names on one address (their A records are extra_rr); stswatch probes 16
+    {"domain": "many-mx.test", "purpose": "18 MX hosts, more than the 16 stswatch probes",
+     "expect": ["mx.note"], "status": "OK",
+     "mx": [(10 + i, "mx%d.many-mx.test" % i) for i in range(1, 19)],
+     "hosts": {"mx1.many-mx.test": mxhost("10.25.66.1", cert={
+         "id": "star.many-mx.test", "names": ["*.many-mx.test"]})},
+     "extra_rr": ["mx%d.many-mx.test. 300 IN A 10.25.66.1" % i for i in range(2, 19)],
+     "policy": {"body": policy(["*.many-mx.test"])}},
 
     # ---- history: healthy now, changed by `lab.py mutate` ----------------------------
     merge(one_mx("hist1.test", 60), purpose="history: policy-edit-keep-id", expect=[],

@@ -242,6 +242,12 @@ def check_dns(w, r, problems):
             if a["rcode"] != "SERVFAIL":
                 problems.append("%s %s: %s, want SERVFAIL" % (t, name, a["rcode"]))
         return "SERVFAIL"
+    if r["dns"] == "nxdomain":
+        for name, t in (("_mta-sts." + d, "TXT"), (d, "MX"), ("mta-sts." + d, "A")):
+            a = dns_query(S.DNS_V4, name, t)
+            if a["rcode"] != "NXDOMAIN":
+                problems.append("%s %s: %s, want NXDOMAIN" % (t, name, a["rcode"]))
+        return "NXDOMAIN"
     if r["dns"] == "timeout":
         t0 = time.monotonic()
         a = dns_query(S.DNS_V4, "_mta-sts." + d, "TXT", timeout=1.5)
@@ -258,7 +264,9 @@ def check_dns(w, r, problems):
     want_mx = sorted((p, h.lower().rstrip(".") or ".") for p, h in r["mx"])
     if sorted(mx["answers"]) != want_mx or mx["rcode"] != "NOERROR":
         problems.append("MX: %s %s, want %s" % (mx["rcode"], mx["answers"], want_mx))
-    names = [(h, w["hosts"][h]["spec"] if h in w["hosts"] else {}) for _, h in want_mx if h != "."]
+    extra = {x.split()[0].rstrip(".").lower() for x in r["extra_rr"]}
+    names = [(h, w["hosts"][h]["spec"] if h in w["hosts"] else {}) for _, h in want_mx
+             if h != "." and h not in extra]
     if r["policy"] is not None:
         names.append(("mta-sts." + d, {"v4": [a for a in r["policy"]["addrs"] if ":" not in a],
                            "v6": [a for a in r["policy"]["addrs"] if ":" in a]}))

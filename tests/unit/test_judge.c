@@ -146,6 +146,19 @@ static void m_mx_servfail(struct domain_facts *df)
 	m_no_mx(df);
 	df->mx_rc = DNS_SERVFAIL;
 }
+static void m_nxdomain(struct domain_facts *df)
+{
+	m_no_mx(df);
+	df->mx_rc = DNS_NXDOMAIN;
+	for (size_t i = 0; i < df->sts_txt.n; i++)
+		free(df->sts_txt.recs[i]);
+	df->sts_txt.n = 0;
+	df->sts_txt.rc = DNS_NXDOMAIN;
+}
+static void m_many_mx(struct domain_facts *df)
+{
+	df->mx_truncated = true;
+}
 static void m_policy_404(struct domain_facts *df)
 {
 	df->fetch.http_status = 404;
@@ -327,6 +340,11 @@ static const struct row rows[] = {
 	  { { "mx.null", SEV_INFO } }, { "mx.none", NULL }, -1, 0 },
 	{ "DESIGN: SERVFAIL on the MX question is UNKNOWN", m_mx_servfail, STATUS_UNKNOWN,
 	  { { "dns.error", SEV_UNKNOWN } }, { "mx.none", NULL }, -1, 0 },
+	{ "RFC 1035 / 8020: NXDOMAIN for the domain: it does not exist, one finding says so",
+	  m_nxdomain, STATUS_CRITICAL, { { "dns.nxdomain", SEV_CRITICAL } },
+	  { "sts.txt.missing", "tlsrpt.missing", "mx.none" }, -1, 0 },
+	{ "more MX hosts than are probed: a note, not a change", m_many_mx, STATUS_OK,
+	  { { "mx.note", SEV_INFO } }, { "mx.changed", NULL }, 70, 2 },
 	{ "RFC 8461 3.3: only HTTP 200 counts", m_policy_404, STATUS_CRITICAL,
 	  { { "policy.http_status", SEV_CRITICAL } }, { NULL }, -1, 2 },
 	{ "RFC 8461 3.3: redirects are not followed", m_policy_redirect, STATUS_CRITICAL,
