@@ -334,8 +334,13 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(r->easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	curl_easy_setopt(r->easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (hc->ca_file)
+	if (hc->ca_file) {
+		/* exactly these CAs: without this, a libcurl built with a default CA path
+		 * (Debian's is /etc/ssl/certs) trusts that directory too, and it then loads
+		 * the file anew for every connection instead of reusing its cached store */
 		curl_easy_setopt(r->easy, CURLOPT_CAINFO, hc->ca_file);
+		curl_easy_setopt(r->easy, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(r->easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
 	curl_easy_setopt(r->easy, CURLOPT_SSL_CTX_DATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)POLICY_MAX_BODY);
