@@ -333,6 +333,10 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(r->easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	/* every policy host is fetched once per sweep: close the connection when done, or
+	 * the multi handle keeps up to 4 x concurrency idle TLS connections open (their
+	 * sockets, and a few hundred KiB of TLS state each) that nothing will reuse */
+	curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	if (hc->ca_file) {
 		/* exactly these CAs: without this, a libcurl built with a default CA path
