@@ -13,9 +13,9 @@ struct https_req;
 
 typedef void (*https_done_fn)(void *arg, struct policy_fetch *res);	/* callee may take body */
 
-/* A fetcher on the loop; ca_file NULL means the system bundle. NULL with err on failure. */
-struct https_client *https_client_new(struct loop *lp, struct tlscert_store *st,
-				      const char *ca_file, char *err, size_t errlen);
+/* A fetcher on the loop; it trusts the CAs of st. NULL with err on failure. */
+struct https_client *https_client_new(struct loop *lp, struct tlscert_store *st, char *err,
+				      size_t errlen);
 /* Abort every transfer (no callbacks) and free the client. */
 void https_client_free(struct https_client *hc);
 
