@@ -144,5 +144,6 @@ clean:
 include tests/fuzz/fuzz.mk
 include tests/engines/engines.mk
 include tests/lab/lab.mk
+include tests/bench/bench.mk
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)
