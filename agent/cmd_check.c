@@ -47,7 +47,7 @@ static void usage(FILE *f)
 		"  -f, --format text|json    text (default) or one JSON object per domain per line\n"
 		"      --resolver ADDR[:PORT][,...]  DNS resolver (default: /etc/resolv.conf)\n"
 		"      --ca-file FILE        trusted CA certificates (default: the system's)\n"
-		"      --concurrency N       domains in flight at once (default 100)\n"
+		"      --concurrency N       domains in flight at once (default 500)\n"
 		"      --db FILE             database (default: the configuration's); when it\n"
 		"                            exists, its history feeds the sender-cache prediction\n"
 		"      --record              also record the results in the database\n"

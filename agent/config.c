@@ -14,7 +14,7 @@ void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->database = xstrdup(CONFIG_DEFAULT_DB);
-	cfg->concurrency = 100;
+	cfg->concurrency = 500;
 	cfg->ipv6 = true;
 	cfg->to.dns_ms = 5000;
 	cfg->to.dns_tries = 2;
