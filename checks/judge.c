@@ -814,8 +814,8 @@ int judge_domain(const struct judge_opts *o, const struct domain_facts *df,
 		h = &none;
 	if (df->deadline_hit)
 		findings_add(&out->findings, F_CHECK_TIMEOUT, SEV_UNKNOWN, df->domain,
-			     "the check did not finish before its deadline; still pending: %s; the "
-			     "verdict covers only what was answered",
+			     "the check did not finish before its deadline (still pending: %s); "
+			     "the verdict covers only what was answered",
 			     df->pending[0] ? df->pending : "unknown");
 	if (df->mx_rc == DNS_NXDOMAIN) {
 		/* every other name of the domain is then NXDOMAIN too: one finding says it */

@@ -367,8 +367,10 @@ def test_plugin(ctx):
     # the plugin's own deadline: the policy host never answers, -t 2 ends it first
     p = plugin(ctx, "-H", "fetch-timeout.test", "-t", "2", *a, timeout=30)
     first = check_plugin_output(ctx, p, "-t 2")
-    ctx.expect(p.returncode == 3 and re.search(r"(?i)pending|deadline|timed? ?out", p.stdout),
-               "-t 2 on a silent policy host: exit %d, %r" % (p.returncode, p.stdout[:400]))
+    ctx.expect(p.returncode == 3 and re.search(r"check\.timeout.*still pending: policy fetch",
+                                                first),
+               "-t 2 on a silent policy host: want UNKNOWN naming the pending fetch in the "
+               "first line; exit %d, %r" % (p.returncode, p.stdout[:400]))
     p = plugin(ctx, "-H", "fetch-timeout.test", "-t", "2", "--timeout-result", "critical", *a,
                timeout=30)
     ctx.expect(p.returncode == 2, "--timeout-result critical: exit %d" % p.returncode)
