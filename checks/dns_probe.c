@@ -2,7 +2,6 @@
 #include "dns_probe.h"
 
 #include <ares.h>
-#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -10,8 +9,6 @@
 #include <sys/socket.h>
 
 #include "../agent/util.h"
-
-#define TXT_RECORD_MAX 65535	/* a DNS message cannot carry more */
 
 struct dns_client {
 	struct loop *lp;
@@ -138,30 +135,6 @@ unsigned dns_pending(const struct dns_client *dc)
 	return dc->pending;
 }
 
-static enum dns_result map_status(int status, char *detail, size_t len)
-{
-	switch (status) {
-	case ARES_SUCCESS:
-		return DNS_OK;
-	case ARES_ENODATA:
-		return DNS_NODATA;
-	case ARES_ENOTFOUND:
-		return DNS_NXDOMAIN;
-	case ARES_ESERVFAIL:
-		bsnprintf(detail, len, "the resolver answered SERVFAIL");
-		return DNS_SERVFAIL;
-	case ARES_EREFUSED:
-		bsnprintf(detail, len, "the resolver refused the query");
-		return DNS_REFUSED;
-	case ARES_ETIMEOUT:
-		bsnprintf(detail, len, "no answer from the resolver before the timeout");
-		return DNS_TIMEOUT;
-	default:
-		bsnprintf(detail, len, "%s", ares_strerror(status));
-		return DNS_ERROR;
-	}
-}
-
 static void finish(struct query *q)
 {
 	struct dns_client *dc = q->dc;
@@ -185,147 +158,6 @@ static void finish(struct query *q)
 	free(q);
 }
 
-static void txt_push(struct txt_answer *ta, struct dynbuf *sb)
-{
-	if (ta->n < FACTS_MAX_TXT) {
-		ta->lens[ta->n] = sb->len;
-		ta->recs[ta->n++] = dynbuf_steal(sb);
-	} else {
-		ta->truncated = true;
-		dynbuf_reset(sb);
-	}
-}
-
-static void parse_txt(struct query *q, const unsigned char *abuf, int alen)
-{
-	struct ares_txt_ext *head = NULL;
-	struct txt_answer *ta = &q->u.txt;
-	struct dynbuf sb;
-	bool open = false;
-	int rc = ares_parse_txt_reply_ext(abuf, alen, &head);
-
-	if (rc != ARES_SUCCESS) {
-		ta->rc = map_status(rc, ta->detail, sizeof(ta->detail));
-		if (ta->rc == DNS_ERROR)
-			bsnprintf(ta->detail, sizeof(ta->detail), "malformed TXT answer: %s",
-				  ares_strerror(rc));
-		return;
-	}
-	/* RFC 8461 3.1: the strings of one record are joined without separator. */
-	dynbuf_init(&sb, TXT_RECORD_MAX);
-	for (struct ares_txt_ext *t = head; t; t = t->next) {
-		if (t->record_start || !open) {
-			if (open)
-				txt_push(ta, &sb);
-			dynbuf_append(&sb, "", 0);
-			open = true;
-		}
-		if (dynbuf_append(&sb, t->txt, t->length) < 0)
-			ta->truncated = true;
-	}
-	if (open)
-		txt_push(ta, &sb);
-	dynbuf_free(&sb);
-	ares_free_data(head);
-	ta->rc = ta->n ? DNS_OK : DNS_NODATA;
-}
-
-static void host_from_dns(char *dst, size_t len, const char *src)
-{
-	size_t n;
-
-	printable_copy(dst, len, src, strlen(src));
-	ascii_lower(dst);
-	n = strlen(dst);
-	if (n && dst[n - 1] == '.')
-		dst[n - 1] = '\0';
-}
-
-static int mx_cmp(const void *pa, const void *pb)
-{
-	const struct mx_record *a = pa, *b = pb;
-
-	if (a->preference != b->preference)
-		return a->preference - b->preference;
-	return strcmp(a->host, b->host);
-}
-
-static void parse_mx(struct query *q, const unsigned char *abuf, int alen)
-{
-	struct ares_mx_reply *head = NULL;
-	struct mx_answer *ma = &q->u.mx;
-	int rc = ares_parse_mx_reply(abuf, alen, &head);
-
-	if (rc != ARES_SUCCESS) {
-		ma->rc = map_status(rc, ma->detail, sizeof(ma->detail));
-		if (ma->rc == DNS_ERROR)
-			bsnprintf(ma->detail, sizeof(ma->detail), "malformed MX answer: %s",
-				  ares_strerror(rc));
-		return;
-	}
-	ma->rc = DNS_OK;
-	for (struct ares_mx_reply *m = head; m; m = m->next) {
-		bool dup = false;
-		char host[HOST_LEN];
-
-		host_from_dns(host, sizeof(host), m->host ? m->host : "");
-		for (size_t i = 0; i < ma->n; i++)
-			dup |= strcmp(ma->v[i].host, host) == 0;
-		if (dup)
-			continue;
-		if (ma->n == FACTS_MAX_MX) {
-			ma->truncated = true;
-			continue;
-		}
-		strlcpy_s(ma->v[ma->n].host, host, sizeof(ma->v[ma->n].host));
-		ma->v[ma->n++].preference = m->priority;
-	}
-	ares_free_data(head);
-	qsort(ma->v, ma->n, sizeof(ma->v[0]), mx_cmp);
-	if (ma->n == 0)
-		ma->rc = DNS_NODATA;
-}
-
-static void parse_addr(struct query *q, int family, const unsigned char *abuf, int alen,
-		       enum dns_result *rcp)
-{
-	struct addr_answer *aa = &q->u.addr;
-	int rc, n = FACTS_MAX_ADDRS + 1, kept = 0;
-
-	if (family == AF_INET) {
-		struct ares_addrttl ttls[FACTS_MAX_ADDRS + 1];
-
-		rc = ares_parse_a_reply(abuf, alen, NULL, ttls, &n);
-		for (int i = 0; rc == ARES_SUCCESS && i < n && kept < FACTS_MAX_ADDRS; i++, kept++) {
-			aa->v[aa->n].family = AF_INET;
-			inet_ntop(AF_INET, &ttls[i].ipaddr, aa->v[aa->n++].ip, IP_STR_LEN);
-		}
-	} else {
-		struct ares_addr6ttl ttls[FACTS_MAX_ADDRS + 1];
-
-		rc = ares_parse_aaaa_reply(abuf, alen, NULL, ttls, &n);
-		for (int i = 0; rc == ARES_SUCCESS && i < n && kept < FACTS_MAX_ADDRS; i++, kept++) {
-			aa->v[aa->n].family = AF_INET6;
-			inet_ntop(AF_INET6, &ttls[i].ip6addr, aa->v[aa->n++].ip, IP_STR_LEN);
-		}
-	}
-	if (rc == ARES_SUCCESS && n > FACTS_MAX_ADDRS)
-		aa->truncated = true;
-	if (rc != ARES_SUCCESS) {
-		char detail[128] = "";
-
-		*rcp = map_status(rc, detail, sizeof(detail));
-		if (*rcp == DNS_ERROR)
-			bsnprintf(detail, sizeof(detail), "malformed %s answer: %s",
-				  family == AF_INET ? "A" : "AAAA", ares_strerror(rc));
-		if (detail[0] && !aa->detail[0])
-			bsnprintf(aa->detail, sizeof(aa->detail), "%s: %s",
-				  family == AF_INET ? "A" : "AAAA", detail);
-		return;
-	}
-	*rcp = kept ? DNS_OK : DNS_NODATA;
-}
-
 struct addr_part {
 	struct query *q;
 	int family;
@@ -346,15 +178,17 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 	switch (q->kind) {
 	case Q_TXT:
 		if (status == ARES_SUCCESS)
-			parse_txt(q, abuf, alen);
+			dns_answer_txt(abuf, alen, &q->u.txt);
 		else
-			q->u.txt.rc = map_status(status, q->u.txt.detail, sizeof(q->u.txt.detail));
+			q->u.txt.rc = dns_answer_status(status, q->u.txt.detail,
+							sizeof(q->u.txt.detail));
 		break;
 	case Q_MX:
 		if (status == ARES_SUCCESS)
-			parse_mx(q, abuf, alen);
+			dns_answer_mx(abuf, alen, &q->u.mx);
 		else
-			q->u.mx.rc = map_status(status, q->u.mx.detail, sizeof(q->u.mx.detail));
+			q->u.mx.rc = dns_answer_status(status, q->u.mx.detail,
+						       sizeof(q->u.mx.detail));
 		break;
 	case Q_ADDR:
 		break;
@@ -374,11 +208,11 @@ static void on_addr_answer(void *arg, int status, int timeouts, unsigned char *a
 	(void)timeouts;
 	if (status != ARES_EDESTRUCTION && !q->dc->closing) {
 		if (status == ARES_SUCCESS) {
-			parse_addr(q, part->family, abuf, alen, rcp);
+			dns_answer_addr(part->family, abuf, alen, &q->u.addr);
 		} else {
 			char detail[128] = "";
 
-			*rcp = map_status(status, detail, sizeof(detail));
+			*rcp = dns_answer_status(status, detail, sizeof(detail));
 			if (detail[0] && !q->u.addr.detail[0])
 				bsnprintf(q->u.addr.detail, sizeof(q->u.addr.detail), "%s: %s",
 					  part->family == AF_INET ? "A" : "AAAA", detail);

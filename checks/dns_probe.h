@@ -5,22 +5,10 @@
 #include <stdbool.h>
 
 #include "../agent/loop.h"
+#include "dns_answer.h"
 #include "facts.h"
 
 struct dns_client;
-
-struct mx_record {
-	char host[HOST_LEN];	/* lower case, trailing dot removed; "" for a null MX */
-	int preference;
-};
-
-struct mx_answer {
-	enum dns_result rc;
-	char detail[128];
-	size_t n;
-	struct mx_record v[FACTS_MAX_MX];
-	bool truncated;		/* more MX records than FACTS_MAX_MX */
-};
 
 typedef void (*dns_txt_fn)(void *arg, struct txt_answer *ans);	/* callee may take recs */
 typedef void (*dns_mx_fn)(void *arg, const struct mx_answer *ans);
