@@ -4,21 +4,29 @@
 #                        of tests/fuzz/corpus/<t> (in $(BUILD)/fuzz/corpus-<t>, so the tree is
 #                        not modified); a crash, leak, hang or failed invariant fails make.
 #   make -j2 fuzz        the same, two targets at a time
-#   make fuzz FUZZ_RUNS=2000000     longer runs
+#   make fuzz FUZZ_RUNS=2000000     longer runs (a target with its own FUZZ_RUNS_<t> below
+#                        keeps it unless that is given too: FUZZ_RUNS_policy=1000000)
 # Crash inputs land in $(BUILD)/fuzz/crash-<t>-*; replay one with $(BUILD)/fuzz/fuzz_<t> FILE.
+# Seeds that are not written by hand are made by tests/fuzz/make_<t>_seeds.*.
 
 FUZZ_CC ?= clang
 FUZZ_CFLAGS ?= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 \
 	-D_GNU_SOURCE -g -O1
-FUZZ_TARGETS := sts_txt policy tlsrpt mx_match smtp_reply
+FUZZ_TARGETS := sts_txt policy tlsrpt mx_match smtp_reply dns_answer
+# FUZZ_SRCS go into every target; a target's own sources and libraries are in
+# FUZZ_SRCS_<t> and FUZZ_LIBS_<t>, so the pure parsers' targets link no library.
 FUZZ_SRCS := agent/util.c checks/findings.c checks/mx_match.c checks/sts_txt.c \
 	checks/policy.c checks/tlsrpt.c checks/smtp_reply.c
+FUZZ_SRCS_dns_answer := checks/dns_answer.c checks/facts.c
+FUZZ_LIBS_dns_answer := $(shell $(PKG_CONFIG) --libs libcares 2>/dev/null)
 FUZZ_HDRS := $(patsubst %.c,%.h,$(FUZZ_SRCS))
 FUZZ_RUNS ?= 200000
 FUZZ_MAX_LEN ?= 70000
 FUZZ_DIR := $(BUILD)/fuzz
-# per-target run counts (FUZZ_RUNS_<t>) override FUZZ_RUNS; policy bodies are up to 64 KiB
+# per-target run counts (FUZZ_RUNS_<t>) override FUZZ_RUNS, to keep make fuzz near a minute:
+# policy bodies are up to 64 KiB
 FUZZ_RUNS_policy ?= 100000
+# per-target input limits (FUZZ_MAX_LEN_<t>) and libFuzzer flags (FUZZ_FLAGS_<t>), if any
 
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_RUN_TARGETS := $(FUZZ_TARGETS:%=fuzz-run-%)
@@ -31,20 +39,26 @@ fuzz-build: $(FUZZ_BINS)
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(FUZZ_HDRS) tests/fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
-	$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS)
+	$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS_$*) -o $@ $< \
+		$(FUZZ_SRCS) $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
+
+# a target's own sources and headers are prerequisites too (the pattern rule gives the recipe)
+$(foreach t,$(FUZZ_TARGETS),$(eval $(FUZZ_DIR)/fuzz_$(t): $(FUZZ_SRCS_$(t)) \
+	$(patsubst %.c,%.h,$(FUZZ_SRCS_$(t)))))
 
 # A static pattern rule: make skips implicit rule search for phony targets.
 $(FUZZ_RUN_TARGETS): fuzz-run-%: $(FUZZ_DIR)/fuzz_%
 	$(Q)rm -rf $(FUZZ_DIR)/corpus-$* && mkdir -p $(FUZZ_DIR)/corpus-$* && \
 		cp tests/fuzz/corpus/$*/* $(FUZZ_DIR)/corpus-$*/
 	$(call say,FUZZ,$*)if ! $< -runs=$(or $(FUZZ_RUNS_$*),$(FUZZ_RUNS)) \
-		-max_len=$(FUZZ_MAX_LEN) -timeout=10 -print_final_stats=1 \
+		-max_len=$(or $(FUZZ_MAX_LEN_$*),$(FUZZ_MAX_LEN)) -timeout=10 -print_final_stats=1 \
+		$(FUZZ_FLAGS_$*) \
 		-artifact_prefix=$(FUZZ_DIR)/crash-$*- $(FUZZ_DIR)/corpus-$* \
 		>$(FUZZ_DIR)/fuzz_$*.log 2>&1; then \
 		tail -n 60 $(FUZZ_DIR)/fuzz_$*.log; \
 		echo "FAIL fuzz $* (log: $(FUZZ_DIR)/fuzz_$*.log)"; \
 		exit 1; fi; \
-	printf 'ok   fuzz %-8s %s runs, %s exec/s, %s corpus files\n' $* \
+	printf 'ok   fuzz %-10s %s runs, %s exec/s, %s corpus files\n' $* \
 		"$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_DIR)/fuzz_$*.log)" \
 		"$$(sed -n 's/^stat::average_exec_per_sec: *//p' $(FUZZ_DIR)/fuzz_$*.log)" \
 		"$$(ls $(FUZZ_DIR)/corpus-$* | wc -l)"
