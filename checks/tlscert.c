@@ -113,16 +113,10 @@ static void collect_sans(X509 *x, char *buf, size_t len)
 			continue;
 		printable_copy(name, sizeof(name), (const char *)ASN1_STRING_get0_data(g->d.dNSName),
 			       (size_t)ASN1_STRING_length(g->d.dNSName));
-		if (dynbuf_printf(&sb, "%s%s", sb.len ? "," : "", name) < 0) {
-			dynbuf_free(&sb);
-			dynbuf_init(&sb, 0);
-			break;
-		}
+		if (dynbuf_printf(&sb, "%s%s", sb.len ? "," : "", name) < 0)
+			break;	/* keep the names that fit; "..." says there are more */
 	}
-	if (sb.toobig || (n && !sb.buf))
-		bsnprintf(buf, len, "%s...", sb.buf ? sb.buf : "");
-	else
-		bsnprintf(buf, len, "%s", sb.buf ? sb.buf : "");
+	bsnprintf(buf, len, "%s%s", sb.buf ? sb.buf : "", sb.toobig ? "..." : "");
 	dynbuf_free(&sb);
 	GENERAL_NAMES_free(gens);
 }

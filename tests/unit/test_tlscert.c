@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../agent/util.h"
 #include "../../checks/tlscert.h"
 
 #define NOW ((time_t)1800000000)
@@ -193,6 +194,45 @@ static void test_empty(void **state)
 	assert_string_equal(words, "no certificate presented");
 }
 
+/*
+ * The DNS SANs shown: a long list keeps the names that fit and ends in "..." (it used to
+ * be "..." alone), and a leaf whose SANs are no DNS names shows none (it showed "...").
+ */
+static void test_sans_listed(void **state)
+{
+	struct dynbuf san;
+	struct cert_facts cf;
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	X509 *leaf;
+	size_t n;
+
+	(void)state;
+	dynbuf_init(&san, 0);
+	for (int i = 0; i < 40; i++)
+		dynbuf_printf(&san, "%sDNS:host%02d.mx.example.org", i ? "," : "", i);
+	leaf = make_cert("mx.example.org", san.buf, leaf_key, inter.cert, inter.key, -DAY,
+			 60 * DAY, false);
+	dynbuf_free(&san);
+	sk_X509_push(chain, leaf);
+	sk_X509_push(chain, inter.cert);
+	tlscert_analyze(store, chain, "mx.example.org", NOW, &cf);
+	assert_int_equal(cf.problems, CERT_P_NAME_MISMATCH);
+	n = strlen(cf.sans);
+	assert_true(n < sizeof(cf.sans) && n > 400);
+	assert_memory_equal(cf.sans, "host00.mx.example.org,host01.mx.example.org,", 44);
+	assert_string_equal(cf.sans + n - 3, "...");
+	X509_free(sk_X509_shift(chain));
+
+	leaf = make_cert("mx.example.org", "IP:192.0.2.1,email:postmaster@example.org", leaf_key,
+			 inter.cert, inter.key, -DAY, 60 * DAY, false);
+	sk_X509_unshift(chain, leaf);
+	tlscert_analyze(store, chain, "mx.example.org", NOW, &cf);
+	assert_int_equal(cf.problems, CERT_P_NAME_MISMATCH);
+	assert_string_equal(cf.sans, "");
+	sk_X509_free(chain);
+	X509_free(leaf);
+}
+
 static void test_store_errors(void **state)
 {
 	char err[256] = "";
@@ -207,6 +247,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_sans_listed),
 		cmocka_unit_test(test_store_errors),
 	};
 
