@@ -239,6 +239,14 @@ void tlscert_analyze(struct tlscert_store *st, STACK_OF(X509) *chain, const char
 		bsnprintf(out->verify_text, sizeof(out->verify_text), "%s",
 			  X509_verify_cert_error_string(e));
 	}
+	/*
+	 * The leaf's dates are facts of their own: OpenSSL can stop before it looks at them
+	 * (a public key it cannot read), and an expired leaf must still be reported as such.
+	 */
+	if (X509_cmp_time(X509_get0_notAfter(leaf), &now) < 0)
+		out->problems |= CERT_P_EXPIRED;
+	if (X509_cmp_time(X509_get0_notBefore(leaf), &now) > 0)
+		out->problems |= CERT_P_NOT_YET_VALID;
 	if (out->problems & CERT_P_NAME_MISMATCH && !out->verify_text[0])
 		bsnprintf(out->verify_text, sizeof(out->verify_text), "no DNS name matches %s", host);
 out:

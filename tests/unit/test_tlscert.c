@@ -233,6 +233,60 @@ static void test_sans_listed(void **state)
 	X509_free(leaf);
 }
 
+/* The leaf with its EC public point moved off the curve: OpenSSL cannot read the key. */
+static X509 *broken_key(X509 *x)
+{
+	unsigned char *der = NULL, *p;
+	const unsigned char *q;
+	int len = i2d_X509(x, &der);
+	X509 *y;
+
+	assert_true(len > 0);
+	p = memmem(der, (size_t)len, "\x03\x42\x00\x04", 4);
+	assert_non_null(p);
+	p[10] ^= 0x01;
+	q = der;
+	y = d2i_X509(NULL, &q, len);
+	assert_non_null(y);
+	OPENSSL_free(der);
+	X509_free(x);
+	return y;
+}
+
+/*
+ * Found by fuzz_tlscert: with a key it cannot read, OpenSSL stops before checking the
+ * dates, and an expired (or not yet valid) leaf was reported only as "unspecified".
+ */
+static void test_dates_despite_broken_key(void **state)
+{
+	static const struct {
+		long from, to;
+		unsigned want;
+	} cases[] = {
+		{ -90 * DAY, -2 * DAY, CERT_P_EXPIRED },
+		{ DAY, 60 * DAY, CERT_P_NOT_YET_VALID },
+		{ -DAY, 60 * DAY, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		STACK_OF(X509) *chain = sk_X509_new_null();
+		struct cert_facts cf;
+		X509 *leaf = broken_key(make_cert("mx.example.org", "DNS:mx.example.org", leaf_key,
+						  inter.cert, inter.key, cases[i].from,
+						  cases[i].to, false));
+
+		sk_X509_push(chain, leaf);
+		sk_X509_push(chain, inter.cert);
+		tlscert_analyze(store, chain, "mx.example.org", NOW, &cf);
+		assert_true(cf.problems & CERT_P_OTHER);
+		assert_int_equal(cf.problems & (CERT_P_EXPIRED | CERT_P_NOT_YET_VALID), cases[i].want);
+		assert_int_equal(cf.not_after, NOW + cases[i].to);
+		sk_X509_free(chain);
+		X509_free(leaf);
+	}
+}
+
 static void test_store_errors(void **state)
 {
 	char err[256] = "";
@@ -248,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_sans_listed),
+		cmocka_unit_test(test_dates_despite_broken_key),
 		cmocka_unit_test(test_store_errors),
 	};
 
