@@ -5,28 +5,35 @@
 #                        not modified); a crash, leak, hang or failed invariant fails make.
 #   make -j2 fuzz        the same, two targets at a time
 #   make fuzz FUZZ_RUNS=2000000     longer runs (a target with its own FUZZ_RUNS_<t> below
-#                        keeps it unless that is given too: FUZZ_RUNS_policy=1000000)
+#                        keeps it unless that is given too: FUZZ_RUNS_tlscert=100000)
 # Crash inputs land in $(BUILD)/fuzz/crash-<t>-*; replay one with $(BUILD)/fuzz/fuzz_<t> FILE.
 # Seeds that are not written by hand are made by tests/fuzz/make_<t>_seeds.*.
 
 FUZZ_CC ?= clang
 FUZZ_CFLAGS ?= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 \
 	-D_GNU_SOURCE -g -O1
-FUZZ_TARGETS := sts_txt policy tlsrpt mx_match smtp_reply dns_answer
+FUZZ_TARGETS := sts_txt policy tlsrpt mx_match smtp_reply dns_answer tlscert
 # FUZZ_SRCS go into every target; a target's own sources and libraries are in
 # FUZZ_SRCS_<t> and FUZZ_LIBS_<t>, so the pure parsers' targets link no library.
 FUZZ_SRCS := agent/util.c checks/findings.c checks/mx_match.c checks/sts_txt.c \
 	checks/policy.c checks/tlsrpt.c checks/smtp_reply.c
 FUZZ_SRCS_dns_answer := checks/dns_answer.c checks/facts.c
 FUZZ_LIBS_dns_answer := $(shell $(PKG_CONFIG) --libs libcares 2>/dev/null)
+FUZZ_SRCS_tlscert := checks/tlscert.c checks/facts.c
+FUZZ_LIBS_tlscert := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null)
+# the trust anchor of the tlscert seeds' chains, written with them by make_tlscert_seeds.py
+FUZZ_CFLAGS_tlscert := -DFUZZ_TLSCERT_CA='"$(CURDIR)/tests/fuzz/tlscert-ca.pem"'
 FUZZ_HDRS := $(patsubst %.c,%.h,$(FUZZ_SRCS))
 FUZZ_RUNS ?= 200000
 FUZZ_MAX_LEN ?= 70000
 FUZZ_DIR := $(BUILD)/fuzz
 # per-target run counts (FUZZ_RUNS_<t>) override FUZZ_RUNS, to keep make fuzz near a minute:
-# policy bodies are up to 64 KiB
+# policy bodies are up to 64 KiB, a chain is verified with its signatures (~2000 runs/s)
 FUZZ_RUNS_policy ?= 100000
-# per-target input limits (FUZZ_MAX_LEN_<t>) and libFuzzer flags (FUZZ_FLAGS_<t>), if any
+FUZZ_RUNS_tlscert ?= 10000
+# per-target input limits (FUZZ_MAX_LEN_<t>): a few certificates
+FUZZ_MAX_LEN_tlscert ?= 8192
+# per-target libFuzzer flags (FUZZ_FLAGS_<t>), if any
 
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_RUN_TARGETS := $(FUZZ_TARGETS:%=fuzz-run-%)
@@ -45,6 +52,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(FUZZ_HDRS) tests/fuzz/fuz
 # a target's own sources and headers are prerequisites too (the pattern rule gives the recipe)
 $(foreach t,$(FUZZ_TARGETS),$(eval $(FUZZ_DIR)/fuzz_$(t): $(FUZZ_SRCS_$(t)) \
 	$(patsubst %.c,%.h,$(FUZZ_SRCS_$(t)))))
+$(FUZZ_DIR)/fuzz_tlscert: tests/fuzz/tlscert-ca.pem
 
 # A static pattern rule: make skips implicit rule search for phony targets.
 $(FUZZ_RUN_TARGETS): fuzz-run-%: $(FUZZ_DIR)/fuzz_%
