@@ -338,5 +338,6 @@ bool dns_name_valid(const char *s)
 		if (++label > 63)
 			return false;
 	}
-	return s[len - 1] != '-';
+	/* the last label is not empty either: "example.org.." is not a name */
+	return label > 0 && s[len - 1] != '-';
 }

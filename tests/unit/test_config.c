@@ -92,6 +92,10 @@ static const struct bad bads[] = {
 	{ "domains = ( { name = \"a.example\"; colour = 1; } );\n", ":1: colour: unknown domain setting" },
 	{ "domains = ( \"a.example\" ;\n", ":1: syntax error" },
 	{ "ipv6 = 1;\n", ":1: ipv6: expected true or false" },
+	/* found by fuzz_config: */
+	{ "domains = ( \"org.\" );\n", ":1: domains: \"org.\" is not a domain" },	/* was "org" */
+	{ "domains = ( \"e..\" );\n", ":1: domains: \"e..\" is not a domain" },	/* was "e." */
+	{ "ehlo_name = \"mail.example.org..\";\n", ":1: ehlo_name: not a host name" },
 };
 
 static void test_errors(void **state)
@@ -110,6 +114,23 @@ static void test_errors(void **state)
 		unlink(path);
 		config_free(&cfg);
 	}
+}
+
+/* One label and the root dot is not a domain, from any source. */
+static void test_single_label(void **state)
+{
+	struct config cfg;
+	char err[256] = "";
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_add_domain(&cfg, "org.", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "\"org.\" is not a domain name"));
+	assert_int_equal(config_add_domain(&cfg, "org", err, sizeof(err)), -1);
+	assert_int_equal(config_add_domain(&cfg, "example.org.", err, sizeof(err)), 0);
+	assert_non_null(config_find_domain(&cfg, "example.org"));
+	assert_int_equal(cfg.n_domains, 1);
+	config_free(&cfg);
 }
 
 static void test_missing_file(void **state)
@@ -182,6 +203,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_single_label),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_domains_file),
 		cmocka_unit_test(test_many),
