@@ -70,7 +70,7 @@ static int inet_pton_any(const char *host, unsigned char *buf)
 
 static int resolver_one_valid(const char *s, size_t n, char *err, size_t errlen)
 {
-	char host[128], port[16] = "";
+	char host[128], port[16] = "", shown[160];
 	const char *colon;
 	unsigned char buf[16];
 	long p;
@@ -79,17 +79,19 @@ static int resolver_one_valid(const char *s, size_t n, char *err, size_t errlen)
 		bsnprintf(err, errlen, "empty or overlong resolver address");
 		return -1;
 	}
+	/* the words quote what was written, control bytes and all, as printable text */
+	printable_copy(shown, sizeof(shown), s, n);
 	if (s[0] == '[') {
 		const char *close = memchr(s, ']', n);
 
 		if (!close) {
-			bsnprintf(err, errlen, "\"%.*s\": missing ']' after an IPv6 address", (int)n, s);
+			bsnprintf(err, errlen, "\"%s\": missing ']' after an IPv6 address", shown);
 			return -1;
 		}
 		bsnprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
 		if (close + 1 < s + n) {
 			if (close[1] != ':') {
-				bsnprintf(err, errlen, "\"%.*s\": expected ':PORT' after ']'", (int)n, s);
+				bsnprintf(err, errlen, "\"%s\": expected ':PORT' after ']'", shown);
 				return -1;
 			}
 			bsnprintf(port, sizeof(port), "%.*s", (int)(s + n - close - 2), close + 2);
@@ -107,11 +109,13 @@ static int resolver_one_valid(const char *s, size_t n, char *err, size_t errlen)
 		}
 	}
 	if (inet_pton_any(host, buf) < 0) {
-		bsnprintf(err, errlen, "\"%s\" is not an IPv4 or IPv6 address", host);
+		printable_copy(shown, sizeof(shown), host, strlen(host));
+		bsnprintf(err, errlen, "\"%s\" is not an IPv4 or IPv6 address", shown);
 		return -1;
 	}
 	if (port[0] && parse_long(port, 1, 65535, &p) < 0) {
-		bsnprintf(err, errlen, "\"%s\" is not a port number (1-65535)", port);
+		printable_copy(shown, sizeof(shown), port, strlen(port));
+		bsnprintf(err, errlen, "\"%s\" is not a port number (1-65535)", shown);
 		return -1;
 	}
 	return 0;

@@ -96,6 +96,7 @@ static const struct bad bads[] = {
 	{ "domains = ( \"org.\" );\n", ":1: domains: \"org.\" is not a domain" },	/* was "org" */
 	{ "domains = ( \"e..\" );\n", ":1: domains: \"e..\" is not a domain" },	/* was "e." */
 	{ "ehlo_name = \"mail.example.org..\";\n", ":1: ehlo_name: not a host name" },
+	{ "resolver = \"\\x01bad\";\n", ":1: resolver: \"\\x01bad\" is not an IPv4" },	/* was raw */
 };
 
 static void test_errors(void **state)
@@ -111,6 +112,10 @@ static void test_errors(void **state)
 		if (!strstr(err, bads[i].want) || !strstr(err, path))
 			fail_msg("config \"%s\": error \"%s\" lacks \"%s\" or the path", bads[i].text,
 				 err, bads[i].want);
+		/* what the file says is quoted as printable text */
+		for (const char *p = err; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				fail_msg("config \"%s\": error \"%s\" is not printable", bads[i].text, err);
 		unlink(path);
 		config_free(&cfg);
 	}
