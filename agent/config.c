@@ -33,7 +33,8 @@ static int parse_duration_ms(const char *s, uint64_t *ms)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0 || v > 10 * 365 * 86400.0)
+	/* strtod takes "nan" and "inf" too: only a number from 0 to ten years goes on */
+	if (errno || end == s || !(v >= 0 && v <= 10 * 365 * 86400.0))
 		return -1;
 	if (strcmp(end, "ms") == 0)
 		mult = 1;
@@ -154,39 +155,50 @@ static int set_err(char *err, size_t errlen, const config_setting_t *s, const ch
 	return -1;
 }
 
-/* A duration setting: an integer (seconds), a float, or a string with a unit. */
+/*
+ * A duration setting: an integer (seconds), a float, or a string with a unit. The range
+ * is checked on a double, rounded as it will be stored, before any conversion: a huge
+ * value (1e999, or an integer whose milliseconds pass 2^64) is out of range, not wrapped.
+ */
 static int get_duration_ms(const config_setting_t *s, const char *path, uint64_t lo,
 			   uint64_t hi, uint64_t *out, char *err, size_t errlen)
 {
-	uint64_t ms;
-	char what[160];
+	uint64_t parsed;
+	double ms;
+	char what[160], shown[32];
 
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
 		if (config_setting_get_int64(s) < 0)
 			return set_err(err, errlen, s, path, "must not be negative");
-		ms = (uint64_t)config_setting_get_int64(s) * 1000u;
+		ms = (double)config_setting_get_int64(s) * 1000.0;
 		break;
 	case CONFIG_TYPE_FLOAT:
 		if (config_setting_get_float(s) < 0)
 			return set_err(err, errlen, s, path, "must not be negative");
-		ms = (uint64_t)(config_setting_get_float(s) * 1000.0 + 0.5);
+		ms = config_setting_get_float(s) * 1000.0;
 		break;
 	case CONFIG_TYPE_STRING:
-		if (parse_duration_ms(config_setting_get_string(s), &ms) < 0)
+		if (parse_duration_ms(config_setting_get_string(s), &parsed) < 0)
 			return set_err(err, errlen, s, path,
 				       "not a duration (seconds, or a number with ms, s, m, h or d)");
+		ms = (double)parsed;
 		break;
 	default:
 		return set_err(err, errlen, s, path, "expected a duration such as 30, \"90s\" or \"1h\"");
 	}
-	if (ms < lo || ms > hi) {
-		bsnprintf(what, sizeof(what), "%.3f s is out of range (%.3f to %.0f s)",
-			  (double)ms / 1000, (double)lo / 1000, (double)hi / 1000);
+	/* (uint64_t)(ms + 0.5) is in [lo, hi] exactly when this holds; false for NaN */
+	if (!(ms + 0.5 >= (double)lo && ms + 0.5 < (double)hi + 1)) {
+		if (ms / 1000 < 1e9)
+			bsnprintf(shown, sizeof(shown), "%.3f", ms / 1000);
+		else
+			bsnprintf(shown, sizeof(shown), "%.4g", ms / 1000);
+		bsnprintf(what, sizeof(what), "%s s is out of range (%.3f to %.0f s)", shown,
+			  (double)lo / 1000, (double)hi / 1000);
 		return set_err(err, errlen, s, path, what);
 	}
-	*out = ms;
+	*out = (uint64_t)(ms + 0.5);
 	return 0;
 }
 
@@ -207,7 +219,7 @@ static int get_number(const config_setting_t *s, const char *path, double lo, do
 	default:
 		return set_err(err, errlen, s, path, "expected a number");
 	}
-	if (v < lo || v > hi) {
+	if (!(v >= lo && v <= hi)) {	/* NaN too */
 		bsnprintf(what, sizeof(what), "%g is out of range (%g to %g)", v, lo, hi);
 		return set_err(err, errlen, s, path, what);
 	}
@@ -505,15 +517,18 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 					r = set_err(err, errlen, s, path, "not a host name");
 			} else if (strcmp(name, "concurrency") == 0) {
 				r = get_number(s, path, 1, 10000, &v, err, errlen);
-				cfg->concurrency = (unsigned)v;
+				if (r == 0)
+					cfg->concurrency = (unsigned)v;
 			} else if (strcmp(name, "ipv6") == 0)
 				r = get_bool(s, path, &cfg->ipv6, err, errlen);
 			else if (strcmp(name, "interval") == 0) {
 				r = get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err, errlen);
-				cfg->interval = (unsigned)(ms / 1000);
+				if (r == 0)
+					cfg->interval = (unsigned)(ms / 1000);
 			} else if (strcmp(name, "retention_days") == 0) {
 				r = get_number(s, path, 1, 36500, &v, err, errlen);
-				cfg->retention_days = (unsigned)v;
+				if (r == 0)
+					cfg->retention_days = (unsigned)v;
 			} else if (strcmp(name, "timeouts") == 0)
 				r = load_timeouts(s, path, &cfg->to, err, errlen);
 			else if (strcmp(name, "thresholds") == 0)

@@ -92,11 +92,19 @@ static const struct bad bads[] = {
 	{ "domains = ( { name = \"a.example\"; colour = 1; } );\n", ":1: colour: unknown domain setting" },
 	{ "domains = ( \"a.example\" ;\n", ":1: syntax error" },
 	{ "ipv6 = 1;\n", ":1: ipv6: expected true or false" },
-	/* found by fuzz_config: */
+	/* found by fuzz_config, or beside what it found: */
+	{ "interval = 25E2700;\n", ":1: interval: inf s is out of range" },	/* was UB */
 	{ "domains = ( \"org.\" );\n", ":1: domains: \"org.\" is not a domain" },	/* was "org" */
 	{ "domains = ( \"e..\" );\n", ":1: domains: \"e..\" is not a domain" },	/* was "e." */
 	{ "ehlo_name = \"mail.example.org..\";\n", ":1: ehlo_name: not a host name" },
 	{ "resolver = \"\\x01bad\";\n", ":1: resolver: \"\\x01bad\" is not an IPv4" },	/* was raw */
+	/* its milliseconds pass 2^64 and wrapped to 60.384 s, which was accepted */
+	{ "interval = 18446744073709612L;\n", ":1: interval: 1.845e+16 s is out of range" },
+	{ "timeouts = { dns = \"nan\"; };\n", ":1: dns: not a duration" },	/* strtod takes it */
+	{ "timeouts = { dns = \"infs\"; };\n", ":1: dns: not a duration" },
+	{ "interval = \"soon\";\n", ":1: interval: not a duration" },
+	{ "retention_days = 0;\n", ":1: retention_days: 0 is out of range" },
+	{ "thresholds = { policy_slow = 1e300; };\n", ":1: policy_slow: 1e+300 s is out of range" },
 };
 
 static void test_errors(void **state)
@@ -112,6 +120,10 @@ static void test_errors(void **state)
 		if (!strstr(err, bads[i].want) || !strstr(err, path))
 			fail_msg("config \"%s\": error \"%s\" lacks \"%s\" or the path", bads[i].text,
 				 err, bads[i].want);
+		/* a setting that fails keeps its value (it took an unset variable) */
+		assert_int_equal(cfg.concurrency, 500);
+		assert_int_equal(cfg.interval, 3600);
+		assert_int_equal(cfg.retention_days, 400);
 		/* what the file says is quoted as printable text */
 		for (const char *p = err; *p; p++)
 			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
@@ -201,6 +213,8 @@ static void test_durations(void **state)
 	assert_int_equal(config_parse_duration("1w", &s), -1);
 	assert_int_equal(config_parse_duration("-5", &s), -1);
 	assert_int_equal(config_parse_duration("", &s), -1);
+	assert_int_equal(config_parse_duration("nan", &s), -1);
+	assert_int_equal(config_parse_duration("inf", &s), -1);
 }
 
 int main(void)
