@@ -370,12 +370,10 @@ static struct domain_conf *domain_push(struct config *cfg, const char *name, int
 				       char *err, size_t errlen, const char *where)
 {
 	struct domain_conf *d;
-	const char *dot = strchr(name, '.');
 	char *lname;
 	size_t len;
 
-	/* two labels at least: "org." is one label and its root dot */
-	if (!dns_name_valid(name) || !dot || !dot[1]) {
+	if (!mail_domain_valid(name)) {
 		char shown[80];
 
 		printable_copy(shown, sizeof(shown), name, strlen(name));

@@ -386,7 +386,7 @@ int cmd_plugin(int argc, char **argv)
 		rc = unknown("%s", "-H DOMAIN is required");
 		goto out;
 	}
-	if (!dns_name_valid(p.domain) || !strchr(p.domain, '.')) {
+	if (!mail_domain_valid(p.domain)) {
 		rc = unknown("\"%s\" is not a domain name", p.domain);
 		goto out;
 	}

@@ -341,3 +341,10 @@ bool dns_name_valid(const char *s)
 	/* the last label is not empty either: "example.org.." is not a name */
 	return label > 0 && s[len - 1] != '-';
 }
+
+bool mail_domain_valid(const char *s)
+{
+	const char *dot = strchr(s, '.');
+
+	return dns_name_valid(s) && dot && dot[1];
+}

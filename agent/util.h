@@ -79,5 +79,7 @@ void hex_encode(const unsigned char *in, size_t n, char *out);
 int parse_long(const char *s, long lo, long hi, long *out);
 /* Is s a syntactically plausible DNS name (LDH labels, 1..253 bytes, no empty label)? */
 bool dns_name_valid(const char *s);
+/* A mail domain to watch: a valid DNS name of two labels at least ("org." is one). */
+bool mail_domain_valid(const char *s);
 
 #endif

@@ -374,7 +374,8 @@ def test_plugin(ctx):
     p = plugin(ctx, "-H", "fetch-timeout.test", "-t", "2", "--timeout-result", "critical", *a,
                timeout=30)
     ctx.expect(p.returncode == 2, "--timeout-result critical: exit %d" % p.returncode)
-    for bad in (["-H"], [], ["-H", "ok.test", "-w", "x"], ["-H", "ok.test", "-t", "0"]):
+    for bad in (["-H"], [], ["-H", "ok.test", "-w", "x"], ["-H", "ok.test", "-t", "0"],
+                ["-H", "org."]):
         p = plugin(ctx, *bad)
         ctx.expect(p.returncode == 3 and len(p.stdout + p.stderr) < 2000,
                    "usage error %s: exit %d" % (bad, p.returncode))
