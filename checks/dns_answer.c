@@ -30,6 +30,11 @@ enum dns_result dns_answer_status(int ares_status, char *detail, size_t len)
 	case ARES_ETIMEOUT:
 		bsnprintf(detail, len, "no answer from the resolver before the timeout");
 		return DNS_TIMEOUT;
+	case ARES_ECONNREFUSED:
+		/* with NOCHECKRESP only a socket error gets here: no resolver took the query */
+		bsnprintf(detail, len, "no resolver could be reached: connection refused or a "
+			  "socket error");
+		return DNS_ERROR;
 	default:
 		bsnprintf(detail, len, "%s", ares_strerror(ares_status));
 		return DNS_ERROR;

@@ -398,6 +398,8 @@ static void test_status(void **state)
 	assert_int_equal(dns_answer_status(ARES_ESERVFAIL, detail, sizeof(detail)),
 			 DNS_SERVFAIL);
 	assert_string_equal(detail, "the resolver answered SERVFAIL");
+	assert_int_equal(dns_answer_status(ARES_ECONNREFUSED, detail, sizeof(detail)), DNS_ERROR);
+	assert_non_null(strstr(detail, "could be reached"));
 }
 
 int main(void)
