@@ -4,6 +4,7 @@
 #   make test       unit tests, fuzz smoke runs, the lab (real servers in a netns)
 #   make check      everything again under AddressSanitizer and UBSan
 #   make bench      the benchmark in the lab; figures go to stdout
+#   make lint       the layer order of the folders, cppcheck
 #   make install    DESTDIR, PREFIX, SYSCONFDIR, LOCALSTATEDIR honoured
 # V=1 shows the commands; WERROR=0 for packagers whose compiler warns more.
 
@@ -32,7 +33,7 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
 	-DSTSWATCH_VERSION='"$(VERSION)"' \
 	-DSTSWATCH_SYSCONFDIR='"$(SYSCONFDIR)"' -DSTSWATCH_LOCALSTATEDIR='"$(LOCALSTATEDIR)"'
 ifeq ($(SAN),1)
@@ -49,7 +50,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c checks/*.c alerts/*.c))
+LIB_SRCS := $(filter-out agent/main.c,$(wildcard lib/*.c agent/*.c checks/*.c alerts/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/agent/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -96,6 +97,7 @@ run:
 # integration suite against the lab's real servers, the monitoring engines. Needs root for the lab's network namespace (the lab says so).
 test:
 	$(Q)scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)$(MAKE) --no-print-directory lab-selftest
@@ -128,9 +130,13 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/stswatch.conf.5 $(DESTDIR)$(UNITDIR)/stswatch-run.service \
 		$(DESTDIR)$(UNITDIR)/stswatch-run.timer
 
+# the layer order (scripts/check-layers.sh), then cppcheck on every folder of C
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-		--suppress=missingIncludeSystem -D_GNU_SOURCE agent checks alerts
+	$(Q)scripts/check-layers.sh
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+		--suppress=missingIncludeSystem -D_GNU_SOURCE -I. $(wildcard lib agent checks alerts)
+	@echo "ok   lint: cppcheck"
+
 
 unit: $(UNIT_BINS)
 	$(Q)failed=0; for t in $(UNIT_BINS); do \

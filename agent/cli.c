@@ -1,12 +1,13 @@
 /* cli: options shared by the commands, and how they override the configuration. */
 #include "cli.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "util.h"
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "output.h"
+#include "lib/defs.h"
 
 /* Exit codes of the commands that judge (the Monitoring Plugins contract). */
 #define EXIT_OK 0

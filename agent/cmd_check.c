@@ -8,11 +8,11 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
-#include "log.h"
 #include "output.h"
 #include "store.h"
 #include "sweep.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
 
 enum { OPT_QUIET = 'q', OPT_RECORD = 2000 };
 

@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
-#include "util.h"
+#include "lib/xalloc.h"
 
 static void usage(FILE *f)
 {

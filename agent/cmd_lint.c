@@ -4,15 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../checks/findings.h"
-#include "../checks/mx_match.h"
-#include "../checks/policy.h"
-#include "../checks/sts_txt.h"
-#include "../checks/tlsrpt.h"
 #include "cli.h"
 #include "commands.h"
 #include "output.h"
-#include "util.h"
+#include "checks/dnsname.h"
+#include "checks/findings.h"
+#include "checks/mx_match.h"
+#include "checks/policy.h"
+#include "checks/sts_txt.h"
+#include "checks/tlsrpt.h"
+#include "lib/defs.h"
+#include "lib/dynbuf.h"
 
 enum { OPT_MX = 3000 };
 

@@ -7,11 +7,13 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
-#include "log.h"
 #include "output.h"
 #include "store.h"
 #include "sweep.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 #define DUE_SLACK 60	/* a timer that fires a little early still finds the domain due */
 

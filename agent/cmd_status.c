@@ -10,7 +10,9 @@
 #include "config.h"
 #include "output.h"
 #include "store.h"
-#include "util.h"
+#include "lib/str.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 enum { OPT_SINCE = 5000 };
 

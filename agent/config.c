@@ -1,5 +1,8 @@
 /* config: the configuration file (libconfig), its defaults and the list of domains. */
 #include "config.h"
+#include "checks/dnsname.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
 
 void config_defaults(struct config *cfg)
 {

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../checks/judge.h"
+#include "checks/judge.h"
 
 #ifndef STSWATCH_SYSCONFDIR
 #define STSWATCH_SYSCONFDIR "/etc"

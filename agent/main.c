@@ -8,8 +8,8 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "log.h"
-#include "util.h"
+#include "lib/defs.h"
+#include "lib/log.h"
 
 #ifndef STSWATCH_VERSION
 #define STSWATCH_VERSION "dev"

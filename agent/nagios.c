@@ -1,5 +1,9 @@
 /* nagios: Monitoring Plugins output: threshold ranges, perfdata, sanitized text, 8 KiB cut. */
 #include "nagios.h"
+#include "lib/defs.h"
+#include "lib/dynbuf.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../checks/findings.h"
-#include "util.h"
+#include "checks/findings.h"
+#include "lib/dynbuf.h"
 
 /*
  * Everything here is pure: no I/O, no clock, no locale (numbers are read and written with

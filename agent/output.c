@@ -1,10 +1,13 @@
 /* output: a domain's verdict as readable text or as one JSON object per line. */
 #include "output.h"
+#include "lib/defs.h"
+#include "lib/str.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 #include <string.h>
 #include <sys/socket.h>
 
-#include "util.h"
 
 int output_format_parse(const char *s)
 {

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "../checks/facts.h"
-#include "../checks/judge.h"
+#include "checks/facts.h"
+#include "checks/judge.h"
 
 enum output_format {
 	OUT_TEXT = 0,

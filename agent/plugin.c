@@ -11,7 +11,11 @@
 #include "nagios.h"
 #include "output.h"
 #include "sweep.h"
-#include "util.h"
+#include "checks/dnsname.h"
+#include "lib/dynbuf.h"
+#include "lib/str.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 #define PLUGIN_DEFAULT_TIMEOUT 30	/* seconds, below the 60 s kill of Nagios and Icinga */
 #define PLUGIN_OUTPUT_MAX 8192		/* what Nagios keeps of plugin output */

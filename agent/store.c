@@ -10,9 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "output.h"
-#include "util.h"
+#include "lib/defs.h"
+#include "lib/dynbuf.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 #define HISTORY_VERSIONS 32	/* policy versions the judge looks at */
 #define PRUNE_BATCH 1000

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "../checks/facts.h"
-#include "../checks/judge.h"
+#include "checks/facts.h"
+#include "checks/judge.h"
 
 #define STORE_SCHEMA_VERSION 1
 

@@ -7,13 +7,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../checks/dns_probe.h"
-#include "../checks/https_probe.h"
-#include "../checks/smtp_probe.h"
-#include "../checks/tlscert.h"
-#include "log.h"
-#include "loop.h"
-#include "util.h"
+#include "checks/dns_probe.h"
+#include "checks/dnsname.h"
+#include "checks/https_probe.h"
+#include "checks/smtp_probe.h"
+#include "checks/tlscert.h"
+#include "lib/dynbuf.h"
+#include "lib/loop.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
 
 #define HOST_CACHE_MAX 4096	/* finished MX hosts kept for other domains of the sweep */
 #define HOST_BUCKETS 1024

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../checks/facts.h"
 #include "config.h"
+#include "checks/facts.h"
 
 struct sweep_opts {
 	const char *resolver;	/* NULL: /etc/resolv.conf */

@@ -1,5 +1,8 @@
 /* dns_answer: a raw DNS answer (TXT, MX, A, AAAA) read into facts. Pure: no I/O, no clock. */
 #include "dns_answer.h"
+#include "lib/defs.h"
+#include "lib/dynbuf.h"
+#include "lib/str.h"
 
 #include <ares.h>
 #include <arpa/inet.h>
@@ -8,7 +11,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../agent/util.h"
 
 #define TXT_RECORD_MAX 65535	/* a DNS message cannot carry more */
 

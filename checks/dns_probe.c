@@ -1,5 +1,8 @@
 /* dns_probe: DNS questions (TXT, MX, A/AAAA) through c-ares on the event loop. */
 #include "dns_probe.h"
+#include "lib/loop.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
 
 #include <ares.h>
 #include <arpa/nameser.h>
@@ -8,7 +11,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../agent/util.h"
 
 struct dns_client {
 	struct loop *lp;

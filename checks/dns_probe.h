@@ -4,9 +4,9 @@
 
 #include <stdbool.h>
 
-#include "../agent/loop.h"
 #include "dns_answer.h"
 #include "facts.h"
+#include "lib/loop.h"
 
 struct dns_client;
 

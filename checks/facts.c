@@ -1,10 +1,12 @@
 /* facts: what the probes gathered about one domain. Plain data, no judgement, no I/O. */
 #include "facts.h"
+#include "lib/dynbuf.h"
+#include "lib/str.h"
+#include "lib/timeutil.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../agent/util.h"
 
 const char *dns_result_str(enum dns_result rc)
 {

@@ -1,5 +1,8 @@
 /* findings: the catalogue of stable finding codes, severities, and a growable finding list. */
 #include "findings.h"
+#include "lib/defs.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>

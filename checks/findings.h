@@ -4,7 +4,8 @@
 
 #include <stddef.h>
 
-#include "../agent/util.h"
+#include "lib/defs.h"
+
 
 /*
  * Severity of one finding, and the status of a domain (the worst of its findings).

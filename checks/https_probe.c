@@ -5,8 +5,11 @@
 #include <openssl/ssl.h>
 #include <string.h>
 
-#include "../agent/util.h"
 #include "policy.h"
+#include "lib/dynbuf.h"
+#include "lib/loop.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
 
 #ifndef STSWATCH_VERSION
 #define STSWATCH_VERSION "dev"

@@ -4,9 +4,9 @@
 
 #include <time.h>
 
-#include "../agent/loop.h"
 #include "facts.h"
 #include "tlscert.h"
+#include "lib/loop.h"
 
 struct https_client;
 struct https_req;

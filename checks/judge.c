@@ -16,6 +16,10 @@
 #include <string.h>
 
 #include "mx_match.h"
+#include "lib/dynbuf.h"
+#include "lib/str.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 #define DAY 86400.0
 

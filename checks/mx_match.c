@@ -1,12 +1,13 @@
 /* mx_match: MX host names against policy mx patterns (RFC 8461 section 4.1). */
 #include "mx_match.h"
+#include "lib/defs.h"
+#include "lib/str.h"
 
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../agent/util.h"
 
 #define NAME_MAX_LEN 253	/* RFC 1035 2.3.4, as text without the trailing dot */
 #define LABEL_MAX_LEN 63

@@ -7,6 +7,10 @@
 #include <string.h>
 
 #include "mx_match.h"
+#include "lib/defs.h"
+#include "lib/dynbuf.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
 
 #define EXT_NAME_MAX 32
 #define SHOW_LEN 64		/* bytes of a line or value quoted in a message */

@@ -10,8 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../agent/util.h"
 #include "smtp_reply.h"
+#include "lib/defs.h"
+#include "lib/loop.h"
+#include "lib/str.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
 
 struct smtp_client {
 	struct loop *lp;

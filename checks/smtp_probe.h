@@ -5,9 +5,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../agent/loop.h"
 #include "facts.h"
 #include "tlscert.h"
+#include "lib/loop.h"
 
 struct smtp_client;
 struct smtp_probe;

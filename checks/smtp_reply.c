@@ -1,10 +1,10 @@
 /* smtp_reply: parse one SMTP reply (RFC 5321 4.2) and the EHLO keywords; pure. */
 #include "smtp_reply.h"
+#include "lib/str.h"
 
 #include <string.h>
 #include <strings.h>
 
-#include "../agent/util.h"
 
 int smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r, char *msg, size_t msglen)
 {

@@ -1,5 +1,8 @@
 /* sts_txt: the MTA-STS TXT record at _mta-sts.DOMAIN, parsed as RFC 8461 section 3.1 says. */
 #include "sts_txt.h"
+#include "lib/defs.h"
+#include "lib/dynbuf.h"
+#include "lib/str.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,12 +1,14 @@
 /* tlscert: certificate facts and chain verification, shared by the HTTPS and SMTP probes. */
 #include "tlscert.h"
+#include "lib/dynbuf.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 #include <string.h>
 
-#include "../agent/util.h"
 
 struct tlscert_store {
 	X509_STORE *store;

@@ -1,5 +1,10 @@
 /* tlsrpt: the TLS-RPT TXT record at _smtp._tls.DOMAIN (RFC 8460 section 3). */
+#include "dnsname.h"
 #include "tlsrpt.h"
+#include "lib/defs.h"
+#include "lib/dynbuf.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>

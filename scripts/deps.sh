@@ -10,7 +10,7 @@ libjansson-dev libsqlite3-dev libcmocka-dev"
 # the lab: real DNS, web and mail servers in a network namespace, a private CA
 lab="iproute2 openssl unbound nginx postfix python3 sqlite3 procps psmisc ca-certificates curl"
 # fuzz targets (libFuzzer) and the monitoring engines the plugin definitions are tested in
-test_extra="clang icinga2-bin icinga2-common nagios4-core"
+test_extra="clang cppcheck icinga2-bin icinga2-common nagios4-core"
 bench="nodejs npm time"
 
 case "${1:-build}" in

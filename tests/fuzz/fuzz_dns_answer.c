@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../../checks/dns_answer.h"
+#include "checks/dns_answer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../checks/mx_match.h"
+#include "checks/mx_match.h"
 
 #define WHY_MAX 300
 

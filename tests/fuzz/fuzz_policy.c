@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../checks/mx_match.h"
-#include "../../checks/policy.h"
+#include "checks/mx_match.h"
+#include "checks/policy.h"
 
 #define SUBJECT "https://mta-sts.example.org/.well-known/mta-sts.txt"
 

@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../checks/smtp_reply.h"
+#include "checks/smtp_reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../checks/sts_txt.h"
+#include "checks/sts_txt.h"
 
 #define MAX_RECS 8
 #define REC_SEP 0x1e	/* ASCII record separator splits the input into TXT records */

@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../agent/util.h"
-#include "../../checks/tlscert.h"
+#include "checks/tlscert.h"
+#include "lib/str.h"
+#include "lib/timeutil.h"
 
 #ifndef FUZZ_TLSCERT_CA
 #define FUZZ_TLSCERT_CA "tests/fuzz/tlscert-ca.pem"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../../checks/tlsrpt.h"
+#include "checks/tlsrpt.h"
 
 #define MAX_RECS 8
 #define REC_SEP 0x1e	/* ASCII record separator splits the input into TXT records */

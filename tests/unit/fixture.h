@@ -2,7 +2,7 @@
 #ifndef STSWATCH_TEST_FIXTURE_H
 #define STSWATCH_TEST_FIXTURE_H
 
-#include "../../checks/facts.h"
+#include "checks/facts.h"
 
 #define NOW ((time_t)1800000000)	/* 2027-01-15T08:00:00Z; time is a parameter */
 #define DAY 86400

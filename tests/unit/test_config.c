@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../agent/config.h"
+#include "agent/config.h"
 
 static char path[64];
 

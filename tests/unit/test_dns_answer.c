@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../../checks/dns_answer.h"
+#include "checks/dns_answer.h"
 
 #define T_A 1
 #define T_MX 15

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../../checks/judge.h"
 #include "fixture.h"
+#include "checks/judge.h"
 
 /* ---- mutations ------------------------------------------------------------------------ */
 

@@ -5,7 +5,8 @@
 #include <cmocka.h>
 #include <unistd.h>
 
-#include "../../agent/loop.h"
+#include "lib/loop.h"
+
 
 struct rec {
 	int order[16];

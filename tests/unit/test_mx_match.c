@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../agent/util.h"
-#include "../../checks/mx_match.h"
+#include "checks/mx_match.h"
+#include "lib/defs.h"
 
 enum kind {
 	K_VALID,	/* mx_pattern_valid(pattern) */

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../agent/nagios.h"
+#include "agent/nagios.h"
+#include "lib/defs.h"
+#include "lib/dynbuf.h"
 
 /* ---- ranges: parse, canonical text ---------------------------------------------------- */
 

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../checks/policy.h"
+#include "checks/policy.h"
+#include "lib/defs.h"
 
 #define SUBJECT "https://mta-sts.example.org/.well-known/mta-sts.txt"
 #define MAX_EXP 6

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "../../checks/smtp_reply.h"
+#include "checks/smtp_reply.h"
 
 struct row {
 	const char *what;

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../agent/output.h"
-#include "../../agent/store.h"
 #include "fixture.h"
+#include "agent/output.h"
+#include "agent/store.h"
 
 static char dir[64], path[128];
 

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../checks/sts_txt.h"
+#include "checks/sts_txt.h"
+#include "lib/defs.h"
 
 #define SUBJECT "_mta-sts.example.org"
 #define MAX_RECS 3

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../agent/util.h"
-#include "../../checks/tlscert.h"
+#include "checks/tlscert.h"
+#include "lib/dynbuf.h"
 
 #define NOW ((time_t)1800000000)
 #define DAY 86400L

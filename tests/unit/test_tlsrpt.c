@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../checks/tlsrpt.h"
+#include "checks/tlsrpt.h"
+#include "lib/defs.h"
 
 #define SUBJECT "_smtp._tls.example.org"
 #define MAX_RECS 2

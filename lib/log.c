@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <syslog.h>
 
+#include "defs.h"
+#include "str.h"
+
 static enum log_level cur_level = LOG_LVL_WARNING;
 static bool use_syslog;
 

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "util.h"
+#include "defs.h"
 
 enum log_level {
 	LOG_LVL_ERROR = 0,

@@ -7,7 +7,10 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "defs.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
 
 struct loop_timer {
 	uint64_t due;
