@@ -24,9 +24,11 @@ struct run_state {
 	const struct domain_conf **due;
 	size_t n_due;
 	struct store *st;
+	int64_t run_id;
 	struct summary summary;
 	bool quiet;
-	bool failed;
+	size_t unrecorded;	/* domains checked but not recorded (each logged) */
+	char first_error[640];
 };
 
 static void usage(FILE *f)
@@ -47,8 +49,9 @@ static void usage(FILE *f)
 		"  -q, --quiet            print only the closing summary\n"
 		"  -h, --help             this help\n"
 		"\n"
-		"Exit status: 0 the run completed and was recorded; 1 it did not (configuration,\n"
-		"database locked by another run, disk full: the message says which).\n");
+		"Exit status: 0 the run completed and every domain was recorded; 1 it did not\n"
+		"(configuration, database in use by another run, disk full, a domain that could not\n"
+		"be recorded: the message says which). Each domain is recorded as it completes.\n");
 }
 
 static const char *due_name(void *arg, size_t idx)
@@ -83,6 +86,14 @@ static void one_line(const struct domain_facts *df, const struct verdict *v, tim
 	putchar('\n');
 }
 
+/* A domain that cannot be recorded is logged and counted; the others still are. */
+static void unrecorded(struct run_state *r, const char *domain)
+{
+	log_error("%s: not recorded: %s", domain, store_error(r->st));
+	if (!r->unrecorded++)
+		strlcpy_s(r->first_error, store_error(r->st), sizeof(r->first_error));
+}
+
 static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 {
 	struct run_state *r = arg;
@@ -93,16 +104,15 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	time_t now = time(NULL);
 
 	if (store_load_history(r->st, df->domain, &h) < 0) {
-		log_error("%s", store_error(r->st));
-		r->failed = true;
-		return false;
+		/* judged without its history, a verdict would be quieter than the truth */
+		unrecorded(r, df->domain);
+		return true;
 	}
 	judge_domain(&d->judge, df, &h, now, &v);
 	report = output_json_domain(df, &v);
-	if (store_record(r->st, df, &v, report) < 0) {
-		log_error("%s", store_error(r->st));
-		r->failed = true;
-	}
+	/* one transaction per domain: what was checked is kept as it completes */
+	if (store_record(r->st, r->run_id, df, &v, report, NULL) < 0)
+		unrecorded(r, df->domain);
 	summary_add(&r->summary, v.status, df->domain);
 	if (!r->quiet)
 		one_line(df, &v, now);
@@ -110,7 +120,7 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	json_decref(report);
 	verdict_free(&v);
 	history_free(&h);
-	return !r->failed;
+	return true;
 }
 
 int cmd_run(int argc, char **argv)
@@ -181,7 +191,7 @@ int cmd_run(int argc, char **argv)
 	if (cli_load_config(&cfg, &c, true) < 0)
 		goto out;
 	r.cfg = &cfg;
-	r.st = store_open(cfg.database, STORE_WRITE, err, sizeof(err));
+	r.st = store_open(cfg.database, STORE_RUNNER, err, sizeof(err));
 	if (!r.st) {
 		cli_error("run", "%s", err);
 		goto out;
@@ -190,30 +200,26 @@ int cmd_run(int argc, char **argv)
 	t0 = mono_ms();
 	r.due = xcalloc(cfg.n_domains ? cfg.n_domains : 1, sizeof(*r.due));
 	for (size_t i = 0; i < cfg.n_domains; i++) {
-		time_t last = store_last_checked(r.st, cfg.domains[i].name);
+		time_t last;
 
+		if (store_last_checked(r.st, cfg.domains[i].name, &last) < 0) {
+			cli_error("run", "%s", store_error(r.st));
+			goto out;
+		}
 		if (all || !last || now + DUE_SLACK >= last + (time_t)cfg.domains[i].interval)
 			r.due[r.n_due++] = &cfg.domains[i];
 	}
-	if (store_run_begin(r.st, "run", now) < 0) {
+	if (store_run_start(r.st, "run", now, &r.run_id) < 0) {
 		cli_error("run", "%s", store_error(r.st));
 		goto out;
 	}
 	sweep_opts_from_config(&so, &cfg);
 	if (sweep_run(&so, r.n_due, due_name, &r, on_result, &r, &stats, err, sizeof(err)) < 0) {
 		cli_error("run", "%s", err);
-		store_run_rollback(r.st);
 		goto out;
 	}
-	if (r.failed) {
-		cli_error("run", "the run was not recorded: %s", store_error(r.st));
-		store_run_rollback(r.st);
-		goto out;
-	}
-	if (store_run_commit(r.st, time(NULL)) < 0) {
-		cli_error("run", "%s", store_error(r.st));
-		goto out;
-	}
+	if (store_run_finish(r.st, r.run_id, time(NULL)) < 0)
+		log_warning("%s", store_error(r.st));
 	if (store_prune(r.st, cfg.retention_days, time(NULL), &pruned) < 0)
 		log_warning("pruning old rows: %s", store_error(r.st));
 	printf("run %s: %zu of %zu domains due and checked in %.1f s (%zu MX hosts probed, %zu "
@@ -222,6 +228,11 @@ int cmd_run(int argc, char **argv)
 	       (double)(mono_ms() - t0) / 1000.0, stats.mx_hosts_probed, stats.mx_cache_hits,
 	       r.summary.counts[STATUS_OK], r.summary.counts[STATUS_WARNING],
 	       r.summary.counts[STATUS_CRITICAL], r.summary.counts[STATUS_UNKNOWN], pruned);
+	if (r.unrecorded) {
+		cli_error("run", "%zu of %zu checked domains were not recorded (each is logged "
+			  "above); the first: %s", r.unrecorded, r.n_due, r.first_error);
+		goto out;
+	}
 	rc = 0;
 out:
 	summary_free(&r.summary);

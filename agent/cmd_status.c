@@ -109,12 +109,19 @@ int cmd_status(int argc, char **argv)
 			json_array_append_new(names, json_str(cfg.domains[i].name));
 	} else {
 		json_decref(names);
-		names = store_domains(st);
+		if (store_domains(st, &names) < 0) {
+			cli_error("status", "%s", store_error(st));
+			goto out;
+		}
 	}
 	for (size_t i = 0; names && i < json_array_size(names); i++) {
 		const char *d = json_string_value(json_array_get(names, i));
-		json_t *o = store_domain_status(st, d);
+		json_t *o;
 
+		if (store_domain_status(st, d, &o) < 0) {
+			cli_error("status", "%s", store_error(st));
+			goto out;
+		}
 		if (!o) {
 			o = json_object();
 			json_object_set_new(o, "domain", json_str(d));
@@ -256,8 +263,11 @@ int cmd_history(int argc, char **argv)
 	st = open_db(&c, &cfg, false, STORE_READ, "history");
 	if (!st)
 		goto out;
-	h = store_domain_history(st, domain, since);
-	if (!h || !json_array_size(json_object_get(h, "status_changes"))) {
+	if (store_domain_history(st, domain, since, &h) < 0) {
+		cli_error("history", "%s", store_error(st));
+		goto out;
+	}
+	if (!json_array_size(json_object_get(h, "status_changes"))) {
 		cli_error("history", "%s is not in the database %s", domain, cfg.database);
 		goto out;
 	}
