@@ -410,8 +410,13 @@ static void test_open_errors(void **state)
 
 	/* another kind of file */
 	snprintf(p2, sizeof(p2), "%s/garbage.db", dir);
-	write_file(p2, "this is not a database at all, just some text that is long enough to "
-		   "fill more than the hundred bytes of an SQLite header, and then some more\n", 150);
+	{
+		static const char text[] = "this is not a database at all, just some text that is "
+					   "long enough to fill more than the hundred bytes of an "
+					   "SQLite header, and then some more\n";
+
+		write_file(p2, text, sizeof(text) - 1);
+	}
 	assert_null(store_open(p2, STORE_READ, err, sizeof(err)));
 	assert_non_null(strstr(err, "not an SQLite database"));
 	assert_null(store_open(p2, STORE_WRITE, err, sizeof(err)));
