@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "store_int.h"
 #include "lib/defs.h"
 #include "lib/dynbuf.h"
 #include "lib/log.h"
@@ -113,6 +114,56 @@ static const char *const migrations[] = {
 	"  new_status TEXT NOT NULL,"
 	"  check_id INTEGER);"
 	"CREATE INDEX status_changes_domain ON status_changes(domain, at);",
+	/* 1 -> 2: alerts (their state per domain, the outbox, silences, receivers) and the
+	 * scheduler's due times */
+	"CREATE TABLE alert_state ("
+	"  domain TEXT PRIMARY KEY,"
+	"  state TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE outbox ("
+	"  id TEXT PRIMARY KEY,"
+	"  receiver TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  domain TEXT,"
+	"  incident TEXT,"
+	"  status TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  run_id INTEGER,"
+	"  data TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL,"
+	"  last_at INTEGER,"
+	"  last_code INTEGER,"
+	"  last_error TEXT,"
+	"  sent_at INTEGER,"
+	"  batch TEXT);"
+	"CREATE INDEX outbox_due ON outbox(state, next_at);"
+	"CREATE INDEX outbox_receiver ON outbox(receiver, created_at);"
+	"CREATE INDEX outbox_domain ON outbox(domain, created_at);"
+	"CREATE TABLE silences ("
+	"  id INTEGER PRIMARY KEY,"
+	"  domain TEXT NOT NULL,"
+	"  code TEXT,"
+	"  reason TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  until INTEGER NOT NULL,"
+	"  ended_at INTEGER);"
+	"CREATE INDEX silences_domain ON silences(domain, until);"
+	"CREATE TABLE receiver_state ("
+	"  name TEXT PRIMARY KEY,"
+	"  disabled_at INTEGER,"
+	"  disabled_reason TEXT,"
+	"  last_digest_at INTEGER);"
+	"CREATE TABLE schedule ("
+	"  domain TEXT PRIMARY KEY,"
+	"  next_due INTEGER NOT NULL,"
+	"  retries INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL);",
 };
 
 enum stmt_id {
@@ -131,6 +182,7 @@ enum stmt_id {
 	S_BUMP_RUN,
 	S__COUNT
 };
+_Static_assert(S__COUNT <= STORE_STMTS, "STORE_STMTS is too small");
 
 static const char *const stmt_sql[S__COUNT] = {
 	[S_INSERT_CHECK] =
@@ -183,14 +235,6 @@ static const char *const stmt_sql[S__COUNT] = {
 		"UPDATE runs SET domains = domains + 1 WHERE id = ?",
 };
 
-struct store {
-	sqlite3 *db;
-	enum store_mode mode;
-	int lock_fd;		/* the runner lock, -1 when not held */
-	char path[512];
-	char err[640];
-	sqlite3_stmt *stmts[S__COUNT];
-};
 
 const char *store_error(const struct store *st)
 {
@@ -206,7 +250,7 @@ const char *store_path(const struct store *st)
  * Put what went wrong into st->err in words that name the cause: SQLite's primary code
  * and the errno under it tell "disk full" from "permission denied" from "not a database".
  */
-static int explain(struct store *st, int rc, const char *what)
+int store_explain(struct store *st, int rc, const char *what)
 {
 	int prim = rc & 0xff, sys = st->db ? sqlite3_system_errno(st->db) : 0;
 	const char *msg = st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
@@ -248,7 +292,7 @@ static int exec(struct store *st, const char *sql, const char *what)
 {
 	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? 0 : explain(st, rc, what);
+	return rc == SQLITE_OK ? 0 : store_explain(st, rc, what);
 }
 
 static sqlite3_stmt *stmt(struct store *st, enum stmt_id id)
@@ -258,7 +302,7 @@ static sqlite3_stmt *stmt(struct store *st, enum stmt_id id)
 	if (!st->stmts[id]) {
 		rc = sqlite3_prepare_v2(st->db, stmt_sql[id], -1, &st->stmts[id], NULL);
 		if (rc != SQLITE_OK) {
-			explain(st, rc, "prepare");
+			store_explain(st, rc, "prepare");
 			return NULL;
 		}
 	}
@@ -268,13 +312,13 @@ static sqlite3_stmt *stmt(struct store *st, enum stmt_id id)
 }
 
 /* A one-off statement; NULL (st->err set) when it cannot be prepared. */
-static sqlite3_stmt *prepare(struct store *st, const char *sql, const char *what)
+sqlite3_stmt *store_prepare(struct store *st, const char *sql, const char *what)
 {
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 
 	if (rc != SQLITE_OK) {
-		explain(st, rc, what);
+		store_explain(st, rc, what);
 		sqlite3_finalize(s);
 		return NULL;
 	}
@@ -282,7 +326,7 @@ static sqlite3_stmt *prepare(struct store *st, const char *sql, const char *what
 }
 
 /* Bind helpers: NULL and 0 become SQL NULL where the column means "none". */
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v && *v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
@@ -290,7 +334,7 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
-static void bind_time(sqlite3_stmt *s, int i, time_t t)
+void store_bind_time(sqlite3_stmt *s, int i, time_t t)
 {
 	if (t)
 		sqlite3_bind_int64(s, i, (sqlite3_int64)t);
@@ -302,7 +346,7 @@ static void bind_time(sqlite3_stmt *s, int i, time_t t)
  * One step of a read: 1 a row, 0 done, -1 an error (st->err says which). Every loop over
  * rows goes through here, so a read error is an error and never a shorter answer.
  */
-static int step_row(struct store *st, sqlite3_stmt *s, const char *what)
+int store_step_row(struct store *st, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s);
 
@@ -310,22 +354,22 @@ static int step_row(struct store *st, sqlite3_stmt *s, const char *what)
 		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
-	explain(st, rc, what);
+	store_explain(st, rc, what);
 	return -1;
 }
 
 /* Run a write to its end: 0, or STORE_ERROR / STORE_BUSY with st->err. */
-static int step_write(struct store *st, sqlite3_stmt *s, const char *what)
+int store_step_write(struct store *st, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s), out = 0;
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		out = explain(st, rc, what);
+		out = store_explain(st, rc, what);
 	sqlite3_reset(s);
 	return out;
 }
 
-static const char *col_text(sqlite3_stmt *s, int i)
+const char *store_col_text(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
@@ -335,12 +379,12 @@ static const char *col_text(sqlite3_stmt *s, int i)
 /* An integer PRAGMA such as user_version: 0 and *out, or -1. */
 static int pragma_int(struct store *st, const char *sql, int *out)
 {
-	sqlite3_stmt *s = prepare(st, sql, "schema version");
+	sqlite3_stmt *s = store_prepare(st, sql, "schema version");
 	int r;
 
 	if (!s)
 		return -1;
-	r = step_row(st, s, "schema version");
+	r = store_step_row(st, s, "schema version");
 	if (r == 1)
 		*out = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
@@ -398,15 +442,15 @@ static int migrate(struct store *st)
 /* PRAGMA quick_check: a writer refuses a damaged file rather than write into it. */
 static int quick_check(struct store *st)
 {
-	sqlite3_stmt *s = prepare(st, "PRAGMA quick_check(5)", "quick_check");
+	sqlite3_stmt *s = store_prepare(st, "PRAGMA quick_check(5)", "quick_check");
 	struct dynbuf sb;
 	int r, rc = -1;
 
 	if (!s)
 		return -1;
 	dynbuf_init(&sb, 400);
-	while ((r = step_row(st, s, "quick_check")) == 1) {
-		const char *line = col_text(s, 0);
+	while ((r = store_step_row(st, s, "quick_check")) == 1) {
+		const char *line = store_col_text(s, 0);
 
 		if (strcmp(line, "ok") != 0)
 			dynbuf_printf(&sb, "%s%s", sb.len ? "; " : "", line);
@@ -484,7 +528,7 @@ static int open_writer(struct store *st)
 		return -1;
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
-		explain(st, st->db ? sqlite3_errcode(st->db) : SQLITE_NOMEM, "open");
+		store_explain(st, st->db ? sqlite3_errcode(st->db) : SQLITE_NOMEM, "open");
 		return -1;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
@@ -530,7 +574,7 @@ static int open_reader(struct store *st)
 	}
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
-		explain(st, st->db ? sqlite3_errcode(st->db) : SQLITE_NOMEM, "open");
+		store_explain(st, st->db ? sqlite3_errcode(st->db) : SQLITE_NOMEM, "open");
 		return -1;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
@@ -596,14 +640,14 @@ void store_close(struct store *st)
 
 int store_run_start(struct store *st, const char *kind, time_t now, int64_t *run_id)
 {
-	sqlite3_stmt *s = prepare(st, "INSERT INTO runs(kind, started_at) VALUES (?, ?)", "run");
+	sqlite3_stmt *s = store_prepare(st, "INSERT INTO runs(kind, started_at) VALUES (?, ?)", "run");
 	int rc;
 
 	if (!s)
 		return STORE_ERROR;
 	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, now);
-	rc = step_write(st, s, "start a run");
+	rc = store_step_write(st, s, "start a run");
 	sqlite3_finalize(s);
 	if (rc == 0)
 		*run_id = sqlite3_last_insert_rowid(st->db);
@@ -612,14 +656,14 @@ int store_run_start(struct store *st, const char *kind, time_t now, int64_t *run
 
 int store_run_finish(struct store *st, int64_t run_id, time_t now)
 {
-	sqlite3_stmt *s = prepare(st, "UPDATE runs SET finished_at = ? WHERE id = ?", "run");
+	sqlite3_stmt *s = store_prepare(st, "UPDATE runs SET finished_at = ? WHERE id = ?", "run");
 	int rc;
 
 	if (!s)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, run_id);
-	rc = step_write(st, s, "finish the run");
+	rc = store_step_write(st, s, "finish the run");
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -687,18 +731,18 @@ static int record_check_row(struct store *st, int64_t run_id, const struct domai
 	if (!s)
 		goto out;
 	sqlite3_bind_int64(s, 1, run_id);
-	bind_text(s, 2, df->domain);
+	store_bind_text(s, 2, df->domain);
 	sqlite3_bind_int64(s, 3, df->checked_at);
-	bind_text(s, 4, status_str(v->status));
-	bind_text(s, 5, v->mode ? policy_mode_str(v->mode) : NULL);
-	bind_text(s, 6, v->txt.valid ? v->txt.id : NULL);
-	bind_time(s, 7, v->fails_at);
-	bind_text(s, 8, v->fails_why);
+	store_bind_text(s, 4, status_str(v->status));
+	store_bind_text(s, 5, v->mode ? policy_mode_str(v->mode) : NULL);
+	store_bind_text(s, 6, v->txt.valid ? v->txt.id : NULL);
+	store_bind_time(s, 7, v->fails_at);
+	store_bind_text(s, 8, v->fails_why);
 	sqlite3_bind_int(s, 9, (int)v->valid_paths);
 	if (mx_set)
 		sqlite3_bind_text(s, 10, mx_set, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 11, text, -1, SQLITE_TRANSIENT);
-	rc = step_write(st, s, "check");
+	rc = store_step_write(st, s, "check");
 	if (rc == 0)
 		*check_id = sqlite3_last_insert_rowid(st->db);
 out:
@@ -715,10 +759,10 @@ static int record_txt_id(struct store *st, const struct domain_facts *df, const 
 	s = stmt(st, S_UPSERT_TXT);
 	if (!s)
 		return STORE_ERROR;
-	bind_text(s, 1, df->domain);
-	bind_text(s, 2, v->txt.id);
+	store_bind_text(s, 1, df->domain);
+	store_bind_text(s, 2, v->txt.id);
 	sqlite3_bind_int64(s, 3, df->checked_at);
-	return step_write(st, s, "TXT id");
+	return store_step_write(st, s, "TXT id");
 }
 
 static json_t *mx_json_list(char *const *mx, size_t n)
@@ -748,25 +792,25 @@ static int record_policy_version(struct store *st, const struct domain_facts *df
 	s = stmt(st, S_UPSERT_VERSION);
 	if (!s)
 		goto out;
-	bind_text(s, 1, df->domain);
-	bind_text(s, 2, v->policy_sha256);
+	store_bind_text(s, 1, df->domain);
+	store_bind_text(s, 2, v->policy_sha256);
 	sqlite3_bind_text(s, 3, id, -1, SQLITE_TRANSIENT);
-	bind_text(s, 4, policy_mode_str(v->policy.mode));
+	store_bind_text(s, 4, policy_mode_str(v->policy.mode));
 	sqlite3_bind_int64(s, 5, v->policy.max_age);
 	sqlite3_bind_text(s, 6, mxs ? mxs : "[]", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(s, 7, df->fetch.body, (int)df->fetch.body_len, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 8, df->checked_at);
-	if ((rc = step_write(st, s, "policy version")) < 0)
+	if ((rc = store_step_write(st, s, "policy version")) < 0)
 		goto out;
 	rc = STORE_ERROR;
 	s = stmt(st, S_REPLACE_VERSIONS);
 	if (!s)
 		goto out;
-	bind_text(s, 1, df->domain);
-	bind_text(s, 2, v->policy_sha256);
+	store_bind_text(s, 1, df->domain);
+	store_bind_text(s, 2, v->policy_sha256);
 	sqlite3_bind_text(s, 3, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 4, df->checked_at);
-	rc = step_write(st, s, "policy version");
+	rc = store_step_write(st, s, "policy version");
 out:
 	free(mxs);
 	return rc;
@@ -782,14 +826,14 @@ static int record_cert(struct store *st, const char *domain, const char *subject
 	s = stmt(st, S_UPSERT_CERT);
 	if (!s)
 		return STORE_ERROR;
-	bind_text(s, 1, domain);
-	bind_text(s, 2, subject);
-	bind_text(s, 3, cf->sha256);
-	bind_text(s, 4, cf->issuer);
-	bind_time(s, 5, cf->not_before);
-	bind_time(s, 6, cf->not_after);
+	store_bind_text(s, 1, domain);
+	store_bind_text(s, 2, subject);
+	store_bind_text(s, 3, cf->sha256);
+	store_bind_text(s, 4, cf->issuer);
+	store_bind_time(s, 5, cf->not_before);
+	store_bind_time(s, 6, cf->not_after);
 	sqlite3_bind_int64(s, 7, now);
-	return step_write(st, s, "certificate");
+	return store_step_write(st, s, "certificate");
 }
 
 /* The policy host's certificate and every MX address's, under their subjects. */
@@ -866,16 +910,16 @@ static int load_open_findings(struct store *st, const char *domain, struct open_
 	*n_out = 0;
 	if (!s)
 		return STORE_ERROR;
-	bind_text(s, 1, domain);
-	while ((r = step_row(st, s, "open findings")) == 1) {
+	store_bind_text(s, 1, domain);
+	while ((r = store_step_row(st, s, "open findings")) == 1) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			open = xrealloc(open, cap * sizeof(*open));
 		}
 		open[n].id = sqlite3_column_int64(s, 0);
-		open[n].code = xstrdup(col_text(s, 1));
-		open[n].subject = xstrdup(col_text(s, 2));
-		open[n].sev = severity_parse(col_text(s, 3));
+		open[n].code = xstrdup(store_col_text(s, 1));
+		open[n].subject = xstrdup(store_col_text(s, 2));
+		open[n].sev = severity_parse(store_col_text(s, 3));
 		open[n].seen = false;
 		n++;
 	}
@@ -915,8 +959,8 @@ static int record_findings(struct store *st, const char *domain, const struct ve
 			if (!(s = stmt(st, S_UPDATE_FINDING)))
 				goto out;
 			sqlite3_bind_int64(s, 1, match->id);
-			bind_text(s, 2, severity_str(f->sev));
-			bind_text(s, 3, f->message);
+			store_bind_text(s, 2, severity_str(f->sev));
+			store_bind_text(s, 3, f->message);
 			sqlite3_bind_int64(s, 4, now);
 			sqlite3_bind_int64(s, 5, check_id);
 			if (match->sev != f->sev)
@@ -924,16 +968,16 @@ static int record_findings(struct store *st, const char *domain, const struct ve
 		} else {
 			if (!(s = stmt(st, S_INSERT_FINDING)))
 				goto out;
-			bind_text(s, 1, domain);
-			bind_text(s, 2, code);
+			store_bind_text(s, 1, domain);
+			store_bind_text(s, 2, code);
 			sqlite3_bind_text(s, 3, f->subject, -1, SQLITE_TRANSIENT);
-			bind_text(s, 4, severity_str(f->sev));
+			store_bind_text(s, 4, severity_str(f->sev));
 			sqlite3_bind_text(s, 5, f->message, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int64(s, 6, now);
 			sqlite3_bind_int64(s, 7, check_id);
 			delta_add(delta, STORE_OPENED, code, f->subject, f->sev, f->sev);
 		}
-		if ((rc = step_write(st, s, "finding")) < 0)
+		if ((rc = store_step_write(st, s, "finding")) < 0)
 			goto out;
 	}
 	/* "could not tell" closes nothing: an open finding stays open until seen resolved */
@@ -946,7 +990,7 @@ static int record_findings(struct store *st, const char *domain, const struct ve
 		sqlite3_bind_int64(s, 1, open[k].id);
 		sqlite3_bind_int64(s, 2, now);
 		sqlite3_bind_int64(s, 3, check_id);
-		if ((rc = step_write(st, s, "finding")) < 0)
+		if ((rc = store_step_write(st, s, "finding")) < 0)
 			goto out;
 		delta_add(delta, STORE_CLOSED, open[k].code, open[k].subject, open[k].sev,
 			  open[k].sev);
@@ -973,10 +1017,10 @@ static int record_domain(struct store *st, const struct domain_facts *df, const 
 
 	if (!s)
 		return STORE_ERROR;
-	bind_text(s, 1, df->domain);
-	r = step_row(st, s, "domain");
+	store_bind_text(s, 1, df->domain);
+	r = store_step_row(st, s, "domain");
 	if (r == 1) {
-		strlcpy_s(prev, col_text(s, 0), sizeof(prev));
+		strlcpy_s(prev, store_col_text(s, 0), sizeof(prev));
 		since = (time_t)sqlite3_column_int64(s, 1);
 	}
 	sqlite3_reset(s);
@@ -990,31 +1034,31 @@ static int record_domain(struct store *st, const struct domain_facts *df, const 
 		since = df->checked_at;
 		if (!(s = stmt(st, S_INSERT_STATUS_CHANGE)))
 			return STORE_ERROR;
-		bind_text(s, 1, df->domain);
+		store_bind_text(s, 1, df->domain);
 		sqlite3_bind_int64(s, 2, df->checked_at);
-		bind_text(s, 3, prev[0] ? prev : NULL);
-		bind_text(s, 4, status);
+		store_bind_text(s, 3, prev[0] ? prev : NULL);
+		store_bind_text(s, 4, status);
 		sqlite3_bind_int64(s, 5, check_id);
-		if ((r = step_write(st, s, "status change")) < 0)
+		if ((r = store_step_write(st, s, "status change")) < 0)
 			return r;
 	}
 	if (!(s = stmt(st, S_UPSERT_DOMAIN)))
 		return STORE_ERROR;
-	bind_text(s, 1, df->domain);
-	bind_text(s, 2, status);
+	store_bind_text(s, 1, df->domain);
+	store_bind_text(s, 2, status);
 	sqlite3_bind_int64(s, 3, since);
-	bind_text(s, 4, v->mode ? policy_mode_str(v->mode) : NULL);
-	bind_text(s, 5, v->txt.valid ? v->txt.id : NULL);
-	bind_time(s, 6, v->fails_at);
-	bind_text(s, 7, v->fails_why);
+	store_bind_text(s, 4, v->mode ? policy_mode_str(v->mode) : NULL);
+	store_bind_text(s, 5, v->txt.valid ? v->txt.id : NULL);
+	store_bind_time(s, 6, v->fails_at);
+	store_bind_text(s, 7, v->fails_why);
 	sqlite3_bind_int64(s, 8, df->checked_at);
 	sqlite3_bind_int64(s, 9, check_id);
-	bind_text(s, 10, v->txt.valid ? v->txt.id : NULL);
-	bind_time(s, 11, v->txt.valid ? df->checked_at : 0);
-	bind_time(s, 12, v->have_policy && v->policy.valid && v->policy_usable ? df->checked_at : 0);
+	store_bind_text(s, 10, v->txt.valid ? v->txt.id : NULL);
+	store_bind_time(s, 11, v->txt.valid ? df->checked_at : 0);
+	store_bind_time(s, 12, v->have_policy && v->policy.valid && v->policy_usable ? df->checked_at : 0);
 	if (mx_set)
 		sqlite3_bind_text(s, 13, mx_set, -1, SQLITE_TRANSIENT);
-	return step_write(st, s, "domain");
+	return store_step_write(st, s, "domain");
 }
 
 static int bump_run(struct store *st, int64_t run_id)
@@ -1024,7 +1068,7 @@ static int bump_run(struct store *st, int64_t run_id)
 	if (!s)
 		return STORE_ERROR;
 	sqlite3_bind_int64(s, 1, run_id);
-	return step_write(st, s, "run");
+	return store_step_write(st, s, "run");
 }
 
 void store_delta_free(struct store_delta *d)
@@ -1129,7 +1173,7 @@ static enum policy_mode mode_parse(const char *s)
 
 static int load_domain_row(struct store *st, const char *domain, struct history *h)
 {
-	sqlite3_stmt *s = prepare(st, "SELECT last_checked, txt_last_id, txt_last_seen,"
+	sqlite3_stmt *s = store_prepare(st, "SELECT last_checked, txt_last_id, txt_last_seen,"
 				  " policy_last_served, mx_set FROM domains WHERE domain = ?",
 				  "history");
 	int r;
@@ -1137,15 +1181,15 @@ static int load_domain_row(struct store *st, const char *domain, struct history 
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-	r = step_row(st, s, "history");
+	r = store_step_row(st, s, "history");
 	if (r == 1) {
 		h->known = true;
 		h->last_checked = (time_t)sqlite3_column_int64(s, 0);
-		strlcpy_s(h->txt_id, col_text(s, 1), sizeof(h->txt_id));
+		strlcpy_s(h->txt_id, store_col_text(s, 1), sizeof(h->txt_id));
 		h->txt_last_seen = (time_t)sqlite3_column_int64(s, 2);
 		h->policy_last_served = (time_t)sqlite3_column_int64(s, 3);
 		h->policy_served = h->policy_last_served != 0;
-		h->mx = split_words(col_text(s, 4), &h->n_mx);
+		h->mx = split_words(store_col_text(s, 4), &h->n_mx);
 	}
 	sqlite3_finalize(s);
 	return r < 0 ? -1 : 0;
@@ -1153,7 +1197,7 @@ static int load_domain_row(struct store *st, const char *domain, struct history 
 
 static int load_versions(struct store *st, const char *domain, struct history *h)
 {
-	sqlite3_stmt *s = prepare(st, "SELECT txt_id, sha256, mode, max_age, mx, first_seen,"
+	sqlite3_stmt *s = store_prepare(st, "SELECT txt_id, sha256, mode, max_age, mx, first_seen,"
 				  " last_seen, replaced_at FROM policy_versions WHERE domain = ?"
 				  " ORDER BY last_seen DESC, first_seen DESC LIMIT ?", "history");
 	int r;
@@ -1163,12 +1207,12 @@ static int load_versions(struct store *st, const char *domain, struct history *h
 	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, HISTORY_VERSIONS);
 	h->versions = xcalloc(HISTORY_VERSIONS, sizeof(*h->versions));
-	while ((r = step_row(st, s, "history")) == 1 && h->n_versions < HISTORY_VERSIONS) {
+	while ((r = store_step_row(st, s, "history")) == 1 && h->n_versions < HISTORY_VERSIONS) {
 		struct policy_version *pv = &h->versions[h->n_versions++];
-		json_t *mx = json_loads(col_text(s, 4), 0, NULL);
+		json_t *mx = json_loads(store_col_text(s, 4), 0, NULL);
 
-		strlcpy_s(pv->txt_id, col_text(s, 0), sizeof(pv->txt_id));
-		strlcpy_s(pv->sha256, col_text(s, 1), sizeof(pv->sha256));
+		strlcpy_s(pv->txt_id, store_col_text(s, 0), sizeof(pv->txt_id));
+		strlcpy_s(pv->sha256, store_col_text(s, 1), sizeof(pv->sha256));
 		pv->mode = mode_parse((const char *)sqlite3_column_text(s, 2));
 		pv->max_age = (long)sqlite3_column_int64(s, 3);
 		pv->first_seen = (time_t)sqlite3_column_int64(s, 5);
@@ -1188,7 +1232,7 @@ static int load_versions(struct store *st, const char *domain, struct history *h
 
 static int load_certs(struct store *st, const char *domain, struct history *h)
 {
-	sqlite3_stmt *s = prepare(st, "SELECT subject, sha256, not_after FROM certs c"
+	sqlite3_stmt *s = store_prepare(st, "SELECT subject, sha256, not_after FROM certs c"
 				  " WHERE domain = ?1 AND last_seen = (SELECT max(last_seen) FROM certs"
 				  " WHERE domain = ?1 AND subject = c.subject)", "history");
 	int r;
@@ -1196,13 +1240,13 @@ static int load_certs(struct store *st, const char *domain, struct history *h)
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-	while ((r = step_row(st, s, "history")) == 1) {
+	while ((r = store_step_row(st, s, "history")) == 1) {
 		struct cert_seen *cs;
 
 		h->certs = xrealloc(h->certs, (h->n_certs + 1) * sizeof(*h->certs));
 		cs = &h->certs[h->n_certs++];
-		strlcpy_s(cs->subject, col_text(s, 0), sizeof(cs->subject));
-		strlcpy_s(cs->sha256, col_text(s, 1), sizeof(cs->sha256));
+		strlcpy_s(cs->subject, store_col_text(s, 0), sizeof(cs->subject));
+		strlcpy_s(cs->sha256, store_col_text(s, 1), sizeof(cs->sha256));
 		cs->not_after = (time_t)sqlite3_column_int64(s, 2);
 	}
 	sqlite3_finalize(s);
@@ -1226,7 +1270,7 @@ fail:
 
 int store_last_checked(struct store *st, const char *domain, time_t *t)
 {
-	sqlite3_stmt *s = prepare(st, "SELECT last_checked FROM domains WHERE domain = ?",
+	sqlite3_stmt *s = store_prepare(st, "SELECT last_checked FROM domains WHERE domain = ?",
 				  "last check");
 	int r;
 
@@ -1234,7 +1278,7 @@ int store_last_checked(struct store *st, const char *domain, time_t *t)
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-	r = step_row(st, s, "last check");
+	r = store_step_row(st, s, "last check");
 	if (r == 1)
 		*t = (time_t)sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
@@ -1255,6 +1299,10 @@ int store_prune(struct store *st, unsigned retention_days, time_t now, long *del
 		"DELETE FROM txt_ids WHERE rowid IN (SELECT rowid FROM txt_ids WHERE last_seen < ?1 LIMIT ?2)",
 		"DELETE FROM runs WHERE id IN (SELECT id FROM runs r WHERE started_at < ?1 AND NOT"
 		" EXISTS (SELECT 1 FROM checks WHERE run_id = r.id) LIMIT ?2)",
+		/* notifications delivered, failed or expired long ago; pending ones stay */
+		"DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox WHERE created_at < ?1"
+		" AND state != 'pending' LIMIT ?2)",
+		"DELETE FROM silences WHERE id IN (SELECT id FROM silences WHERE until < ?1 LIMIT ?2)",
 	};
 	time_t cutoff = now - (time_t)retention_days * 86400;
 
@@ -1262,14 +1310,14 @@ int store_prune(struct store *st, unsigned retention_days, time_t now, long *del
 	for (size_t i = 0; i < ARRAY_LEN(sql); i++) {
 		for (;;) {
 			/* each batch is its own short transaction: readers (WAL) never wait */
-			sqlite3_stmt *s = prepare(st, sql[i], "prune");
+			sqlite3_stmt *s = store_prepare(st, sql[i], "prune");
 			int changes, rc;
 
 			if (!s)
 				return STORE_ERROR;
 			sqlite3_bind_int64(s, 1, cutoff);
 			sqlite3_bind_int(s, 2, PRUNE_BATCH);
-			rc = step_write(st, s, "prune");
+			rc = store_step_write(st, s, "prune");
 			sqlite3_finalize(s);
 			if (rc < 0)
 				return rc;
@@ -1289,13 +1337,13 @@ int store_check(struct store *st, char *out, size_t outlen)
 	int rc = 0, version = -1, rows = 0, r;
 
 	dynbuf_init(&sb, outlen ? outlen - 1 : 0);
-	if (!(s = prepare(st, "PRAGMA integrity_check", "integrity_check"))) {
+	if (!(s = store_prepare(st, "PRAGMA integrity_check", "integrity_check"))) {
 		rc = -1;
 		dynbuf_printf(&sb, "%s\n", st->err);
 		goto out;
 	}
-	while ((r = step_row(st, s, "integrity_check")) == 1) {
-		const char *line = col_text(s, 0);
+	while ((r = store_step_row(st, s, "integrity_check")) == 1) {
+		const char *line = store_col_text(s, 0);
 
 		rows++;
 		if (strcmp(line, "ok") != 0) {
@@ -1311,10 +1359,10 @@ int store_check(struct store *st, char *out, size_t outlen)
 		rc = -1;
 		dynbuf_printf(&sb, "integrity_check returned nothing\n");
 	}
-	if ((s = prepare(st, "PRAGMA foreign_key_check", "foreign_key_check"))) {
-		while ((r = step_row(st, s, "foreign_key_check")) == 1) {
+	if ((s = store_prepare(st, "PRAGMA foreign_key_check", "foreign_key_check"))) {
+		while ((r = store_step_row(st, s, "foreign_key_check")) == 1) {
 			rc = -1;
-			dynbuf_printf(&sb, "foreign key: table %s row %lld\n", col_text(s, 0),
+			dynbuf_printf(&sb, "foreign key: table %s row %lld\n", store_col_text(s, 0),
 				      (long long)sqlite3_column_int64(s, 1));
 		}
 		sqlite3_finalize(s);
@@ -1337,7 +1385,7 @@ out:
 
 /* ---- reading for status and history -------------------------------------------------- */
 
-static json_t *col_json(sqlite3_stmt *s, int i, bool is_time)
+json_t *store_col_json(sqlite3_stmt *s, int i, bool is_time)
 {
 	char buf[32];
 
@@ -1349,15 +1397,15 @@ static json_t *col_json(sqlite3_stmt *s, int i, bool is_time)
 			return json_string(time_rfc3339((time_t)sqlite3_column_int64(s, i), buf, sizeof(buf)));
 		return json_integer(sqlite3_column_int64(s, i));
 	default:
-		return json_str(col_text(s, i));
+		return json_str(store_col_text(s, i));
 	}
 }
 
 /* Run a query with one text parameter (and an optional time) into an array of objects. */
-static int query_rows(struct store *st, const char *sql, const char *arg, time_t since,
+int store_query_rows(struct store *st, const char *sql, const char *arg, time_t since,
 		      const char *const *names, const bool *is_time, int ncols, json_t **out)
 {
-	sqlite3_stmt *s = prepare(st, sql, "query");
+	sqlite3_stmt *s = store_prepare(st, sql, "query");
 	json_t *arr;
 	int r;
 
@@ -1368,11 +1416,11 @@ static int query_rows(struct store *st, const char *sql, const char *arg, time_t
 	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
 	if (sqlite3_bind_parameter_count(s) >= 2)
 		sqlite3_bind_int64(s, 2, since);
-	while ((r = step_row(st, s, "query")) == 1) {
+	while ((r = store_step_row(st, s, "query")) == 1) {
 		json_t *o = json_object();
 
 		for (int i = 0; i < ncols; i++)
-			json_object_set_new(o, names[i], col_json(s, i, is_time[i]));
+			json_object_set_new(o, names[i], store_col_json(s, i, is_time[i]));
 		json_array_append_new(arr, o);
 	}
 	sqlite3_finalize(s);
@@ -1394,7 +1442,7 @@ int store_domain_status(struct store *st, const char *domain, json_t **out)
 	json_t *rows, *o, *findings;
 
 	*out = NULL;
-	if (query_rows(st, "SELECT domain, status, status_since, mode, txt_id, fails_at,"
+	if (store_query_rows(st, "SELECT domain, status, status_since, mode, txt_id, fails_at,"
 		       " fails_reason, last_checked FROM domains WHERE domain = ?", domain, 0,
 		       dn, dt, 8, &rows) < 0)
 		return -1;
@@ -1404,7 +1452,7 @@ int store_domain_status(struct store *st, const char *domain, json_t **out)
 	}
 	o = json_incref(json_array_get(rows, 0));
 	json_decref(rows);
-	if (query_rows(st, "SELECT code, severity, subject, message, opened_at FROM findings"
+	if (store_query_rows(st, "SELECT code, severity, subject, message, opened_at FROM findings"
 		       " WHERE domain = ? AND closed_at IS NULL ORDER BY CASE severity"
 		       " WHEN 'CRITICAL' THEN 0 WHEN 'UNKNOWN' THEN 1 WHEN 'WARNING' THEN 2"
 		       " ELSE 3 END, code, subject", domain, 0, fn, ft, 5, &findings) < 0) {
@@ -1418,7 +1466,7 @@ int store_domain_status(struct store *st, const char *domain, json_t **out)
 
 int store_domains(struct store *st, json_t **out)
 {
-	sqlite3_stmt *s = prepare(st, "SELECT domain FROM domains ORDER BY domain", "query");
+	sqlite3_stmt *s = store_prepare(st, "SELECT domain FROM domains ORDER BY domain", "query");
 	json_t *arr;
 	int r;
 
@@ -1426,8 +1474,8 @@ int store_domains(struct store *st, json_t **out)
 	if (!s)
 		return -1;
 	arr = json_array();
-	while ((r = step_row(st, s, "query")) == 1)
-		json_array_append_new(arr, json_str(col_text(s, 0)));
+	while ((r = store_step_row(st, s, "query")) == 1)
+		json_array_append_new(arr, json_str(store_col_text(s, 0)));
 	sqlite3_finalize(s);
 	if (r < 0) {
 		json_decref(arr);
@@ -1457,11 +1505,11 @@ int store_domain_history(struct store *st, const char *domain, time_t since, jso
 	*out = NULL;
 	json_object_set_new(o, "domain", json_str(domain));
 	json_object_set_new(o, "since", json_time(since));
-	if (query_rows(st, "SELECT txt_id, first_seen, last_seen FROM txt_ids WHERE domain = ?1"
+	if (store_query_rows(st, "SELECT txt_id, first_seen, last_seen FROM txt_ids WHERE domain = ?1"
 		       " AND last_seen >= ?2 ORDER BY first_seen", domain, since, tn, tt, 3, &a) < 0)
 		goto fail;
 	json_object_set_new(o, "txt_ids", a);
-	if (query_rows(st, "SELECT sha256, txt_id, mode, max_age, mx, first_seen, last_seen,"
+	if (store_query_rows(st, "SELECT sha256, txt_id, mode, max_age, mx, first_seen, last_seen,"
 		       " replaced_at FROM policy_versions WHERE domain = ?1 AND last_seen >= ?2"
 		       " ORDER BY first_seen", domain, since, pn, pt, 8, &a) < 0)
 		goto fail;
@@ -1474,16 +1522,16 @@ int store_domain_history(struct store *st, const char *domain, time_t since, jso
 		json_object_set_new(v, "mx", mx ? mx : json_array());
 	}
 	json_object_set_new(o, "policy_versions", a);
-	if (query_rows(st, "SELECT subject, sha256, issuer, not_before, not_after, first_seen,"
+	if (store_query_rows(st, "SELECT subject, sha256, issuer, not_before, not_after, first_seen,"
 		       " last_seen FROM certs WHERE domain = ?1 AND last_seen >= ?2 ORDER BY"
 		       " subject, first_seen", domain, since, cn, ct, 7, &a) < 0)
 		goto fail;
 	json_object_set_new(o, "certificates", a);
-	if (query_rows(st, "SELECT at, old_status, new_status FROM status_changes WHERE"
+	if (store_query_rows(st, "SELECT at, old_status, new_status FROM status_changes WHERE"
 		       " domain = ?1 AND at >= ?2 ORDER BY at", domain, since, sn, stt, 3, &a) < 0)
 		goto fail;
 	json_object_set_new(o, "status_changes", a);
-	if (query_rows(st, "SELECT code, severity, subject, message, opened_at, closed_at,"
+	if (store_query_rows(st, "SELECT code, severity, subject, message, opened_at, closed_at,"
 		       " last_seen FROM findings WHERE domain = ?1 AND (closed_at IS NULL OR"
 		       " closed_at >= ?2) ORDER BY opened_at, code", domain, since, fn, ft, 7, &a) < 0)
 		goto fail;

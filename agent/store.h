@@ -10,7 +10,7 @@
 #include "checks/facts.h"
 #include "checks/judge.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BUSY_MS 200	/* longest a call waits for another writer before STORE_BUSY */
 
 struct store;
@@ -103,5 +103,79 @@ int store_domain_status(struct store *st, const char *domain, json_t **out);
 int store_domains(struct store *st, json_t **out);
 /* history: the timeline of one domain since a time (0: everything). */
 int store_domain_history(struct store *st, const char *domain, time_t since, json_t **out);
+
+/* ---- alerts and the schedule (store_alerts.c) -------------------------------------------- */
+
+/* The alert state of a domain as JSON text (caller frees); 0 with *json NULL when none. */
+int store_alert_state_get(struct store *st, const char *domain, char **json);
+/* Replace it (inside the domain's transaction). */
+int store_alert_state_put(struct store *st, const char *domain, const char *json, time_t now);
+
+/* One queued notification to one receiver. */
+struct store_outbox_row {
+	char id[40];		/* stable across retries and restarts */
+	char receiver[80];
+	char kind[24];		/* problem, escalated, ..., batch (an email of several) */
+	char domain[HOST_LEN];	/* "" when not about one domain */
+	char incident[24];
+	char status[16];
+	time_t created_at, next_at, last_at, sent_at;
+	int64_t run_id;
+	char *data;		/* JSON text (owned) */
+	char state[16];		/* pending, sent, failed, expired, batched, disabled */
+	unsigned attempts;
+	long last_code;
+	char last_error[300];
+	char batch[40];		/* batched: the id of the row it went out in */
+};
+
+/* Queue one (inside a transaction, or on its own). */
+int store_outbox_add(struct store *st, const struct store_outbox_row *r);
+/* Pending rows due at now (next_at <= now), oldest first, at most max; free the array
+ * with store_outbox_rows_free. receiver NULL for every receiver. */
+int store_outbox_due(struct store *st, const char *receiver, time_t now, size_t max,
+		     struct store_outbox_row **rows, size_t *n);
+/* Write an attempt's outcome: state, attempts, next_at, last_*, sent_at, batch. */
+int store_outbox_update(struct store *st, const struct store_outbox_row *r);
+/* The earliest next_at among pending rows, 0 when none. */
+int store_outbox_next(struct store *st, time_t *next);
+/* Rows pending and failed (not yet seen by an admin). */
+int store_outbox_counts(struct store *st, size_t *pending, size_t *failed);
+/* For "stswatch alerts": the newest rows first, optionally of one domain or state. */
+int store_outbox_list(struct store *st, const char *domain, const char *state, size_t limit,
+		      json_t **out);
+/* Free rows from store_outbox_due. */
+void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
+
+struct store_silence {
+	int64_t id;
+	char domain[HOST_LEN];
+	char code[64];		/* "" for every finding of the domain */
+	char reason[300];
+	time_t created_at, until;
+};
+
+/* Hold notifications for a domain (and code, or NULL) until a time. */
+int store_silence_add(struct store *st, const char *domain, const char *code, time_t until,
+		      const char *reason, time_t now, int64_t *id);
+/* End the silences of a domain (and code, or NULL for all) now; *ended says how many. */
+int store_silence_end(struct store *st, const char *domain, const char *code, time_t now,
+		      size_t *ended);
+/* The silences in force for a domain at now (domain NULL: every domain). */
+int store_silences_active(struct store *st, const char *domain, time_t now,
+			  struct store_silence **v, size_t *n);
+
+/* A receiver's state: disabled (after 410 Gone) and its last digest. */
+int store_receiver_get(struct store *st, const char *name, time_t *disabled_at, char *reason,
+		       size_t reason_len, time_t *last_digest);
+/* Disable (reason) or, with reason NULL, enable a receiver. */
+int store_receiver_disable(struct store *st, const char *name, const char *reason, time_t now);
+/* The time of a receiver's last digest. */
+int store_receiver_digested(struct store *st, const char *name, time_t at);
+
+/* A small key/value setting of the agent (the last vantage verdict, the last cycle). */
+int store_meta_get(struct store *st, const char *key, char *out, size_t len, bool *found);
+/* Set one. */
+int store_meta_set(struct store *st, const char *key, const char *value, time_t now);
 
 #endif

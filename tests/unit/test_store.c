@@ -471,6 +471,115 @@ static void test_damaged(void **state)
 	assert_true(after.st_mtime == before.st_mtime);
 }
 
+/* The alert tables: state per domain, the outbox's life cycle, silences, receivers, meta. */
+static void test_alert_tables(void **state)
+{
+	char err[256], *json = NULL, buf[64];
+	struct store *st = store_open(path, STORE_WRITE, err, sizeof(err));
+	struct store_outbox_row row, *rows = NULL;
+	struct store_silence *sil = NULL;
+	size_t n = 0, pending, failed, ended;
+	time_t next, disabled, digest;
+	int64_t id;
+	bool found;
+	json_t *list;
+
+	(void)state;
+	assert_non_null(st);
+	assert_int_equal(store_alert_state_get(st, "a.example", &json), 0);
+	assert_null(json);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_alert_state_put(st, "a.example", "{\"v\":1}", NOW), 0);
+	assert_int_equal(store_alert_state_put(st, "a.example", "{\"v\":2}", NOW), 0);
+	memset(&row, 0, sizeof(row));
+	strcpy(row.id, "n1");
+	strcpy(row.receiver, "ops");
+	strcpy(row.kind, "problem");
+	strcpy(row.domain, "a.example");
+	row.created_at = NOW;
+	row.next_at = NOW;
+	row.data = "{\"domain\":\"a.example\"}";
+	assert_int_equal(store_outbox_add(st, &row), 0);
+	strcpy(row.id, "n2");
+	row.next_at = NOW + 60;
+	assert_int_equal(store_outbox_add(st, &row), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_alert_state_get(st, "a.example", &json), 0);
+	assert_string_equal(json, "{\"v\":2}");
+	free(json);
+
+	assert_int_equal(store_outbox_due(st, NULL, NOW, 10, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].id, "n1");
+	assert_string_equal(rows[0].state, "pending");
+	assert_string_equal(rows[0].data, "{\"domain\":\"a.example\"}");
+	strcpy(rows[0].state, "sent");
+	rows[0].attempts = 1;
+	rows[0].last_code = 204;
+	rows[0].sent_at = NOW + 1;
+	assert_int_equal(store_outbox_update(st, &rows[0]), 0);
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(store_outbox_next(st, &next), 0);
+	assert_int_equal(next, NOW + 60);
+	assert_int_equal(store_outbox_counts(st, &pending, &failed), 0);
+	assert_int_equal(pending, 1);
+	assert_int_equal(failed, 0);
+	assert_int_equal(store_outbox_due(st, "ops", NOW + 60, 10, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	strcpy(rows[0].state, "failed");
+	strcpy(rows[0].last_error, "HTTP 400");
+	assert_int_equal(store_outbox_update(st, &rows[0]), 0);
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(store_outbox_counts(st, &pending, &failed), 0);
+	assert_int_equal(pending, 0);
+	assert_int_equal(failed, 1);
+	assert_int_equal(store_outbox_next(st, &next), 0);
+	assert_int_equal(next, 0);
+	assert_int_equal(store_outbox_list(st, "a.example", NULL, 10, &list), 0);
+	assert_int_equal(json_array_size(list), 2);
+	json_decref(list);
+	assert_int_equal(store_outbox_list(st, NULL, "failed", 10, &list), 0);
+	assert_int_equal(json_array_size(list), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "last_error")),
+			    "HTTP 400");
+	json_decref(list);
+
+	assert_int_equal(store_silence_add(st, "a.example", NULL, NOW + 3600, "maintenance", NOW,
+					   &id), 0);
+	assert_int_equal(store_silence_add(st, "a.example", "tlsrpt.missing", NOW + 7200, "known",
+					   NOW, &id), 0);
+	assert_int_equal(store_silences_active(st, "a.example", NOW + 10, &sil, &n), 0);
+	assert_int_equal(n, 2);
+	free(sil);
+	assert_int_equal(store_silences_active(st, "a.example", NOW + 3600, &sil, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sil[0].code, "tlsrpt.missing");
+	free(sil);
+	assert_int_equal(store_silence_end(st, "a.example", NULL, NOW + 20, &ended), 0);
+	assert_int_equal(ended, 2);
+	assert_int_equal(store_silences_active(st, NULL, NOW + 21, &sil, &n), 0);
+	assert_int_equal(n, 0);
+	free(sil);
+
+	assert_int_equal(store_receiver_disable(st, "ops", "HTTP 410 Gone", NOW), 0);
+	assert_int_equal(store_receiver_get(st, "ops", &disabled, buf, sizeof(buf), &digest), 0);
+	assert_int_equal(disabled, NOW);
+	assert_string_equal(buf, "HTTP 410 Gone");
+	assert_int_equal(store_receiver_digested(st, "ops", NOW + 5), 0);
+	assert_int_equal(store_receiver_disable(st, "ops", NULL, NOW), 0);
+	assert_int_equal(store_receiver_get(st, "ops", &disabled, buf, sizeof(buf), &digest), 0);
+	assert_int_equal(disabled, 0);
+	assert_int_equal(digest, NOW + 5);
+
+	assert_int_equal(store_meta_get(st, "vantage", buf, sizeof(buf), &found), 0);
+	assert_false(found);
+	assert_int_equal(store_meta_set(st, "vantage", "ok", NOW), 0);
+	assert_int_equal(store_meta_get(st, "vantage", buf, sizeof(buf), &found), 0);
+	assert_true(found);
+	assert_string_equal(buf, "ok");
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_prune),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_alert_tables),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
