@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "alerting.h"
 #include "config.h"
 #include "output.h"
 #include "store.h"
@@ -28,6 +29,7 @@ struct run_state {
 	struct summary summary;
 	bool quiet;
 	size_t unrecorded;	/* domains checked but not recorded (each logged) */
+	size_t queued;		/* notifications queued */
 	char first_error[640];
 };
 
@@ -86,6 +88,19 @@ static void one_line(const struct domain_facts *df, const struct verdict *v, tim
 	putchar('\n');
 }
 
+/* One log line per status change and per notification queued, nothing for the rest. */
+static void log_changes(const char *domain, const struct store_delta *d,
+			const struct alerting_result *ar)
+{
+	if (d->old_status[0] && strcmp(d->old_status, d->new_status) != 0)
+		log_msg(strcmp(d->new_status, "OK") == 0 ? LOG_LVL_INFO : LOG_LVL_WARNING,
+			"%s: %s -> %s", domain, d->old_status, d->new_status);
+	if (ar->kind != ALERT_NONE)
+		log_info("%s: %s %s (incident %s) queued for %zu receiver%s", domain,
+			 alert_kind_str(ar->kind), alert_status_str(ar->status),
+			 ar->incident[0] ? ar->incident : "-", ar->queued, ar->queued == 1 ? "" : "s");
+}
+
 /* A domain that cannot be recorded is logged and counted; the others still are. */
 static void unrecorded(struct run_state *r, const char *domain)
 {
@@ -100,6 +115,8 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	const struct domain_conf *d = r->due[idx];
 	struct history h;
 	struct verdict v;
+	struct store_delta delta;
+	struct alerting_result ar;
 	json_t *report;
 	time_t now = time(NULL);
 
@@ -110,9 +127,15 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	}
 	judge_domain(&d->judge, df, &h, now, &v);
 	report = output_json_domain(df, &v);
-	/* one transaction per domain: what was checked is kept as it completes */
-	if (store_record(r->st, r->run_id, df, &v, report, NULL) < 0)
+	/* one transaction per domain: what was checked is kept as it completes, with the
+	 * notifications it gives */
+	if (alerting_record(r->cfg, r->st, r->run_id, d, df, &v, report, now, 0, &delta, &ar) < 0) {
 		unrecorded(r, df->domain);
+	} else {
+		log_changes(df->domain, &delta, &ar);
+		r->queued += ar.queued;
+		store_delta_free(&delta);
+	}
 	summary_add(&r->summary, v.status, df->domain);
 	if (!r->quiet)
 		one_line(df, &v, now);
