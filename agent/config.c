@@ -2,6 +2,7 @@
 #include "config.h"
 #include "config_int.h"
 #include "checks/dnsname.h"
+#include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
@@ -26,6 +27,9 @@ void config_defaults(struct config *cfg)
 	cfg->to.smtp_step_ms = 30000;
 	cfg->interval = 3600;
 	cfg->retention_days = 400;
+	cfg->retry_interval = 300;
+	cfg->shutdown_timeout = 10;
+	cfg->log_level = -1;
 	judge_opts_defaults(&cfg->judge);
 	cfg->alerts.confirm = 2;
 	cfg->alerts.n_remind = 5;
@@ -634,6 +638,30 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 				r = config_get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err, errlen);
 				if (r == 0)
 					cfg->interval = (unsigned)(ms / 1000);
+			} else if (strcmp(name, "retry_interval") == 0) {
+				r = config_get_duration_ms(s, path, 10000, 86400000, &ms, err, errlen);
+				if (r == 0)
+					cfg->retry_interval = (unsigned)(ms / 1000);
+			} else if (strcmp(name, "shutdown_timeout") == 0) {
+				r = config_get_duration_ms(s, path, 1000, 600000, &ms, err, errlen);
+				if (r == 0)
+					cfg->shutdown_timeout = (unsigned)(ms / 1000);
+			} else if (strcmp(name, "metrics_file") == 0) {
+				r = config_get_string(s, path, &cfg->metrics_file, err, errlen);
+				if (r == 0 && cfg->metrics_file[0] != '/')
+					r = config_set_err(err, errlen, s, path, "give an absolute path");
+			} else if (strcmp(name, "heartbeat_url") == 0) {
+				r = config_get_string(s, path, &cfg->heartbeat_url, err, errlen);
+				if (r == 0 && strncmp(cfg->heartbeat_url, "https://", 8) != 0 &&
+				    strncmp(cfg->heartbeat_url, "http://", 7) != 0)
+					r = config_set_err(err, errlen, s, path, "expected an https:// URL");
+			} else if (strcmp(name, "log_level") == 0) {
+				const char *lv = config_setting_get_string(s);
+
+				cfg->log_level = lv ? log_level_parse(lv) : -1;
+				if (cfg->log_level < 0)
+					r = config_set_err(err, errlen, s, path, "expected \"error\", "
+							   "\"warning\", \"info\" or \"debug\"");
 			} else if (strcmp(name, "retention_days") == 0) {
 				r = config_get_number(s, path, 1, 36500, &v, err, errlen);
 				if (r == 0)
@@ -651,8 +679,9 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 			else
 				r = config_set_err(err, errlen, s, path,
 					    "unknown setting (known: resolver, ca_file, database, ehlo_name, "
-					    "concurrency, ipv6, interval, retention_days, timeouts, "
-					    "thresholds, receivers, notify, alerts, groups, domains)");
+					    "concurrency, ipv6, interval, retention_days, retry_interval, "
+					    "shutdown_timeout, metrics_file, heartbeat_url, log_level, "
+					    "timeouts, thresholds, receivers, notify, alerts, groups, domains)");
 			if (r < 0)
 				goto out;
 		}
@@ -756,5 +785,7 @@ void config_free(struct config *cfg)
 	free(cfg->ca_file);
 	free(cfg->database);
 	free(cfg->ehlo_name);
+	free(cfg->metrics_file);
+	free(cfg->heartbeat_url);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -101,6 +101,11 @@ struct config {
 	struct timeouts to;
 	unsigned interval;	/* default seconds between checks of a domain */
 	unsigned retention_days;
+	unsigned retry_interval;	/* seconds before re-checking a domain that turned bad */
+	unsigned shutdown_timeout;	/* seconds SIGTERM waits for checks in flight */
+	char *metrics_file;	/* Prometheus textfile written after each cycle; NULL: none */
+	char *heartbeat_url;	/* pinged after each cycle (+ "/fail" on failure); NULL: none */
+	int log_level;		/* enum log_level of the daemon; -1: not set */
 	struct judge_opts judge;	/* global thresholds */
 	size_t n_receivers;
 	struct receiver_conf *receivers;

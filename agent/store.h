@@ -173,6 +173,21 @@ int store_receiver_disable(struct store *st, const char *name, const char *reaso
 /* The time of a receiver's last digest. */
 int store_receiver_digested(struct store *st, const char *name, time_t at);
 
+/* One domain's current state, for metrics. */
+struct store_domain_row {
+	const char *domain, *status, *mode;	/* mode NULL when none */
+	time_t fails_at, last_checked;
+	long max_age;				/* of the policy served now, -1 when none */
+};
+/* Call fn for every domain the database knows (stops at fn's non-zero answer). */
+int store_each_domain(struct store *st, int (*fn)(void *arg, const struct store_domain_row *r),
+		      void *arg);
+/* Call fn with the earliest certificate expiry seen on each MX host of each domain at
+ * its last check. */
+int store_each_mx_expiry(struct store *st,
+			 int (*fn)(void *arg, const char *domain, const char *host, time_t not_after),
+			 void *arg);
+
 /* A small key/value setting of the agent (the last vantage verdict, the last cycle). */
 int store_meta_get(struct store *st, const char *key, char *out, size_t len, bool *found);
 /* Set one. */

@@ -411,3 +411,55 @@ int store_meta_set(struct store *st, const char *key, const char *value, time_t 
 	sqlite3_finalize(s);
 	return rc;
 }
+
+int store_each_domain(struct store *st, int (*fn)(void *arg, const struct store_domain_row *r),
+		      void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st,
+		"SELECT d.domain, d.status, d.mode, d.fails_at, d.last_checked,"
+		" (SELECT max_age FROM policy_versions p WHERE p.domain = d.domain AND"
+		"  p.replaced_at IS NULL ORDER BY last_seen DESC LIMIT 1)"
+		" FROM domains d ORDER BY d.domain", "metrics");
+	int r;
+
+	if (!s)
+		return STORE_ERROR;
+	while ((r = store_step_row(st, s, "metrics")) == 1) {
+		struct store_domain_row row;
+
+		row.domain = store_col_text(s, 0);
+		row.status = store_col_text(s, 1);
+		row.mode = sqlite3_column_type(s, 2) == SQLITE_NULL ? NULL : store_col_text(s, 2);
+		row.fails_at = (time_t)sqlite3_column_int64(s, 3);
+		row.last_checked = (time_t)sqlite3_column_int64(s, 4);
+		row.max_age = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 :
+			      (long)sqlite3_column_int64(s, 5);
+		if (fn(arg, &row))
+			break;
+	}
+	sqlite3_finalize(s);
+	return r < 0 ? STORE_ERROR : 0;
+}
+
+int store_each_mx_expiry(struct store *st,
+			 int (*fn)(void *arg, const char *domain, const char *host, time_t not_after),
+			 void *arg)
+{
+	/* MX subjects are "host[ip]"; the policy host's has no '[' */
+	sqlite3_stmt *s = store_prepare(st,
+		"SELECT c.domain, substr(c.subject, 1, instr(c.subject, '[') - 1) AS host,"
+		" min(c.not_after) FROM certs c JOIN domains d ON d.domain = c.domain"
+		" AND c.last_seen = d.last_checked WHERE instr(c.subject, '[') > 0"
+		" AND c.not_after IS NOT NULL GROUP BY c.domain, host ORDER BY c.domain, host",
+		"metrics");
+	int r;
+
+	if (!s)
+		return STORE_ERROR;
+	while ((r = store_step_row(st, s, "metrics")) == 1)
+		if (fn(arg, store_col_text(s, 0), store_col_text(s, 1),
+		       (time_t)sqlite3_column_int64(s, 2)))
+			break;
+	sqlite3_finalize(s);
+	return r < 0 ? STORE_ERROR : 0;
+}
