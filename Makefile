@@ -102,6 +102,7 @@ test:
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)$(MAKE) --no-print-directory lab-selftest
 	$(Q)$(MAKE) --no-print-directory lab-test
+	$(Q)$(MAKE) --no-print-directory env-test
 	$(Q)$(MAKE) --no-print-directory engines-validate SKIP=fail
 	@echo "make test: all passed"
 
@@ -151,5 +152,6 @@ include tests/fuzz/fuzz.mk
 include tests/engines/engines.mk
 include tests/lab/lab.mk
 include tests/bench/bench.mk
+include tests/env/env.mk
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)

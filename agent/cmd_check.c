@@ -31,7 +31,8 @@ struct check_run {
 	bool write_failed;
 	struct store *st;	/* history for the judge, when a database exists */
 	bool record;
-	bool store_failed;
+	int64_t run_id;
+	size_t unrecorded;	/* --record: domains that could not be recorded (logged) */
 };
 
 static void usage(FILE *f)
@@ -82,8 +83,11 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	if (r->record) {
 		json_t *report = output_json_domain(df, &v);
 
-		if (store_record(r->st, df, &v, report) < 0)
-			r->store_failed = true;
+		/* one transaction per domain: one that fails costs no other its record */
+		if (store_record(r->st, r->run_id, df, &v, report, NULL) < 0) {
+			log_error("%s: --record: %s", df->domain, store_error(r->st));
+			r->unrecorded++;
+		}
 		json_decref(report);
 	}
 	summary_add(&r->summary, v.status, df->domain);
@@ -99,7 +103,7 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	fflush(stdout);
 	verdict_free(&v);
 	history_free(&h);
-	return !r->write_failed && !r->store_failed;
+	return !r->write_failed;
 }
 
 int cmd_check(int argc, char **argv)
@@ -190,7 +194,7 @@ int cmd_check(int argc, char **argv)
 	run.verbose = c.verbose;
 	if (run.record) {
 		run.st = store_open(cfg.database, STORE_WRITE, err, sizeof(err));
-		if (!run.st || store_run_begin(run.st, "check", time(NULL)) < 0) {
+		if (!run.st || store_run_start(run.st, "check", time(NULL), &run.run_id) < 0) {
 			cli_error("check", "--record: %s", run.st ? store_error(run.st) : err);
 			goto out;
 		}
@@ -209,8 +213,11 @@ int cmd_check(int argc, char **argv)
 		cli_error("check", "cannot write the output");
 		goto out;
 	}
-	if (run.store_failed || (run.record && store_run_commit(run.st, time(NULL)) < 0)) {
-		cli_error("check", "--record: %s", store_error(run.st));
+	if (run.record && store_run_finish(run.st, run.run_id, time(NULL)) < 0)
+		log_warning("--record: %s", store_error(run.st));
+	if (run.unrecorded) {
+		cli_error("check", "--record: %zu of %zu domains were not recorded (each is logged "
+			  "above)", run.unrecorded, run.n);
 		goto out;
 	}
 	if (run.format == OUT_TEXT)

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "alerting.h"
 #include "config.h"
 #include "output.h"
 #include "store.h"
@@ -24,9 +25,12 @@ struct run_state {
 	const struct domain_conf **due;
 	size_t n_due;
 	struct store *st;
+	int64_t run_id;
 	struct summary summary;
 	bool quiet;
-	bool failed;
+	size_t unrecorded;	/* domains checked but not recorded (each logged) */
+	size_t queued;		/* notifications queued */
+	char first_error[640];
 };
 
 static void usage(FILE *f)
@@ -47,8 +51,9 @@ static void usage(FILE *f)
 		"  -q, --quiet            print only the closing summary\n"
 		"  -h, --help             this help\n"
 		"\n"
-		"Exit status: 0 the run completed and was recorded; 1 it did not (configuration,\n"
-		"database locked by another run, disk full: the message says which).\n");
+		"Exit status: 0 the run completed and every domain was recorded; 1 it did not\n"
+		"(configuration, database in use by another run, disk full, a domain that could not\n"
+		"be recorded: the message says which). Each domain is recorded as it completes.\n");
 }
 
 static const char *due_name(void *arg, size_t idx)
@@ -83,25 +88,53 @@ static void one_line(const struct domain_facts *df, const struct verdict *v, tim
 	putchar('\n');
 }
 
+/* One log line per status change and per notification queued, nothing for the rest. */
+static void log_changes(const char *domain, const struct store_delta *d,
+			const struct alerting_result *ar)
+{
+	if (d->old_status[0] && strcmp(d->old_status, d->new_status) != 0)
+		log_msg(strcmp(d->new_status, "OK") == 0 ? LOG_LVL_INFO : LOG_LVL_WARNING,
+			"%s: %s -> %s", domain, d->old_status, d->new_status);
+	if (ar->kind != ALERT_NONE)
+		log_info("%s: %s %s (incident %s) queued for %zu receiver%s", domain,
+			 alert_kind_str(ar->kind), alert_status_str(ar->status),
+			 ar->incident[0] ? ar->incident : "-", ar->queued, ar->queued == 1 ? "" : "s");
+}
+
+/* A domain that cannot be recorded is logged and counted; the others still are. */
+static void unrecorded(struct run_state *r, const char *domain)
+{
+	log_error("%s: not recorded: %s", domain, store_error(r->st));
+	if (!r->unrecorded++)
+		strlcpy_s(r->first_error, store_error(r->st), sizeof(r->first_error));
+}
+
 static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 {
 	struct run_state *r = arg;
 	const struct domain_conf *d = r->due[idx];
 	struct history h;
 	struct verdict v;
+	struct store_delta delta;
+	struct alerting_result ar;
 	json_t *report;
 	time_t now = time(NULL);
 
 	if (store_load_history(r->st, df->domain, &h) < 0) {
-		log_error("%s", store_error(r->st));
-		r->failed = true;
-		return false;
+		/* judged without its history, a verdict would be quieter than the truth */
+		unrecorded(r, df->domain);
+		return true;
 	}
 	judge_domain(&d->judge, df, &h, now, &v);
 	report = output_json_domain(df, &v);
-	if (store_record(r->st, df, &v, report) < 0) {
-		log_error("%s", store_error(r->st));
-		r->failed = true;
+	/* one transaction per domain: what was checked is kept as it completes, with the
+	 * notifications it gives */
+	if (alerting_record(r->cfg, r->st, r->run_id, d, df, &v, report, now, 0, &delta, &ar) < 0) {
+		unrecorded(r, df->domain);
+	} else {
+		log_changes(df->domain, &delta, &ar);
+		r->queued += ar.queued;
+		store_delta_free(&delta);
 	}
 	summary_add(&r->summary, v.status, df->domain);
 	if (!r->quiet)
@@ -110,7 +143,7 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	json_decref(report);
 	verdict_free(&v);
 	history_free(&h);
-	return !r->failed;
+	return true;
 }
 
 int cmd_run(int argc, char **argv)
@@ -181,7 +214,7 @@ int cmd_run(int argc, char **argv)
 	if (cli_load_config(&cfg, &c, true) < 0)
 		goto out;
 	r.cfg = &cfg;
-	r.st = store_open(cfg.database, STORE_WRITE, err, sizeof(err));
+	r.st = store_open(cfg.database, STORE_RUNNER, err, sizeof(err));
 	if (!r.st) {
 		cli_error("run", "%s", err);
 		goto out;
@@ -190,30 +223,26 @@ int cmd_run(int argc, char **argv)
 	t0 = mono_ms();
 	r.due = xcalloc(cfg.n_domains ? cfg.n_domains : 1, sizeof(*r.due));
 	for (size_t i = 0; i < cfg.n_domains; i++) {
-		time_t last = store_last_checked(r.st, cfg.domains[i].name);
+		time_t last;
 
+		if (store_last_checked(r.st, cfg.domains[i].name, &last) < 0) {
+			cli_error("run", "%s", store_error(r.st));
+			goto out;
+		}
 		if (all || !last || now + DUE_SLACK >= last + (time_t)cfg.domains[i].interval)
 			r.due[r.n_due++] = &cfg.domains[i];
 	}
-	if (store_run_begin(r.st, "run", now) < 0) {
+	if (store_run_start(r.st, "run", now, &r.run_id) < 0) {
 		cli_error("run", "%s", store_error(r.st));
 		goto out;
 	}
 	sweep_opts_from_config(&so, &cfg);
 	if (sweep_run(&so, r.n_due, due_name, &r, on_result, &r, &stats, err, sizeof(err)) < 0) {
 		cli_error("run", "%s", err);
-		store_run_rollback(r.st);
 		goto out;
 	}
-	if (r.failed) {
-		cli_error("run", "the run was not recorded: %s", store_error(r.st));
-		store_run_rollback(r.st);
-		goto out;
-	}
-	if (store_run_commit(r.st, time(NULL)) < 0) {
-		cli_error("run", "%s", store_error(r.st));
-		goto out;
-	}
+	if (store_run_finish(r.st, r.run_id, time(NULL)) < 0)
+		log_warning("%s", store_error(r.st));
 	if (store_prune(r.st, cfg.retention_days, time(NULL), &pruned) < 0)
 		log_warning("pruning old rows: %s", store_error(r.st));
 	printf("run %s: %zu of %zu domains due and checked in %.1f s (%zu MX hosts probed, %zu "
@@ -222,6 +251,11 @@ int cmd_run(int argc, char **argv)
 	       (double)(mono_ms() - t0) / 1000.0, stats.mx_hosts_probed, stats.mx_cache_hits,
 	       r.summary.counts[STATUS_OK], r.summary.counts[STATUS_WARNING],
 	       r.summary.counts[STATUS_CRITICAL], r.summary.counts[STATUS_UNKNOWN], pruned);
+	if (r.unrecorded) {
+		cli_error("run", "%zu of %zu checked domains were not recorded (each is logged "
+			  "above); the first: %s", r.unrecorded, r.n_due, r.first_error);
+		goto out;
+	}
 	rc = 0;
 out:
 	summary_free(&r.summary);

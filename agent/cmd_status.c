@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "config.h"
 #include "output.h"
+#include "metrics.h"
 #include "store.h"
 #include "lib/str.h"
 #include "lib/timeutil.h"
@@ -109,12 +110,19 @@ int cmd_status(int argc, char **argv)
 			json_array_append_new(names, json_str(cfg.domains[i].name));
 	} else {
 		json_decref(names);
-		names = store_domains(st);
+		if (store_domains(st, &names) < 0) {
+			cli_error("status", "%s", store_error(st));
+			goto out;
+		}
 	}
 	for (size_t i = 0; names && i < json_array_size(names); i++) {
 		const char *d = json_string_value(json_array_get(names, i));
-		json_t *o = store_domain_status(st, d);
+		json_t *o;
 
+		if (store_domain_status(st, d, &o) < 0) {
+			cli_error("status", "%s", store_error(st));
+			goto out;
+		}
 		if (!o) {
 			o = json_object();
 			json_object_set_new(o, "domain", json_str(d));
@@ -256,8 +264,11 @@ int cmd_history(int argc, char **argv)
 	st = open_db(&c, &cfg, false, STORE_READ, "history");
 	if (!st)
 		goto out;
-	h = store_domain_history(st, domain, since);
-	if (!h || !json_array_size(json_object_get(h, "status_changes"))) {
+	if (store_domain_history(st, domain, since, &h) < 0) {
+		cli_error("history", "%s", store_error(st));
+		goto out;
+	}
+	if (!json_array_size(json_object_get(h, "status_changes"))) {
 		cli_error("history", "%s is not in the database %s", domain, cfg.database);
 		goto out;
 	}
@@ -327,6 +338,53 @@ int cmd_db(int argc, char **argv)
 		cli_error("db", "unknown action \"%s\" (check, prune)", what);
 	}
 out:
+	store_close(st);
+	config_free(&cfg);
+	return rc;
+}
+
+int cmd_metrics(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_common c = { 0 };
+	struct config cfg;
+	struct store *st = NULL;
+	struct metrics_agent ag = { 0 };
+	struct dynbuf out;
+	int opt, rc = 1;
+
+	config_defaults(&cfg);
+	dynbuf_init(&out, 0);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		if (cli_common_opt(&c, opt, optarg, "metrics") > 0)
+			continue;
+		printf("usage: stswatch metrics [-c FILE] [--db FILE]\n"
+		       "Print the Prometheus metrics of the database's domains to standard output,\n"
+		       "the same text the daemon and run --once write to metrics_file.\n");
+		rc = opt == OPT_HELP ? 0 : 1;
+		goto out;
+	}
+	if (optind != argc) {
+		cli_error("metrics", "unexpected argument \"%s\"", argv[optind]);
+		goto out;
+	}
+	st = open_db(&c, &cfg, false, STORE_READ, "metrics");
+	if (!st)
+		goto out;
+	if (metrics_render(st, &ag, &out) < 0) {
+		cli_error("metrics", "%s", store_error(st));
+		goto out;
+	}
+	fputs(out.buf ? out.buf : "", stdout);
+	rc = fflush(stdout) == 0 ? 0 : 1;
+out:
+	dynbuf_free(&out);
 	store_close(st);
 	config_free(&cfg);
 	return rc;

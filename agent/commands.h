@@ -16,6 +16,10 @@ int cmd_status(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 /* stswatch db check|prune */
 int cmd_db(int argc, char **argv);
+/* stswatch metrics: the Prometheus text of the database */
+int cmd_metrics(int argc, char **argv);
+/* stswatch alerts [list|silence|unsilence] ... */
+int cmd_alerts(int argc, char **argv);
 /* check_mta_sts ... or stswatch plugin ... */
 int cmd_plugin(int argc, char **argv);
 

@@ -1,6 +1,8 @@
 /* config: the configuration file (libconfig), its defaults and the list of domains. */
 #include "config.h"
+#include "config_int.h"
 #include "checks/dnsname.h"
+#include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
@@ -25,7 +27,20 @@ void config_defaults(struct config *cfg)
 	cfg->to.smtp_step_ms = 30000;
 	cfg->interval = 3600;
 	cfg->retention_days = 400;
+	cfg->retry_interval = 300;
+	cfg->shutdown_timeout = 10;
+	cfg->log_level = -1;
 	judge_opts_defaults(&cfg->judge);
+	cfg->alerts.confirm = 2;
+	cfg->alerts.n_remind = 5;
+	memcpy(cfg->alerts.remind_days, (const int[]){ 14, 7, 3, 1, 0 }, 5 * sizeof(int));
+	cfg->alerts.repeat_interval = 86400;
+	cfg->alerts.unknown_after = 6 * 3600;
+	cfg->alerts.max_pending = 3 * 86400;
+	cfg->alerts.timeout_ms = 15000;
+	cfg->alerts.email_batch = 60;
+	cfg->alerts.alertmanager_resend = 300;
+	cfg->alerts.operator_receiver = -1;
 }
 
 static int parse_duration_ms(const char *s, uint64_t *ms)
@@ -145,7 +160,7 @@ int config_resolver_valid(const char *s, char *err, size_t errlen)
 	return 0;
 }
 
-static int set_err(char *err, size_t errlen, const config_setting_t *s, const char *path,
+int config_set_err(char *err, size_t errlen, const config_setting_t *s, const char *path,
 		   const char *what)
 {
 	const char *file = s ? config_setting_source_file(s) : NULL;
@@ -162,7 +177,7 @@ static int set_err(char *err, size_t errlen, const config_setting_t *s, const ch
  * is checked on a double, rounded as it will be stored, before any conversion: a huge
  * value (1e999, or an integer whose milliseconds pass 2^64) is out of range, not wrapped.
  */
-static int get_duration_ms(const config_setting_t *s, const char *path, uint64_t lo,
+int config_get_duration_ms(const config_setting_t *s, const char *path, uint64_t lo,
 			   uint64_t hi, uint64_t *out, char *err, size_t errlen)
 {
 	uint64_t parsed;
@@ -173,22 +188,22 @@ static int get_duration_ms(const config_setting_t *s, const char *path, uint64_t
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
 		if (config_setting_get_int64(s) < 0)
-			return set_err(err, errlen, s, path, "must not be negative");
+			return config_set_err(err, errlen, s, path, "must not be negative");
 		ms = (double)config_setting_get_int64(s) * 1000.0;
 		break;
 	case CONFIG_TYPE_FLOAT:
 		if (config_setting_get_float(s) < 0)
-			return set_err(err, errlen, s, path, "must not be negative");
+			return config_set_err(err, errlen, s, path, "must not be negative");
 		ms = config_setting_get_float(s) * 1000.0;
 		break;
 	case CONFIG_TYPE_STRING:
 		if (parse_duration_ms(config_setting_get_string(s), &parsed) < 0)
-			return set_err(err, errlen, s, path,
+			return config_set_err(err, errlen, s, path,
 				       "not a duration (seconds, or a number with ms, s, m, h or d)");
 		ms = (double)parsed;
 		break;
 	default:
-		return set_err(err, errlen, s, path, "expected a duration such as 30, \"90s\" or \"1h\"");
+		return config_set_err(err, errlen, s, path, "expected a duration such as 30, \"90s\" or \"1h\"");
 	}
 	/* (uint64_t)(ms + 0.5) is in [lo, hi] exactly when this holds; false for NaN */
 	if (!(ms + 0.5 >= (double)lo && ms + 0.5 < (double)hi + 1)) {
@@ -198,13 +213,13 @@ static int get_duration_ms(const config_setting_t *s, const char *path, uint64_t
 			bsnprintf(shown, sizeof(shown), "%.4g", ms / 1000);
 		bsnprintf(what, sizeof(what), "%s s is out of range (%.3f to %.0f s)", shown,
 			  (double)lo / 1000, (double)hi / 1000);
-		return set_err(err, errlen, s, path, what);
+		return config_set_err(err, errlen, s, path, what);
 	}
 	*out = (uint64_t)(ms + 0.5);
 	return 0;
 }
 
-static int get_number(const config_setting_t *s, const char *path, double lo, double hi,
+int config_get_number(const config_setting_t *s, const char *path, double lo, double hi,
 		      double *out, char *err, size_t errlen)
 {
 	double v;
@@ -219,36 +234,36 @@ static int get_number(const config_setting_t *s, const char *path, double lo, do
 		v = config_setting_get_float(s);
 		break;
 	default:
-		return set_err(err, errlen, s, path, "expected a number");
+		return config_set_err(err, errlen, s, path, "expected a number");
 	}
 	if (!(v >= lo && v <= hi)) {	/* NaN too */
 		bsnprintf(what, sizeof(what), "%g is out of range (%g to %g)", v, lo, hi);
-		return set_err(err, errlen, s, path, what);
+		return config_set_err(err, errlen, s, path, what);
 	}
 	*out = v;
 	return 0;
 }
 
-static int get_string(const config_setting_t *s, const char *path, char **out, char *err,
+int config_get_string(const config_setting_t *s, const char *path, char **out, char *err,
 		      size_t errlen)
 {
 	const char *v;
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return set_err(err, errlen, s, path, "expected a string in double quotes");
+		return config_set_err(err, errlen, s, path, "expected a string in double quotes");
 	v = config_setting_get_string(s);
 	if (!*v)
-		return set_err(err, errlen, s, path, "must not be empty");
+		return config_set_err(err, errlen, s, path, "must not be empty");
 	free(*out);
 	*out = xstrdup(v);
 	return 0;
 }
 
-static int get_bool(const config_setting_t *s, const char *path, bool *out, char *err,
+int config_get_bool(const config_setting_t *s, const char *path, bool *out, char *err,
 		    size_t errlen)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return set_err(err, errlen, s, path, "expected true or false");
+		return config_set_err(err, errlen, s, path, "expected true or false");
 	*out = config_setting_get_bool(s);
 	return 0;
 }
@@ -257,7 +272,7 @@ static int load_thresholds(const config_setting_t *g, const char *path, struct j
 			   char *err, size_t errlen)
 {
 	if (!config_setting_is_group(g))
-		return set_err(err, errlen, g, path, "expected a group { ... }");
+		return config_set_err(err, errlen, g, path, "expected a group { ... }");
 	for (int i = 0; i < config_setting_length(g); i++) {
 		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
 		const char *name = config_setting_name(s);
@@ -265,21 +280,21 @@ static int load_thresholds(const config_setting_t *g, const char *path, struct j
 		int rc;
 
 		if (strcmp(name, "warning_days") == 0)
-			rc = get_number(s, path, 0, 3650, &o->warn_days, err, errlen);
+			rc = config_get_number(s, path, 0, 3650, &o->warn_days, err, errlen);
 		else if (strcmp(name, "critical_days") == 0)
-			rc = get_number(s, path, 0, 3650, &o->crit_days, err, errlen);
+			rc = config_get_number(s, path, 0, 3650, &o->crit_days, err, errlen);
 		else if (strcmp(name, "warning_fraction") == 0)
-			rc = get_number(s, path, 0, 1, &o->warn_frac, err, errlen);
+			rc = config_get_number(s, path, 0, 1, &o->warn_frac, err, errlen);
 		else if (strcmp(name, "critical_fraction") == 0)
-			rc = get_number(s, path, 0, 1, &o->crit_frac, err, errlen);
+			rc = config_get_number(s, path, 0, 1, &o->crit_frac, err, errlen);
 		else if (strcmp(name, "policy_slow") == 0) {
-			rc = get_duration_ms(s, path, 1, 600000, &ms, err, errlen);
+			rc = config_get_duration_ms(s, path, 1, 600000, &ms, err, errlen);
 			if (rc == 0)
 				o->slow_ms = (unsigned)ms;
 		} else if (strcmp(name, "tlsrpt") == 0)
-			rc = get_bool(s, path, &o->tlsrpt, err, errlen);
+			rc = config_get_bool(s, path, &o->tlsrpt, err, errlen);
 		else
-			rc = set_err(err, errlen, s, path,
+			rc = config_set_err(err, errlen, s, path,
 				     "unknown setting (known: warning_days, critical_days, "
 				     "warning_fraction, critical_fraction, policy_slow, tlsrpt)");
 		if (rc < 0)
@@ -297,7 +312,7 @@ static int load_timeouts(const config_setting_t *g, const char *path, struct tim
 			 char *err, size_t errlen)
 {
 	if (!config_setting_is_group(g))
-		return set_err(err, errlen, g, path, "expected a group { ... }");
+		return config_set_err(err, errlen, g, path, "expected a group { ... }");
 	for (int i = 0; i < config_setting_length(g); i++) {
 		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
 		const char *name = config_setting_name(s);
@@ -306,14 +321,14 @@ static int load_timeouts(const config_setting_t *g, const char *path, struct tim
 		int rc;
 
 		if (strcmp(name, "dns_tries") == 0) {
-			rc = get_number(s, path, 1, 10, &tries, err, errlen);
+			rc = config_get_number(s, path, 1, 10, &tries, err, errlen);
 			if (rc == 0)
 				to->dns_tries = (unsigned)tries;
 			if (rc < 0)
 				return -1;
 			continue;
 		}
-		rc = get_duration_ms(s, path, 50, 600000, &ms, err, errlen);
+		rc = config_get_duration_ms(s, path, 50, 600000, &ms, err, errlen);
 		if (rc < 0)
 			return -1;
 		if (strcmp(name, "dns") == 0)
@@ -325,7 +340,7 @@ static int load_timeouts(const config_setting_t *g, const char *path, struct tim
 		else if (strcmp(name, "smtp_step") == 0)
 			to->smtp_step_ms = (unsigned)ms;
 		else
-			return set_err(err, errlen, s, path,
+			return config_set_err(err, errlen, s, path,
 				       "unknown setting (known: dns, dns_tries, policy, "
 				       "smtp_connect, smtp_step)");
 	}
@@ -368,8 +383,23 @@ static bool index_grow(struct config *cfg)
 	return true;
 }
 
+/* What a domain inherits: the global settings, or its group's. */
+struct domain_defaults {
+	unsigned interval;
+	struct judge_opts judge;
+	int group;
+};
+
+static void global_defaults(const struct config *cfg, struct domain_defaults *dd)
+{
+	dd->interval = cfg->interval;
+	dd->judge = cfg->judge;
+	dd->group = -1;
+}
+
 static struct domain_conf *domain_push(struct config *cfg, const char *name, int line,
-				       char *err, size_t errlen, const char *where)
+				       char *err, size_t errlen, const char *where,
+				       const struct domain_defaults *dd)
 {
 	struct domain_conf *d;
 	char *lname;
@@ -405,9 +435,17 @@ static struct domain_conf *domain_push(struct config *cfg, const char *name, int
 		cfg->domains = xrealloc(cfg->domains, cfg->cap_domains * sizeof(*cfg->domains));
 	}
 	d = &cfg->domains[cfg->n_domains++];
+	memset(d, 0, sizeof(*d));
 	d->name = lname;
-	d->interval = cfg->interval;
-	d->judge = cfg->judge;
+	if (dd) {
+		d->interval = dd->interval;
+		d->judge = dd->judge;
+		d->group = dd->group;
+	} else {
+		d->interval = cfg->interval;
+		d->judge = cfg->judge;
+		d->group = -1;
+	}
 	d->line = line;
 	if (!index_grow(cfg))
 		index_insert(cfg, cfg->n_domains - 1);
@@ -415,10 +453,10 @@ static struct domain_conf *domain_push(struct config *cfg, const char *name, int
 }
 
 static int load_domains(struct config *cfg, const config_setting_t *list, const char *path,
-			char *err, size_t errlen)
+			const struct domain_defaults *dd, char *err, size_t errlen)
 {
 	if (!config_setting_is_list(list) && !config_setting_is_array(list))
-		return set_err(err, errlen, list, path,
+		return config_set_err(err, errlen, list, path,
 			       "expected a list ( \"example.org\", { name = \"example.net\"; ... } )");
 	for (int i = 0; i < config_setting_length(list); i++) {
 		config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
@@ -429,7 +467,7 @@ static int load_domains(struct config *cfg, const config_setting_t *list, const 
 
 		bsnprintf(where, sizeof(where), "%s:%d: domains", path, line);
 		if (config_setting_type(e) == CONFIG_TYPE_STRING) {
-			if (!domain_push(cfg, config_setting_get_string(e), line, err, errlen, where))
+			if (!domain_push(cfg, config_setting_get_string(e), line, err, errlen, where, dd))
 				return -1;
 			continue;
 		}
@@ -442,7 +480,7 @@ static int load_domains(struct config *cfg, const config_setting_t *list, const 
 			bsnprintf(err, errlen, "%s: entry without name = \"...\"", where);
 			return -1;
 		}
-		d = domain_push(cfg, name, line, err, errlen, where);
+		d = domain_push(cfg, name, line, err, errlen, where, dd);
 		if (!d)
 			return -1;
 		for (int j = 0; j < config_setting_length(e); j++) {
@@ -453,17 +491,84 @@ static int load_domains(struct config *cfg, const config_setting_t *list, const 
 			if (strcmp(key, "name") == 0)
 				continue;
 			if (strcmp(key, "interval") == 0) {
-				if (get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err, errlen) < 0)
+				if (config_get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err, errlen) < 0)
 					return -1;
 				d->interval = (unsigned)(ms / 1000);
 			} else if (strcmp(key, "thresholds") == 0) {
 				if (load_thresholds(s, path, &d->judge, err, errlen) < 0)
 					return -1;
+			} else if (strcmp(key, "notify") == 0) {
+				if (config_load_route(cfg, s, path, &d->own_route, err, errlen) < 0)
+					return -1;
+				d->has_route = true;
 			} else {
-				return set_err(err, errlen, s, path,
-					       "unknown domain setting (known: name, interval, thresholds)");
+				return config_set_err(err, errlen, s, path,
+					       "unknown domain setting (known: name, interval, "
+					       "thresholds, notify)");
 			}
 		}
+	}
+	return 0;
+}
+
+/*
+ * groups = ( { name = "acme"; notify = [ ... ]; interval = ...; thresholds = { ... };
+ *              domains = ( ... ); } ): the group's settings are its domains' defaults.
+ */
+static int load_groups(struct config *cfg, const config_setting_t *list, const char *path,
+		       char *err, size_t errlen)
+{
+	if (!config_setting_is_list(list))
+		return config_set_err(err, errlen, list, path,
+				      "expected a list ( { name = \"...\"; domains = ( ... ); } )");
+	cfg->groups = xcalloc((size_t)config_setting_length(list) + 1, sizeof(*cfg->groups));
+	for (int i = 0; i < config_setting_length(list); i++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i), *doms = NULL;
+		struct group_conf *gc = &cfg->groups[cfg->n_groups];
+		struct domain_defaults dd;
+		const char *name = NULL;
+		uint64_t ms;
+
+		if (!config_setting_is_group(g) || !config_setting_lookup_string(g, "name", &name) ||
+		    !*name)
+			return config_set_err(err, errlen, g ? g : list, path,
+					      "each group is { name = \"...\"; domains = ( ... ); }");
+		for (size_t k = 0; k < cfg->n_groups; k++)
+			if (strcmp(cfg->groups[k].name, name) == 0)
+				return config_set_err(err, errlen, g, path, "two groups have this name");
+		gc->name = xstrdup(name);
+		gc->line = (int)config_setting_source_line(g);
+		cfg->n_groups++;
+		global_defaults(cfg, &dd);
+		dd.group = (int)(cfg->n_groups - 1);
+		for (int j = 0; j < config_setting_length(g); j++) {
+			const config_setting_t *s = config_setting_get_elem(g, (unsigned)j);
+			const char *key = config_setting_name(s);
+
+			if (strcmp(key, "name") == 0)
+				continue;
+			if (strcmp(key, "domains") == 0) {
+				doms = s;
+			} else if (strcmp(key, "notify") == 0) {
+				if (config_load_route(cfg, s, path, &gc->route, err, errlen) < 0)
+					return -1;
+				gc->has_route = true;
+			} else if (strcmp(key, "interval") == 0) {
+				if (config_get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err,
+							   errlen) < 0)
+					return -1;
+				dd.interval = (unsigned)(ms / 1000);
+			} else if (strcmp(key, "thresholds") == 0) {
+				if (load_thresholds(s, path, &dd.judge, err, errlen) < 0)
+					return -1;
+			} else {
+				return config_set_err(err, errlen, s, path, "unknown group setting "
+						      "(known: name, notify, interval, thresholds, "
+						      "domains)");
+			}
+		}
+		if (doms && load_domains(cfg, doms, path, &dd, err, errlen) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -471,7 +576,8 @@ static int load_domains(struct config *cfg, const config_setting_t *list, const 
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	config_t lc;
-	config_setting_t *root, *domains = NULL;
+	config_setting_t *root, *domains = NULL, *groups = NULL;
+	struct domain_defaults dd;
 	int rc = -1;
 
 	config_init(&lc);
@@ -499,50 +605,91 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 				domains = s;
 				continue;
 			}
-			if ((pass == 0) != (strcmp(name, "thresholds") == 0 || strcmp(name, "interval") == 0))
+			if (strcmp(name, "groups") == 0) {
+				groups = s;
+				continue;
+			}
+			/* first what others refer to: defaults of domains, receivers of routes */
+			if ((pass == 0) != (strcmp(name, "thresholds") == 0 ||
+					    strcmp(name, "interval") == 0 ||
+					    strcmp(name, "receivers") == 0))
 				continue;
 			if (strcmp(name, "resolver") == 0) {
 				char why[200];
 
-				r = get_string(s, path, &cfg->resolver, err, errlen);
+				r = config_get_string(s, path, &cfg->resolver, err, errlen);
 				if (r == 0 && config_resolver_valid(cfg->resolver, why, sizeof(why)) < 0)
-					r = set_err(err, errlen, s, path, why);
+					r = config_set_err(err, errlen, s, path, why);
 			} else if (strcmp(name, "ca_file") == 0)
-				r = get_string(s, path, &cfg->ca_file, err, errlen);
+				r = config_get_string(s, path, &cfg->ca_file, err, errlen);
 			else if (strcmp(name, "database") == 0)
-				r = get_string(s, path, &cfg->database, err, errlen);
+				r = config_get_string(s, path, &cfg->database, err, errlen);
 			else if (strcmp(name, "ehlo_name") == 0) {
-				r = get_string(s, path, &cfg->ehlo_name, err, errlen);
+				r = config_get_string(s, path, &cfg->ehlo_name, err, errlen);
 				if (r == 0 && !dns_name_valid(cfg->ehlo_name))
-					r = set_err(err, errlen, s, path, "not a host name");
+					r = config_set_err(err, errlen, s, path, "not a host name");
 			} else if (strcmp(name, "concurrency") == 0) {
-				r = get_number(s, path, 1, 10000, &v, err, errlen);
+				r = config_get_number(s, path, 1, 10000, &v, err, errlen);
 				if (r == 0)
 					cfg->concurrency = (unsigned)v;
 			} else if (strcmp(name, "ipv6") == 0)
-				r = get_bool(s, path, &cfg->ipv6, err, errlen);
+				r = config_get_bool(s, path, &cfg->ipv6, err, errlen);
 			else if (strcmp(name, "interval") == 0) {
-				r = get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err, errlen);
+				r = config_get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err, errlen);
 				if (r == 0)
 					cfg->interval = (unsigned)(ms / 1000);
+			} else if (strcmp(name, "retry_interval") == 0) {
+				r = config_get_duration_ms(s, path, 10000, 86400000, &ms, err, errlen);
+				if (r == 0)
+					cfg->retry_interval = (unsigned)(ms / 1000);
+			} else if (strcmp(name, "shutdown_timeout") == 0) {
+				r = config_get_duration_ms(s, path, 1000, 600000, &ms, err, errlen);
+				if (r == 0)
+					cfg->shutdown_timeout = (unsigned)(ms / 1000);
+			} else if (strcmp(name, "metrics_file") == 0) {
+				r = config_get_string(s, path, &cfg->metrics_file, err, errlen);
+				if (r == 0 && cfg->metrics_file[0] != '/')
+					r = config_set_err(err, errlen, s, path, "give an absolute path");
+			} else if (strcmp(name, "heartbeat_url") == 0) {
+				r = config_get_string(s, path, &cfg->heartbeat_url, err, errlen);
+				if (r == 0 && strncmp(cfg->heartbeat_url, "https://", 8) != 0 &&
+				    strncmp(cfg->heartbeat_url, "http://", 7) != 0)
+					r = config_set_err(err, errlen, s, path, "expected an https:// URL");
+			} else if (strcmp(name, "log_level") == 0) {
+				const char *lv = config_setting_get_string(s);
+
+				cfg->log_level = lv ? log_level_parse(lv) : -1;
+				if (cfg->log_level < 0)
+					r = config_set_err(err, errlen, s, path, "expected \"error\", "
+							   "\"warning\", \"info\" or \"debug\"");
 			} else if (strcmp(name, "retention_days") == 0) {
-				r = get_number(s, path, 1, 36500, &v, err, errlen);
+				r = config_get_number(s, path, 1, 36500, &v, err, errlen);
 				if (r == 0)
 					cfg->retention_days = (unsigned)v;
 			} else if (strcmp(name, "timeouts") == 0)
 				r = load_timeouts(s, path, &cfg->to, err, errlen);
 			else if (strcmp(name, "thresholds") == 0)
 				r = load_thresholds(s, path, &cfg->judge, err, errlen);
+			else if (strcmp(name, "receivers") == 0)
+				r = config_load_receivers(cfg, s, path, err, errlen);
+			else if (strcmp(name, "notify") == 0)
+				r = config_load_route(cfg, s, path, &cfg->route, err, errlen);
+			else if (strcmp(name, "alerts") == 0)
+				r = config_load_alerts(cfg, s, path, err, errlen);
 			else
-				r = set_err(err, errlen, s, path,
+				r = config_set_err(err, errlen, s, path,
 					    "unknown setting (known: resolver, ca_file, database, ehlo_name, "
-					    "concurrency, ipv6, interval, retention_days, timeouts, "
-					    "thresholds, domains)");
+					    "concurrency, ipv6, interval, retention_days, retry_interval, "
+					    "shutdown_timeout, metrics_file, heartbeat_url, log_level, "
+					    "timeouts, thresholds, receivers, notify, alerts, groups, domains)");
 			if (r < 0)
 				goto out;
 		}
 	}
-	if (domains && load_domains(cfg, domains, path, err, errlen) < 0)
+	if (groups && load_groups(cfg, groups, path, err, errlen) < 0)
+		goto out;
+	global_defaults(cfg, &dd);
+	if (domains && load_domains(cfg, domains, path, &dd, err, errlen) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -552,7 +699,7 @@ out:
 
 int config_add_domain(struct config *cfg, const char *name, char *err, size_t errlen)
 {
-	return domain_push(cfg, name, 0, err, errlen, NULL) ? 0 : -1;
+	return domain_push(cfg, name, 0, err, errlen, NULL, NULL) ? 0 : -1;
 }
 
 int config_add_domains_file(struct config *cfg, const char *path, char *err, size_t errlen)
@@ -585,7 +732,7 @@ int config_add_domains_file(struct config *cfg, const char *path, char *err, siz
 		if (!*p)
 			continue;
 		bsnprintf(where, sizeof(where), "%s:%d", path, lineno);
-		if (!domain_push(cfg, p, lineno, err, errlen, where))
+		if (!domain_push(cfg, p, lineno, err, errlen, where, NULL))
 			goto out;
 	}
 	if (ferror(f)) {
@@ -597,6 +744,15 @@ out:
 	if (f != stdin)
 		fclose(f);
 	return rc;
+}
+
+const struct route *config_domain_route(const struct config *cfg, const struct domain_conf *d)
+{
+	if (d->has_route)
+		return &d->own_route;
+	if (d->group >= 0 && (size_t)d->group < cfg->n_groups && cfg->groups[d->group].has_route)
+		return &cfg->groups[d->group].route;
+	return &cfg->route;
 }
 
 const struct domain_conf *config_find_domain(const struct config *cfg, const char *name)
@@ -617,14 +773,19 @@ const struct domain_conf *config_find_domain(const struct config *cfg, const cha
 
 void config_free(struct config *cfg)
 {
-	for (size_t i = 0; i < cfg->n_domains; i++)
+	for (size_t i = 0; i < cfg->n_domains; i++) {
 		free(cfg->domains[i].name);
+		free(cfg->domains[i].own_route.idx);
+	}
 	free(cfg->domains);
+	config_free_alerts(cfg);
 	free(cfg->index);
 	free(cfg->path);
 	free(cfg->resolver);
 	free(cfg->ca_file);
 	free(cfg->database);
 	free(cfg->ehlo_name);
+	free(cfg->metrics_file);
+	free(cfg->heartbeat_url);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -25,11 +25,69 @@ struct timeouts {
 	unsigned smtp_step_ms;	/* banner, EHLO, STARTTLS, handshake: each */
 };
 
+/* Which receivers hear of a domain: indices into config.receivers. */
+struct route {
+	size_t n;
+	size_t *idx;
+};
+
+/* One receiver of notifications (stswatch.conf(5), "receivers"). */
+struct receiver_conf {
+	char *name;
+	char *type;		/* webhook, slack, teams, ntfy, alertmanager, email */
+	char *url;
+	char *secret;		/* webhook key "whsec_...", or a bearer token: from a file */
+	char *secret_source;	/* where it came from (a path or a credential), never the value */
+	char *username;		/* email AUTH */
+	char *password;		/* from password_file or a credential */
+	char *from;
+	char **to;
+	size_t n_to;
+	char **headers;		/* extra "Name: value" headers (webhook) */
+	size_t n_headers;
+	char *ca_file;		/* NULL: the global ca_file, else the system's */
+	char *proxy;		/* an explicit proxy for this receiver; never from the environment */
+	char *priority;		/* ntfy */
+	char **tags;		/* ntfy */
+	size_t n_tags;
+	char *timezone;		/* for the digest; NULL: the alerts timezone */
+	int digest_min;		/* minute of the day of the daily digest, -1: none */
+	int min_status;		/* enum status: the least severe status it is told of */
+	unsigned timeout_ms;	/* per request */
+	int line;		/* where it was configured */
+};
+
+/* Settings of the alert state machine and the delivery (stswatch.conf(5), "alerts"). */
+struct alerts_conf {
+	unsigned confirm;		/* consecutive checks that confirm a transient failure */
+	size_t n_remind;
+	int remind_days[8];
+	unsigned repeat_interval;	/* seconds; 0: no repeats */
+	unsigned unknown_after;		/* seconds of "could not tell" before it is told */
+	unsigned max_pending;		/* seconds a notification may wait for its receiver */
+	unsigned timeout_ms;		/* default per-request timeout */
+	unsigned email_batch;		/* seconds an email waits for others of the same run */
+	unsigned alertmanager_resend;	/* seconds between re-sends of firing alerts */
+	char *timezone;			/* for digests; NULL: the system's */
+	int operator_receiver;		/* index of the receiver told of inconclusive runs, -1 */
+};
+
 struct domain_conf {
 	char *name;		/* lower case, no trailing dot */
 	unsigned interval;	/* seconds between checks */
 	struct judge_opts judge;
+	struct route own_route;		/* its own notify = [...], when has_route */
+	bool has_route;
+	int group;		/* index in config.groups, -1 */
 	int line;		/* where it was configured, 0 for the command line */
+};
+
+/* A group of domains with shared settings and receivers. */
+struct group_conf {
+	char *name;
+	struct route route;
+	bool has_route;
+	int line;
 };
 
 struct config {
@@ -43,7 +101,18 @@ struct config {
 	struct timeouts to;
 	unsigned interval;	/* default seconds between checks of a domain */
 	unsigned retention_days;
+	unsigned retry_interval;	/* seconds before re-checking a domain that turned bad */
+	unsigned shutdown_timeout;	/* seconds SIGTERM waits for checks in flight */
+	char *metrics_file;	/* Prometheus textfile written after each cycle; NULL: none */
+	char *heartbeat_url;	/* pinged after each cycle (+ "/fail" on failure); NULL: none */
+	int log_level;		/* enum log_level of the daemon; -1: not set */
 	struct judge_opts judge;	/* global thresholds */
+	size_t n_receivers;
+	struct receiver_conf *receivers;
+	struct route route;		/* the default route (notify = [...]) */
+	struct alerts_conf alerts;
+	size_t n_groups;
+	struct group_conf *groups;
 	size_t n_domains, cap_domains;
 	struct domain_conf *domains;
 	size_t *index, cap_index;	/* hash of names: slot holds domain index + 1 */
@@ -66,6 +135,10 @@ int config_resolver_valid(const char *s, char *err, size_t errlen);
 int config_parse_duration(const char *s, unsigned *secs);
 /* The configured domain of that name, or NULL. */
 const struct domain_conf *config_find_domain(const struct config *cfg, const char *name);
+/* Who hears of a domain: its own notify, else its group's, else the default. */
+const struct route *config_domain_route(const struct config *cfg, const struct domain_conf *d);
+/* The receiver of that name, or NULL. */
+const struct receiver_conf *config_find_receiver(const struct config *cfg, const char *name);
 /* Free everything the configuration owns. */
 void config_free(struct config *cfg);
 

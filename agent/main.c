@@ -30,6 +30,8 @@ static void usage(FILE *f)
 		"  db        database maintenance (db check, db prune)\n"
 		"  lint      validate a policy file or TXT record before publishing it\n"
 		"  config    validate the configuration (config check)\n"
+		"  alerts    the outbox, the alert history and silences\n"
+		"  metrics   the Prometheus metrics of the recorded domains\n"
 		"  plugin    the Nagios/Icinga plugin, also installed as check_mta_sts\n"
 		"  version   print the version\n"
 		"\n"
@@ -50,6 +52,8 @@ static const struct command commands[] = {
 	{ "lint", cmd_lint },
 	{ "config", cmd_config },
 	{ "plugin", cmd_plugin },
+	{ "alerts", cmd_alerts },
+	{ "metrics", cmd_metrics },
 };
 
 static int dispatch(int argc, char **argv)

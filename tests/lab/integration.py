@@ -21,14 +21,16 @@ What it shows (docs/LAB.md has the world):
   engines   Nagios 4 and Icinga 2 run check_mta_sts against a lab domain (e2e.sh)
   history   run, mutate the world (lab.py mutate), run again: change detection,
             cache.stale_policy, fails_at, findings opened and closed, history output
-  crash     kill -9 during runs of many domains; db check passes, status shows the
-            last complete run, a reader works during a run, the database mode is 0640
+  crash     kill -9 during runs of many domains; db check passes, each domain shows
+            its previous check or its new one whole (one transaction per domain), what
+            a killed run checked before the kill is kept, a reader works during a run
 """
 import json
 import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -522,7 +524,7 @@ def test_crash(ctx):
     ctx.require(len(base) == len(doms), "status: %d domains, want %d" % (len(base), len(doms)))
     checked = {d: o["checked_at"] for d, o in base.items()}
 
-    kills = 0
+    kills = partial = 0
     for delay in (0.2, 0.7, 1.5, 3.0):
         time.sleep(1.1)  # a new run must get a new checked_at second
         proc = subprocess.Popen(["ip", "netns", "exec", ctx.ns, ctx.stswatch, "run", "--once",
@@ -542,14 +544,33 @@ def test_crash(ctx):
                    % (delay, c.stdout, c.stderr))
         now = status(ctx, conf)
         ctx.expect(len(now) == len(doms), "status after kill: %d domains" % len(now))
-        at = {o["checked_at"] for o in now.values()}
-        if proc.returncode == -signal.SIGKILL or proc.returncode == 128 + signal.SIGKILL:
-            ctx.expect({d: o["checked_at"] for d, o in now.items()} == checked,
-                       "after kill -9 at %.1f s status shows a partial run: %s"
-                       % (delay, sorted(at)))
+        # each domain is its own transaction: it shows its previous check or its new one,
+        # whole; the run's count is exactly the checks it recorded before the kill
+        newer = [d for d in doms if now[d]["checked_at"] != checked[d]]
+        ctx.expect(all(now[d]["checked_at"] > checked[d] for d in newer),
+                   "after kill -9 at %.1f s a domain went back in time" % delay)
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+        run_id, counted = con.execute(
+            "SELECT id, domains FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        rows = con.execute("SELECT count(*) FROM checks WHERE run_id = ?",
+                           (run_id,)).fetchone()[0]
+        torn = con.execute(
+            "SELECT count(*) FROM domains d LEFT JOIN checks c ON c.id = d.last_check_id"
+            " WHERE c.id IS NULL OR c.domain != d.domain OR c.checked_at != d.last_checked"
+            ).fetchone()[0]
+        con.close()
+        ctx.expect(counted == rows == len(newer),
+                   "after kill -9 at %.1f s: the run counts %d, has %d checks, %d domains "
+                   "moved on" % (delay, counted, rows, len(newer)))
+        ctx.expect(torn == 0, "%d domains point at a check that is not theirs" % torn)
+        if proc.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL):
+            partial += 0 < len(newer) < len(doms)
         else:  # the run completed before the kill: then it is all there
-            ctx.expect(len(at) == 1, "a completed run left mixed check times: %s" % sorted(at))
-            checked = {d: o["checked_at"] for d, o in now.items()}
+            ctx.expect(len(newer) == len(doms), "a completed run left %d domains behind"
+                       % (len(doms) - len(newer)))
+        checked = {d: o["checked_at"] for d, o in now.items()}
+    ctx.expect(partial >= 1, "no killed run had recorded part of its domains: recording "
+               "as each domain completes was not shown")
     ctx.expect(kills >= 2, "only %d of 4 runs were killed in flight: the test proved little"
                % kills)
     p = ctx.sw("run", "--once", "--all", "-q", "-c", conf)

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "checks/findings.h"
 
 static char path[64];
 
@@ -105,6 +107,50 @@ static const struct bad bads[] = {
 	{ "interval = \"soon\";\n", ":1: interval: not a duration" },
 	{ "retention_days = 0;\n", ":1: retention_days: 0 is out of range" },
 	{ "thresholds = { policy_slow = 1e300; };\n", ":1: policy_slow: 1e+300 s is out of range" },
+	/* receivers, routes, alerts */
+	{ "notify = [ \"ops\" ];\n", ":1: notify: \"ops\" is not a receiver" },
+	{ "receivers = ( { name = \"ops\"; type = \"webhook\"; url = \"https://h.example/x\";\n"
+	  "  secret = \"whsec_abc\"; } );\n", ":2: secret: secrets are not written in the configuration" },
+	{ "receivers = ( { name = \"ops\"; type = \"webhook\";\n url = \"https://h.example/x\";\n"
+	  "  secret_file = \"/nonexistent/ops.secret\"; } );\n",
+	  ":3: secret_file: /nonexistent/ops.secret: cannot read" },
+	{ "receivers = ( { name = \"ops\"; type = \"webhook\"; url = \"ftp://h.example/x\"; } );\n",
+	  ":1: the scheme must be https or http" },
+	{ "receivers = ( { name = \"ops\"; type = \"webhook\"; url = \"https:// bad\"; } );\n",
+	  ":1: not a URL" },
+	{ "receivers = ( { name = \"m\"; type = \"email\"; url = \"https://h.example\";\n"
+	  "  from = \"a@b.example\"; to = [ \"c@d.example\" ]; } );\n", ":1: the scheme must be smtp or smtps" },
+	{ "receivers = ( { name = \"m\"; type = \"email\"; url = \"smtp://h.example:587\";\n"
+	  "  from = \"a@b.example\"; } );\n", ":1: an email receiver needs from and to" },
+	{ "receivers = ( { name = \"m\"; type = \"email\"; url = \"smtp://h.example:587\";\n"
+	  "  from = \"a@b.example\\r\\nBcc: x@y.example\"; to = [ \"c@d.example\" ]; } );\n",
+	  ":2: from: not a mail address" },
+	{ "receivers = ( { name = \"m\"; type = \"email\"; url = \"smtp://h.example:587\";\n"
+	  "  from = \"a@b.example\"; to = [ \"c@d.example\" ]; username = \"u\"; } );\n",
+	  ":1: username without password_file" },
+	{ "receivers = ( { name = \"ops\"; type = \"pager\"; url = \"https://h.example/x\"; } );\n",
+	  ":1: type: unknown type" },
+	{ "receivers = ( { name = \"ops\"; type = \"webhook\"; url = \"https://h.example/x\"; },\n"
+	  "  { name = \"ops\"; type = \"slack\"; url = \"https://h.example/y\"; } );\n",
+	  ":2: two receivers have this name" },
+	{ "receivers = ( { name = \"ops\"; type = \"webhook\"; url = \"https://h.example/x\";\n"
+	  "  digest = \"25:00\"; } );\n", ":2: digest: expected a local time" },
+	{ "receivers = ( { name = \"ops\"; type = \"webhook\"; url = \"https://h.example/x\";\n"
+	  "  timezone = \"Mars/Olympus\"; } );\n", ":2: timezone: not a time zone" },
+	{ "receivers = ( { name = \"ops\"; type = \"webhook\"; url = \"https://h.example/x\";\n"
+	  "  headers = [ \"X-Bad Header: 1\" ]; } );\n", ":2: headers: expected \"Name: value\"" },
+	{ "receivers = ( { name = \"ops\"; type = \"slack\"; url = \"https://h.example/x\";\n"
+	  "  colour = \"red\"; } );\n", ":2: colour: unknown receiver setting" },
+	{ "receivers = ( { name = \"ops\"; type = \"slack\"; url = \"https://h.example/x\";\n"
+	  "  min_severity = \"OK\"; } );\n", ":2: min_severity: expected" },
+	{ "alerts = { confirm = 0; };\n", ":1: confirm: 0 is out of range" },
+	{ "alerts = { operator = \"nobody\"; };\n", ":1: operator: not a receiver" },
+	{ "alerts = { max_pending = \"1s\"; };\n", ":1: max_pending: 1.000 s is out of range" },
+	{ "domains = ( { name = \"a.example\"; notify = [ \"ghost\" ]; } );\n",
+	  ":1: notify: \"ghost\" is not a receiver" },
+	{ "groups = ( { name = \"g\"; notify = [ \"ghost\" ]; domains = ( \"a.example\" ); } );\n",
+	  ":1: notify: \"ghost\" is not a receiver" },
+	{ "groups = ( { name = \"g\"; colour = 1; } );\n", ":1: colour: unknown group setting" },
 };
 
 static void test_errors(void **state)
@@ -131,6 +177,117 @@ static void test_errors(void **state)
 		unlink(path);
 		config_free(&cfg);
 	}
+}
+
+static void write_named(const char *name, const char *text)
+{
+	FILE *f = fopen(name, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Receivers, their secrets from files, routes per domain, group and default. */
+static void test_receivers(void **state)
+{
+	struct config cfg;
+	char err[512] = "", dir[] = "/tmp/stswatch-rcv-XXXXXX", conf[128], sec[128], pw[128];
+	const struct receiver_conf *r;
+	const struct domain_conf *d;
+	const struct route *rt;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/stswatch.conf", dir);
+	snprintf(sec, sizeof(sec), "%s/ops.secret", dir);
+	snprintf(pw, sizeof(pw), "%s/smtp.pass", dir);
+	write_named(sec, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+	write_named(pw, "hunter2\n");
+	write_named(conf,
+		    "receivers = (\n"
+		    "  { name = \"ops\"; type = \"webhook\"; url = \"https://hooks.example.net/stswatch\";\n"
+		    "    secret_file = \"ops.secret\"; headers = [ \"X-Team: mail\" ]; },\n"
+		    "  { name = \"mail\"; type = \"email\"; url = \"smtp://smtp.example.net:587\";\n"
+		    "    from = \"stswatch@example.net\"; to = [ \"postmaster@example.org\", \"b@example.org\" ];\n"
+		    "    username = \"stswatch\"; password_file = \"smtp.pass\"; digest = \"08:30\";\n"
+		    "    timezone = \"UTC\"; min_severity = \"CRITICAL\"; },\n"
+		    "  { name = \"chat\"; type = \"slack\"; url = \"https://hooks.slack.example/T/B/x\"; timeout = \"5s\"; },\n"
+		    "  { name = \"am\"; type = \"alertmanager\"; url = \"http://127.0.0.1:9093\"; }\n"
+		    ");\n"
+		    "notify = [ \"ops\", \"mail\", \"ops\" ];\n"
+		    "alerts = { confirm = 3; remind = [ 10, 2 ]; repeat_interval = \"12h\"; operator = \"ops\"; };\n"
+		    "groups = ( { name = \"acme\"; notify = [ \"chat\" ]; interval = \"30m\";\n"
+		    "             domains = ( \"acme.example\", { name = \"own.example\"; notify = [ \"am\" ]; } ); } );\n"
+		    "domains = ( \"plain.example\", { name = \"quiet.example\"; notify = [ ]; } );\n");
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, conf, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_receivers, 4);
+	r = config_find_receiver(&cfg, "ops");
+	assert_non_null(r);
+	assert_string_equal(r->secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");	/* newline gone */
+	assert_string_equal(r->secret_source, sec);
+	assert_int_equal(r->n_headers, 1);
+	assert_int_equal(r->timeout_ms, 15000);
+	r = config_find_receiver(&cfg, "mail");
+	assert_string_equal(r->password, "hunter2");
+	assert_int_equal(r->n_to, 2);
+	assert_int_equal(r->digest_min, 8 * 60 + 30);
+	assert_int_equal(r->min_status, STATUS_CRITICAL);
+	assert_int_equal(config_find_receiver(&cfg, "chat")->timeout_ms, 5000);
+	assert_int_equal(cfg.route.n, 2);	/* duplicates dropped */
+	assert_int_equal(cfg.alerts.confirm, 3);
+	assert_int_equal(cfg.alerts.n_remind, 2);
+	assert_int_equal(cfg.alerts.repeat_interval, 12 * 3600);
+	assert_int_equal(cfg.alerts.operator_receiver, 0);
+	assert_int_equal(cfg.alerts.max_pending, 3 * 86400);	/* default */
+
+	d = config_find_domain(&cfg, "acme.example");
+	rt = config_domain_route(&cfg, d);
+	assert_int_equal(rt->n, 1);
+	assert_string_equal(cfg.receivers[rt->idx[0]].name, "chat");
+	assert_int_equal(d->interval, 1800);
+	d = config_find_domain(&cfg, "own.example");
+	rt = config_domain_route(&cfg, d);
+	assert_int_equal(rt->n, 1);
+	assert_string_equal(cfg.receivers[rt->idx[0]].name, "am");
+	assert_int_equal(d->interval, 1800);	/* the group's, with its own route */
+	d = config_find_domain(&cfg, "plain.example");
+	rt = config_domain_route(&cfg, d);
+	assert_int_equal(rt->n, 2);
+	assert_int_equal(d->interval, 3600);
+	rt = config_domain_route(&cfg, config_find_domain(&cfg, "quiet.example"));
+	assert_int_equal(rt->n, 0);	/* notify = [] silences a domain on purpose */
+	config_free(&cfg);
+
+	/* a systemd credential wins over a file beside the configuration */
+	{
+		char creds[160], cred[200];
+
+		snprintf(creds, sizeof(creds), "%s/creds", dir);
+		assert_int_equal(mkdir(creds, 0700), 0);
+		snprintf(cred, sizeof(cred), "%s/ops.secret", creds);
+		write_named(cred, "whsec_Y3JlZGVudGlhbA==");
+		setenv("CREDENTIALS_DIRECTORY", creds, 1);
+		config_defaults(&cfg);
+		assert_int_equal(config_load(&cfg, conf, err, sizeof(err)), 0);
+		assert_string_equal(config_find_receiver(&cfg, "ops")->secret, "whsec_Y3JlZGVudGlhbA==");
+		config_free(&cfg);
+		unsetenv("CREDENTIALS_DIRECTORY");
+		unlink(cred);
+		rmdir(creds);
+	}
+	/* the secret never appears in an error */
+	write_named(sec, "whsec_\x01secretvalue\n");
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, conf, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "control characters"));
+	assert_null(strstr(err, "secretvalue"));
+	config_free(&cfg);
+	unlink(sec);
+	unlink(pw);
+	unlink(conf);
+	rmdir(dir);
 }
 
 /* One label and the root dot is not a domain, from any source. */
@@ -222,6 +379,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_receivers),
 		cmocka_unit_test(test_single_label),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_domains_file),

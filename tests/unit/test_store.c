@@ -34,28 +34,43 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* Judge facts at time now and record them as one run. */
-static enum status record_run(struct store *st, struct domain_facts *df, time_t now)
+/* Judge facts at time now and record them (delta may be NULL); the status judged. */
+static enum status record_delta(struct store *st, struct domain_facts *df, time_t now,
+				struct store_delta *delta)
 {
 	struct judge_opts o;
 	struct history h;
 	struct verdict v;
 	json_t *report;
 	enum status status;
+	int64_t run_id = 0;
 
 	judge_opts_defaults(&o);
 	df->checked_at = now;
-	assert_int_equal(store_run_begin(st, "run", now), 0);
+	assert_int_equal(store_run_start(st, "run", now, &run_id), 0);
 	assert_int_equal(store_load_history(st, df->domain, &h), 0);
 	judge_domain(&o, df, &h, now, &v);
 	report = output_json_domain(df, &v);
-	assert_int_equal(store_record(st, df, &v, report), 0);
-	assert_int_equal(store_run_commit(st, now), 0);
+	assert_int_equal(store_record(st, run_id, df, &v, report, delta), 0);
+	assert_int_equal(store_run_finish(st, run_id, now), 0);
 	status = v.status;
 	json_decref(report);
 	verdict_free(&v);
 	history_free(&h);
 	return status;
+}
+
+static enum status record_run(struct store *st, struct domain_facts *df, time_t now)
+{
+	return record_delta(st, df, now, NULL);
+}
+
+static const struct store_change *change(const struct store_delta *d, int kind, const char *code)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if ((int)d->v[i].kind == kind && strcmp(d->v[i].code, code) == 0)
+			return &d->v[i];
+	return NULL;
 }
 
 static long count(struct store *st, const char *sql)
@@ -72,6 +87,15 @@ static long count(struct store *st, const char *sql)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return n;
+}
+
+static void write_file(const char *p, const char *data, size_t n)
+{
+	FILE *f = fopen(p, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
 }
 
 static void expire_mx1(struct domain_facts *df)
@@ -98,7 +122,14 @@ static void test_lifecycle(void **state)
 	/* run 1: healthy */
 	fixture_healthy(&df);
 	assert_int_equal(record_run(st, &df, NOW), STATUS_OK);
-	assert_int_equal(store_last_checked(st, "example.org"), NOW);
+	{
+		time_t last = 1;
+
+		assert_int_equal(store_last_checked(st, "example.org", &last), 0);
+		assert_int_equal(last, NOW);
+		assert_int_equal(store_last_checked(st, "never.example", &last), 0);
+		assert_int_equal(last, 0);
+	}
 	assert_int_equal(store_load_history(st, "example.org", &h), 0);
 	assert_true(h.known);
 	assert_string_equal(h.txt_id, "20260101T000000");
@@ -113,10 +144,19 @@ static void test_lifecycle(void **state)
 
 	/* run 2: an MX certificate expired: a finding opens, the status changes */
 	expire_mx1(&df);
-	assert_int_equal(record_run(st, &df, NOW + 3600), STATUS_WARNING);
+	{
+		struct store_delta d;
+
+		assert_int_equal(record_delta(st, &df, NOW + 3600, &d), STATUS_WARNING);
+		assert_string_equal(d.old_status, "OK");
+		assert_string_equal(d.new_status, "WARNING");
+		assert_non_null(change(&d, STORE_OPENED, "mx.cert.expired"));
+		assert_null(change(&d, STORE_CLOSED, "mx.cert.expired"));
+		store_delta_free(&d);
+	}
 	assert_int_equal(count(st, "SELECT count(*) FROM findings WHERE code = 'mx.cert.expired'"
 			       " AND closed_at IS NULL"), 1);
-	status = store_domain_status(st, "example.org");
+	assert_int_equal(store_domain_status(st, "example.org", &status), 0);
 	assert_non_null(status);
 	assert_string_equal(json_string_value(json_object_get(status, "status")), "WARNING");
 	fs = json_object_get(status, "findings");
@@ -148,13 +188,25 @@ static void test_lifecycle(void **state)
 
 	/* run 5: renewed: the finding closes, a renewal note opens */
 	fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", NOW + 80 * DAY);
-	assert_int_equal(record_run(st, &df, NOW + 14400), STATUS_OK);
+	{
+		struct store_delta d;
+		const struct store_change *c;
+
+		assert_int_equal(record_delta(st, &df, NOW + 14400, &d), STATUS_OK);
+		c = change(&d, STORE_CLOSED, "mx.cert.expired");
+		assert_non_null(c);
+		assert_string_equal(c->subject, "mx1.example.org[192.0.2.1]");
+		assert_non_null(change(&d, STORE_OPENED, "mx.cert.renewed"));
+		assert_string_equal(d.old_status, "UNKNOWN");	/* run 4 could not tell */
+		assert_string_equal(d.new_status, "OK");
+		store_delta_free(&d);
+	}
 	assert_int_equal(count(st, "SELECT count(*) FROM findings WHERE code = 'mx.cert.expired'"
 			       " AND closed_at = 1800014400"), 1);
 	assert_int_equal(count(st, "SELECT count(*) FROM findings WHERE code = 'mx.cert.renewed'"), 1);
 	assert_int_equal(count(st, "SELECT count(*) FROM status_changes WHERE domain = 'example.org'"), 4);
 
-	hist = store_domain_history(st, "example.org", 0);
+	assert_int_equal(store_domain_history(st, "example.org", 0, &hist), 0);
 	assert_int_equal(json_array_size(json_object_get(hist, "policy_versions")), 1);
 	assert_int_equal(json_array_size(json_object_get(hist, "status_changes")), 4);
 	assert_true(json_array_size(json_object_get(hist, "certificates")) >= 4);
@@ -177,8 +229,68 @@ static void test_lifecycle(void **state)
 	store_close(st);
 }
 
-/* A rolled-back run leaves nothing; a second writer is told the database is busy. */
-static void test_rollback_and_lock(void **state)
+/*
+ * Each domain is its own transaction: a check that cannot be recorded (here a verdict with
+ * the same finding identity twice, which the findings layer never makes) is rolled back
+ * alone, and the next domain of the same run is recorded.
+ */
+static void test_domain_alone(void **state)
+{
+	char err[256];
+	struct store *st;
+	struct domain_facts a, b;
+	struct judge_opts o;
+	struct verdict v;
+	json_t *report;
+	int64_t run_id;
+	long before;
+
+	(void)state;
+	st = store_open(path, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+	before = count(st, "SELECT count(*) FROM checks");
+	assert_int_equal(store_run_start(st, "run", NOW + 500, &run_id), 0);
+	judge_opts_defaults(&o);
+
+	fixture_healthy(&a);
+	strcpy(a.domain, "broken.example");
+	a.checked_at = NOW + 500;
+	judge_domain(&o, &a, NULL, NOW + 500, &v);
+	findings_add(&v.findings, F_MX_NONE, SEV_CRITICAL, "broken.example", "first");
+	findings_add(&v.findings, F_MX_NONE, SEV_CRITICAL, "broken.example", "second");
+	report = output_json_domain(&a, &v);
+	assert_int_equal(store_record(st, run_id, &a, &v, report, NULL), STORE_ERROR);
+	assert_non_null(strstr(store_error(st), "broken.example was not recorded"));
+	json_decref(report);
+	verdict_free(&v);
+
+	fixture_healthy(&b);
+	strcpy(b.domain, "fine.example");
+	b.checked_at = NOW + 501;
+	judge_domain(&o, &b, NULL, NOW + 501, &v);
+	report = output_json_domain(&b, &v);
+	assert_int_equal(store_record(st, run_id, &b, &v, report, NULL), 0);
+	json_decref(report);
+	verdict_free(&v);
+
+	assert_int_equal(count(st, "SELECT count(*) FROM checks"), before + 1);
+	assert_int_equal(count(st, "SELECT count(*) FROM checks WHERE domain = 'broken.example'"), 0);
+	assert_int_equal(count(st, "SELECT count(*) FROM findings WHERE domain = 'broken.example'"), 0);
+	assert_int_equal(count(st, "SELECT count(*) FROM domains WHERE domain = 'fine.example'"), 1);
+	/* the run counts what was recorded, also without a finish */
+	{
+		char q[96];
+
+		snprintf(q, sizeof(q), "SELECT domains FROM runs WHERE id = %lld", (long long)run_id);
+		assert_int_equal(count(st, q), 1);
+	}
+	domain_facts_free(&a);
+	domain_facts_free(&b);
+	store_close(st);
+}
+
+/* A reader sees the last commit during a write; a second writer waits briefly, then BUSY. */
+static void test_busy_and_readers(void **state)
 {
 	char err[256];
 	struct store *a, *b, *r;
@@ -186,6 +298,7 @@ static void test_rollback_and_lock(void **state)
 	struct judge_opts o;
 	struct verdict v;
 	json_t *report, *status;
+	int64_t run_id;
 	long before;
 
 	(void)state;
@@ -198,33 +311,52 @@ static void test_rollback_and_lock(void **state)
 	judge_opts_defaults(&o);
 	judge_domain(&o, &df, NULL, NOW + 99999, &v);
 	report = output_json_domain(&df, &v);
-	assert_int_equal(store_run_begin(a, "run", NOW + 99999), 0);
-	assert_int_equal(store_record(a, &df, &v, report), 0);
+	assert_int_equal(store_run_start(a, "run", NOW + 99999, &run_id), 0);
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(store_record_check(a, run_id, &df, &v, report, NULL), 0);
 
-	/* a reader sees the last committed state while the run is open (WAL) */
 	r = store_open(path, STORE_READ, err, sizeof(err));
 	assert_non_null(r);
-	status = store_domain_status(r, "example.org");
+	assert_int_equal(store_domain_status(r, "example.org", &status), 0);
 	assert_non_null(status);
 	json_decref(status);
 	store_close(r);
 
-	/* a second run cannot start; it says why, quickly enough for a timer */
-	sqlite3 *raw;
+	/* the other writer is told within STORE_BUSY_MS, not after seconds */
+	assert_int_equal(store_begin(b), STORE_BUSY);
+	assert_non_null(strstr(store_error(b), "another process is writing"));
 
-	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
-	sqlite3_busy_timeout(raw, 100);
-	assert_int_not_equal(sqlite3_exec(raw, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(raw);
-
-	store_run_rollback(a);
+	store_rollback(a);
 	assert_int_equal(count(a, "SELECT count(*) FROM checks"), before);
-	assert_int_equal(store_run_begin(b, "run", NOW), 0);
-	store_run_rollback(b);
+	assert_int_equal(store_begin(b), 0);
+	store_rollback(b);
 	json_decref(report);
 	verdict_free(&v);
 	domain_facts_free(&df);
 	store_close(a);
+	store_close(b);
+}
+
+/* One runner per database: the second is refused, naming the holder; close releases. */
+static void test_runner_lock(void **state)
+{
+	char err[400];
+	struct store *a, *b;
+
+	(void)state;
+	a = store_open(path, STORE_RUNNER, err, sizeof(err));
+	assert_non_null(a);
+	b = store_open(path, STORE_RUNNER, err, sizeof(err));
+	assert_null(b);
+	assert_non_null(strstr(err, "in use by another stswatch run or daemon"));
+	assert_non_null(strstr(err, "pid "));
+	/* a plain writer (check --record, alerts silence) is not a runner */
+	b = store_open(path, STORE_WRITE, err, sizeof(err));
+	assert_non_null(b);
+	store_close(b);
+	store_close(a);
+	b = store_open(path, STORE_RUNNER, err, sizeof(err));
+	assert_non_null(b);
 	store_close(b);
 }
 
@@ -269,15 +401,196 @@ static void test_open_errors(void **state)
 	/* an unwritable place is named */
 	assert_null(store_open("/proc/stswatch/x.db", STORE_WRITE, err, sizeof(err)));
 	assert_non_null(strstr(err, "/proc/stswatch"));
+
+	/* an empty file is not "schema version 0" */
+	snprintf(p2, sizeof(p2), "%s/empty.db", dir);
+	write_file(p2, "", 0);
+	assert_null(store_open(p2, STORE_READ, err, sizeof(err)));
+	assert_non_null(strstr(err, "empty"));
+
+	/* another kind of file */
+	snprintf(p2, sizeof(p2), "%s/garbage.db", dir);
+	{
+		static const char text[] = "this is not a database at all, just some text that is "
+					   "long enough to fill more than the hundred bytes of an "
+					   "SQLite header, and then some more\n";
+
+		write_file(p2, text, sizeof(text) - 1);
+	}
+	assert_null(store_open(p2, STORE_READ, err, sizeof(err)));
+	assert_non_null(strstr(err, "not an SQLite database"));
+	assert_null(store_open(p2, STORE_WRITE, err, sizeof(err)));
+	assert_non_null(strstr(err, "not an SQLite database"));
+}
+
+/* Garbage in the middle of the file: a writer refuses it and leaves the file as it was. */
+static void test_damaged(void **state)
+{
+	char err[640], p2[160];
+	struct store *st;
+	struct domain_facts df;
+	struct stat before, after;
+	FILE *f;
+
+	(void)state;
+	snprintf(p2, sizeof(p2), "%s/damaged.db", dir);
+	st = store_open(p2, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+	fixture_healthy(&df);
+	for (int i = 0; i < 40; i++) {
+		snprintf(df.domain, sizeof(df.domain), "d%02d.example", i);
+		record_run(st, &df, NOW + i);
+	}
+	domain_facts_free(&df);
+	store_close(st);
+	/* fold the WAL into the file, then damage a page of a table's b-tree */
+	{
+		sqlite3 *db;
+
+		assert_int_equal(sqlite3_open(p2, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
+					      NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	assert_int_equal(stat(p2, &before), 0);
+	assert_true(before.st_size > 8 * 4096);
+	/* a whole page in the middle of the file, its b-tree header included */
+	f = fopen(p2, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, (before.st_size / 4096 / 2) * 4096, SEEK_SET), 0);
+	for (int i = 0; i < 4096; i++)
+		fputc(0xA5, f);
+	fclose(f);
+	assert_int_equal(stat(p2, &before), 0);
+	assert_null(store_open(p2, STORE_WRITE, err, sizeof(err)));
+	assert_non_null(strstr(err, "damaged"));
+	assert_non_null(strstr(err, "keep the file for recovery"));
+	assert_null(store_open(p2, STORE_RUNNER, err, sizeof(err)));
+	assert_int_equal(stat(p2, &after), 0);
+	assert_int_equal(after.st_size, before.st_size);
+	assert_true(after.st_mtime == before.st_mtime);
+}
+
+/* The alert tables: state per domain, the outbox's life cycle, silences, receivers, meta. */
+static void test_alert_tables(void **state)
+{
+	char err[256], *json = NULL, buf[64];
+	struct store *st = store_open(path, STORE_WRITE, err, sizeof(err));
+	struct store_outbox_row row, *rows = NULL;
+	struct store_silence *sil = NULL;
+	size_t n = 0, pending, failed, ended;
+	time_t next, disabled, digest;
+	int64_t id;
+	bool found;
+	json_t *list;
+
+	(void)state;
+	assert_non_null(st);
+	assert_int_equal(store_alert_state_get(st, "a.example", &json), 0);
+	assert_null(json);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_alert_state_put(st, "a.example", "{\"v\":1}", NOW), 0);
+	assert_int_equal(store_alert_state_put(st, "a.example", "{\"v\":2}", NOW), 0);
+	memset(&row, 0, sizeof(row));
+	strcpy(row.id, "n1");
+	strcpy(row.receiver, "ops");
+	strcpy(row.kind, "problem");
+	strcpy(row.domain, "a.example");
+	row.created_at = NOW;
+	row.next_at = NOW;
+	row.data = "{\"domain\":\"a.example\"}";
+	assert_int_equal(store_outbox_add(st, &row), 0);
+	strcpy(row.id, "n2");
+	row.next_at = NOW + 60;
+	assert_int_equal(store_outbox_add(st, &row), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_alert_state_get(st, "a.example", &json), 0);
+	assert_string_equal(json, "{\"v\":2}");
+	free(json);
+
+	assert_int_equal(store_outbox_due(st, NULL, NOW, 10, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].id, "n1");
+	assert_string_equal(rows[0].state, "pending");
+	assert_string_equal(rows[0].data, "{\"domain\":\"a.example\"}");
+	strcpy(rows[0].state, "sent");
+	rows[0].attempts = 1;
+	rows[0].last_code = 204;
+	rows[0].sent_at = NOW + 1;
+	assert_int_equal(store_outbox_update(st, &rows[0]), 0);
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(store_outbox_next(st, &next), 0);
+	assert_int_equal(next, NOW + 60);
+	assert_int_equal(store_outbox_counts(st, &pending, &failed), 0);
+	assert_int_equal(pending, 1);
+	assert_int_equal(failed, 0);
+	assert_int_equal(store_outbox_due(st, "ops", NOW + 60, 10, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	strcpy(rows[0].state, "failed");
+	strcpy(rows[0].last_error, "HTTP 400");
+	assert_int_equal(store_outbox_update(st, &rows[0]), 0);
+	store_outbox_rows_free(rows, n);
+	assert_int_equal(store_outbox_counts(st, &pending, &failed), 0);
+	assert_int_equal(pending, 0);
+	assert_int_equal(failed, 1);
+	assert_int_equal(store_outbox_next(st, &next), 0);
+	assert_int_equal(next, 0);
+	assert_int_equal(store_outbox_list(st, "a.example", NULL, 10, &list), 0);
+	assert_int_equal(json_array_size(list), 2);
+	json_decref(list);
+	assert_int_equal(store_outbox_list(st, NULL, "failed", 10, &list), 0);
+	assert_int_equal(json_array_size(list), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "last_error")),
+			    "HTTP 400");
+	json_decref(list);
+
+	assert_int_equal(store_silence_add(st, "a.example", NULL, NOW + 3600, "maintenance", NOW,
+					   &id), 0);
+	assert_int_equal(store_silence_add(st, "a.example", "tlsrpt.missing", NOW + 7200, "known",
+					   NOW, &id), 0);
+	assert_int_equal(store_silences_active(st, "a.example", NOW + 10, &sil, &n), 0);
+	assert_int_equal(n, 2);
+	free(sil);
+	assert_int_equal(store_silences_active(st, "a.example", NOW + 3600, &sil, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sil[0].code, "tlsrpt.missing");
+	free(sil);
+	assert_int_equal(store_silence_end(st, "a.example", NULL, NOW + 20, &ended), 0);
+	assert_int_equal(ended, 2);
+	assert_int_equal(store_silences_active(st, NULL, NOW + 21, &sil, &n), 0);
+	assert_int_equal(n, 0);
+	free(sil);
+
+	assert_int_equal(store_receiver_disable(st, "ops", "HTTP 410 Gone", NOW), 0);
+	assert_int_equal(store_receiver_get(st, "ops", &disabled, buf, sizeof(buf), &digest), 0);
+	assert_int_equal(disabled, NOW);
+	assert_string_equal(buf, "HTTP 410 Gone");
+	assert_int_equal(store_receiver_digested(st, "ops", NOW + 5), 0);
+	assert_int_equal(store_receiver_disable(st, "ops", NULL, NOW), 0);
+	assert_int_equal(store_receiver_get(st, "ops", &disabled, buf, sizeof(buf), &digest), 0);
+	assert_int_equal(disabled, 0);
+	assert_int_equal(digest, NOW + 5);
+
+	assert_int_equal(store_meta_get(st, "vantage", buf, sizeof(buf), &found), 0);
+	assert_false(found);
+	assert_int_equal(store_meta_set(st, "vantage", "ok", NOW), 0);
+	assert_int_equal(store_meta_get(st, "vantage", buf, sizeof(buf), &found), 0);
+	assert_true(found);
+	assert_string_equal(buf, "ok");
+	store_close(st);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),
-		cmocka_unit_test(test_rollback_and_lock),
+		cmocka_unit_test(test_domain_alone),
+		cmocka_unit_test(test_busy_and_readers),
+		cmocka_unit_test(test_runner_lock),
 		cmocka_unit_test(test_prune),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_alert_tables),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,329 @@
+/* alerting: from a recorded check to the alert state machine and the outbox, in the
+ * check's own transaction, so an alert is never lost nor sent for an unrecorded check. */
+#include "alerting.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "output.h"
+#include "alerts/alert_json.h"
+#include "checks/finding_class.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
+
+void alerting_conf(const struct config *cfg, struct alert_conf *out)
+{
+	alert_conf_defaults(out);
+	out->confirm = cfg->alerts.confirm;
+	out->n_remind = cfg->alerts.n_remind;
+	memcpy(out->remind_days, cfg->alerts.remind_days, sizeof(out->remind_days));
+	out->repeat_interval = cfg->alerts.repeat_interval;
+	out->unknown_after = cfg->alerts.unknown_after;
+}
+
+void alerting_new_id(char out[33])
+{
+	unsigned char raw[16];
+	size_t got = 0;
+
+	while (got < sizeof(raw)) {
+		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+
+		if (n > 0)
+			got += (size_t)n;
+		else {
+			/* never here in practice; time and address still make it unique enough */
+			uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)out;
+
+			memcpy(raw, &t, sizeof(t));
+			got = sizeof(raw);
+		}
+	}
+	hex_encode(raw, sizeof(raw), out);
+}
+
+_Static_assert((int)ALERT_OK == (int)STATUS_OK && (int)ALERT_WARNING == (int)STATUS_WARNING &&
+	       (int)ALERT_CRITICAL == (int)STATUS_CRITICAL && (int)ALERT_UNKNOWN == (int)STATUS_UNKNOWN,
+	       "alert and judge statuses are numbered alike");
+
+static enum alert_status alert_sev(enum severity s)
+{
+	switch (s) {
+	case SEV_INFO:
+		return ALERT_OK;
+	case SEV_WARNING:
+		return ALERT_WARNING;
+	case SEV_UNKNOWN:
+		return ALERT_UNKNOWN;
+	case SEV_CRITICAL:
+		return ALERT_CRITICAL;
+	}
+	return ALERT_UNKNOWN;
+}
+
+static int rank(enum alert_status s)
+{
+	return s == ALERT_CRITICAL ? 3 : s == ALERT_UNKNOWN ? 2 : s == ALERT_WARNING ? 1 : 0;
+}
+
+static json_t *keys_json(char (*keys)[ALERT_KEY_LEN], size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_str(keys[i]));
+	return a;
+}
+
+static json_t *incident_json(const struct alert_incident *in, enum alert_kind event)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_string(in->id));
+	json_object_set_new(o, "cause", json_str(in->cause));
+	json_object_set_new(o, "event", json_string(alert_kind_str(event)));
+	json_object_set_new(o, "severity", json_string(alert_status_str(in->sev)));
+	json_object_set_new(o, "opened_at", json_time(in->opened_at));
+	json_object_set_new(o, "findings", keys_json(in->keys, in->n_keys));
+	return o;
+}
+
+/* The notification's data (README "Alerts"): what changed, and the domain as it is now. */
+static json_t *note_data(const struct domain_facts *df, const struct verdict *v, json_t *report,
+			 const struct alert_state *next, const struct alert_note *note)
+{
+	json_t *o = json_object(), *incidents = json_array(), *findings = json_array();
+	json_t *resolved = json_array(), *rf = json_object_get(report, "findings");
+
+	json_object_set_new(o, "domain", json_str(df->domain));
+	json_object_set_new(o, "kind", json_string(alert_kind_str(note->kind)));
+	json_object_set_new(o, "status", json_string(alert_status_str(note->status)));
+	json_object_set_new(o, "previous_status",
+			    json_string(alert_status_str(note->previous_status)));
+	json_object_set_new(o, "fails_at", json_time(v->fails_at));
+	json_object_set_new(o, "fails_reason", v->fails_at && v->fails_why[0] ?
+			    json_str(v->fails_why) : json_null());
+	json_object_set_new(o, "checked_at", json_time(df->checked_at));
+	json_object_set_new(o, "mode", json_incref(json_object_get(report, "mode")));
+	json_object_set_new(o, "incident", json_string(note->incident));
+	json_object_set_new(o, "blind", json_boolean(note->blind));
+	json_object_set_new(o, "flapping", json_boolean(next->flapping));
+	for (size_t i = 0; i < note->n_events; i++) {
+		const struct alert_event *e = &note->events[i];
+
+		if (e->incident == SIZE_MAX)
+			continue;
+		if (e->kind == ALERT_RESOLVED)
+			json_array_append_new(incidents, incident_json(&note->gone[e->incident],
+								       e->kind));
+		else if (e->kind != ALERT_REMINDER)
+			json_array_append_new(incidents, incident_json(&next->v[e->incident], e->kind));
+	}
+	/* a reminder lists what is still open and was told */
+	for (size_t i = 0; note->kind == ALERT_REMINDER && i < next->n; i++)
+		if (next->v[i].open && next->v[i].told != ALERT_OK)
+			json_array_append_new(incidents, incident_json(&next->v[i], ALERT_REMINDER));
+	for (size_t i = 0; i < json_array_size(rf); i++) {
+		json_t *f = json_array_get(rf, i);
+
+		if (strcmp(json_string_value(json_object_get(f, "severity")) ? json_string_value(json_object_get(f, "severity")) : "", "INFO") != 0)
+			json_array_append(findings, f);
+	}
+	for (size_t g = 0; g < note->n_gone; g++)
+		for (size_t k = 0; k < note->gone[g].n_keys; k++) {
+			const char *key = note->gone[g].keys[k], *sp = strchr(key, ' ');
+			json_t *r = json_object();
+
+			json_object_set_new(r, "code", sp ? json_stringn(key, (size_t)(sp - key)) :
+					    json_str(key));
+			json_object_set_new(r, "subject", json_str(sp ? sp + 1 : ""));
+			json_array_append_new(resolved, r);
+		}
+	json_object_set_new(o, "incidents", incidents);
+	json_object_set_new(o, "findings", findings);
+	json_object_set_new(o, "resolved", resolved);
+	return o;
+}
+
+/* Is a receiver told of this note: its minimum severity against now or, for a
+ * resolution, what it was told before. */
+static bool receiver_wants(const struct receiver_conf *r, const struct alert_note *note)
+{
+	enum alert_status worst = note->status;
+	enum alert_status min = r->min_status == STATUS_CRITICAL ? ALERT_CRITICAL :
+				r->min_status == STATUS_UNKNOWN ? ALERT_UNKNOWN : ALERT_WARNING;
+
+	if (rank(note->previous_status) > rank(worst))
+		worst = note->previous_status;
+	return rank(worst) >= rank(min);
+}
+
+static int queue(const struct config *cfg, struct store *st, int64_t run_id,
+		 const struct domain_conf *d, const char *data, const struct alert_note *note,
+		 time_t now, unsigned batch_delay, struct alerting_result *res)
+{
+	const struct route *rt = config_domain_route(cfg, d);
+
+	for (size_t i = 0; i < rt->n; i++) {
+		const struct receiver_conf *r = &cfg->receivers[rt->idx[i]];
+		struct store_outbox_row row;
+		time_t disabled = 0, digest = 0;
+		char why[128];
+		int rc;
+
+		if (!receiver_wants(r, note))
+			continue;
+		if (store_receiver_get(st, r->name, &disabled, why, sizeof(why), &digest) < 0)
+			return STORE_ERROR;
+		memset(&row, 0, sizeof(row));
+		alerting_new_id(row.id);
+		strlcpy_s(row.receiver, r->name, sizeof(row.receiver));
+		strlcpy_s(row.kind, alert_kind_str(note->kind), sizeof(row.kind));
+		strlcpy_s(row.domain, d->name, sizeof(row.domain));
+		strlcpy_s(row.incident, note->incident, sizeof(row.incident));
+		strlcpy_s(row.status, alert_status_str(note->status), sizeof(row.status));
+		row.created_at = now;
+		row.next_at = now + (strcmp(r->type, "email") == 0 ? (time_t)batch_delay : 0);
+		row.run_id = run_id;
+		row.data = (char *)data;
+		/* a receiver gone (410) is not written to; the row says so, it is not dropped */
+		strlcpy_s(row.state, disabled ? "disabled" : "pending", sizeof(row.state));
+		if ((rc = store_outbox_add(st, &row)) < 0)
+			return rc;
+		if (disabled)
+			log_warning("%s: %s not queued for %s: the receiver was disabled (%s)",
+				    d->name, row.kind, r->name, why);
+		else
+			res->queued++;
+	}
+	return 0;
+}
+
+int alerting_evaluate(const struct config *cfg, struct store *st, int64_t run_id,
+		      const struct domain_conf *d, const struct domain_facts *df,
+		      const struct verdict *v, json_t *report, time_t now, unsigned batch_delay,
+		      struct alerting_result *res)
+{
+	struct alert_conf conf;
+	struct alert_finding *af = NULL;
+	char (*causes)[ALERT_CAUSE_LEN] = NULL;
+	struct alert_verdict av;
+	struct alert_state prev, next;
+	struct alert_note note;
+	struct store_silence *sil = NULL;
+	struct alert_silence *as = NULL;
+	size_t n_sil = 0;
+	char *json = NULL, err[160];
+	json_t *j;
+	int rc = STORE_ERROR;
+
+	memset(res, 0, sizeof(*res));
+	memset(&av, 0, sizeof(av));
+	alert_state_init(&prev);
+	alert_state_init(&next);
+	memset(&note, 0, sizeof(note));
+	alerting_conf(cfg, &conf);
+	if (v->findings.n) {
+		af = xcalloc(v->findings.n, sizeof(*af));
+		causes = xcalloc(v->findings.n, sizeof(*causes));
+	}
+	for (size_t i = 0; i < v->findings.n; i++) {
+		const struct finding *f = &v->findings.v[i];
+
+		finding_cause(f->code, f->subject, causes[i], sizeof(causes[i]));
+		af[i].code = finding_code_str(f->code);
+		af[i].subject = f->subject;
+		af[i].sev = alert_sev(f->sev);
+		af[i].cause = causes[i];
+		af[i].transient = finding_transient(f->code);
+		av.could_not_tell |= f->sev == SEV_UNKNOWN;
+	}
+	av.status = (enum alert_status)v->status;
+	av.fails_at = v->fails_at;
+	av.n = v->findings.n;
+	av.v = af;
+
+	if (store_alert_state_get(st, d->name, &json) < 0)
+		goto out;
+	j = json ? json_loads(json, 0, NULL) : NULL;
+	if (json && (!j || alert_state_from_json(j, &prev, err, sizeof(err)) < 0)) {
+		/* a damaged state must not stop alerting: start over and say so */
+		log_warning("%s: the alert state in the database is unreadable (%s); starting "
+			    "afresh", d->name, j ? err : "not JSON");
+		alert_state_init(&prev);
+	}
+	json_decref(j);
+	if (store_silences_active(st, d->name, now, &sil, &n_sil) < 0)
+		goto out;
+	if (n_sil) {
+		as = xcalloc(n_sil, sizeof(*as));
+		for (size_t i = 0; i < n_sil; i++) {
+			as[i].code = sil[i].code;
+			as[i].until = sil[i].until;
+		}
+	}
+	alert_decide(&conf, d->name, &prev, &av, as, n_sil, now, &next, &note);
+	free(json);
+	j = alert_state_to_json(&next);
+	json = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!json || (rc = store_alert_state_put(st, d->name, json, now)) < 0) {
+		rc = STORE_ERROR;
+		goto out;
+	}
+	res->kind = note.kind;
+	res->status = note.status;
+	res->previous = note.previous_status;
+	strlcpy_s(res->incident, note.incident, sizeof(res->incident));
+	if (note.kind != ALERT_NONE) {
+		json_t *data = note_data(df, v, report, &next, &note);
+		char *text = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
+
+		json_decref(data);
+		rc = text ? queue(cfg, st, run_id, d, text, &note, now, batch_delay, res) :
+			    STORE_ERROR;
+		free(text);
+		if (rc < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(json);
+	free(af);
+	free(causes);
+	free(sil);
+	free(as);
+	alert_state_free(&prev);
+	alert_state_free(&next);
+	alert_note_free(&note);
+	return rc;
+}
+
+int alerting_record(const struct config *cfg, struct store *st, int64_t run_id,
+		    const struct domain_conf *d, const struct domain_facts *df,
+		    const struct verdict *v, json_t *report, time_t now, unsigned batch_delay,
+		    struct store_delta *delta, struct alerting_result *res)
+{
+	int rc = store_begin(st);
+
+	memset(res, 0, sizeof(*res));
+	if (rc < 0)
+		return rc;
+	if ((rc = store_record_check(st, run_id, df, v, report, delta)) < 0 ||
+	    (rc = alerting_evaluate(cfg, st, run_id, d, df, v, report, now, batch_delay, res)) < 0) {
+		store_rollback(st);
+		store_delta_free(delta);
+		memset(res, 0, sizeof(*res));
+		return rc;
+	}
+	rc = store_commit(st);
+	if (rc < 0) {
+		store_delta_free(delta);
+		memset(res, 0, sizeof(*res));
+	}
+	return rc;
+}

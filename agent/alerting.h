@@ -1,0 +1,48 @@
+/* alerting: from a recorded check to the alert state machine and the outbox, in the
+ * check's own transaction, so an alert is never lost nor sent for an unrecorded check. */
+#ifndef STSWATCH_ALERTING_H
+#define STSWATCH_ALERTING_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "alerts/alert.h"
+#include "checks/facts.h"
+#include "checks/judge.h"
+#include "config.h"
+#include "store.h"
+
+struct alerting_result {
+	enum alert_kind kind;		/* ALERT_NONE: nothing to tell */
+	enum alert_status status, previous;
+	char incident[ALERT_ID_LEN];
+	size_t queued;			/* outbox rows written, one per receiver */
+};
+
+/* The state machine's settings from the configuration. */
+void alerting_conf(const struct config *cfg, struct alert_conf *out);
+
+/*
+ * Inside the open transaction that records the check of d: decide what it means for the
+ * domain's receivers and queue it (email rows wait batch_delay seconds for others of the
+ * same run; the daemon passes alerts.email_batch, run --once 0 and batches at its end).
+ */
+int alerting_evaluate(const struct config *cfg, struct store *st, int64_t run_id,
+		      const struct domain_conf *d, const struct domain_facts *df,
+		      const struct verdict *v, json_t *report, time_t now, unsigned batch_delay,
+		      struct alerting_result *res);
+
+/*
+ * The whole recording of one checked domain: begin, store_record_check, alerting_evaluate,
+ * commit; rolled back on any failure, the error in store_error(st). delta may be NULL.
+ */
+int alerting_record(const struct config *cfg, struct store *st, int64_t run_id,
+		    const struct domain_conf *d, const struct domain_facts *df,
+		    const struct verdict *v, json_t *report, time_t now, unsigned batch_delay,
+		    struct store_delta *delta, struct alerting_result *res);
+
+/* A fresh notification id: 32 hex digits from the system's random source. */
+void alerting_new_id(char out[33]);
+
+#endif
