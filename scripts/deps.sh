@@ -9,8 +9,10 @@ build="gcc make pkg-config libssl-dev libcurl4-openssl-dev libc-ares-dev libconf
 libjansson-dev libsqlite3-dev libcmocka-dev"
 # the lab: real DNS, web and mail servers in a network namespace, a private CA
 lab="iproute2 openssl unbound nginx postfix python3 sqlite3 procps psmisc ca-certificates curl"
-# fuzz targets (libFuzzer) and the monitoring engines the plugin definitions are tested in
-test_extra="clang cppcheck icinga2-bin icinga2-common nagios4-core"
+# fuzz targets (libFuzzer) and the monitoring engines the plugin definitions are tested in;
+# systemd for systemd-analyze, systemd-sysusers and systemd-tmpfiles, dpkg-dev for
+# dpkg-buildflags (tests/install.sh)
+test_extra="clang cppcheck icinga2-bin icinga2-common nagios4-core systemd dpkg-dev"
 bench="nodejs npm time"
 
 case "${1:-build}" in
