@@ -191,7 +191,7 @@ uninstall:
 lint:
 	$(Q)scripts/check-layers.sh
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-		--suppress=missingIncludeSystem -D_GNU_SOURCE -I. $(wildcard lib agent checks alerts)
+		--suppress=missingIncludeSystem -D_GNU_SOURCE -I. $(wildcard lib agent checks alerts tests/fakes)
 	@echo "ok   lint: cppcheck"
 
 
@@ -205,8 +205,10 @@ clean:
 	rm -rf $(BUILD) build-*
 
 include tests/fuzz/fuzz.mk
+include tests/fakes/fakes.mk
 include tests/engines/engines.mk
 include tests/lab/lab.mk
 include tests/bench/bench.mk
 
--include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_FIXTURE:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_FIXTURE:.o=.d) \
+	$(FAKES_OBJS:.o=.d)
