@@ -1,9 +1,10 @@
 # stswatch: build, test, benchmark and install. Plain GNU make with pkg-config.
 #   make            build build/stswatch (and build/check_mta_sts, the systemd units)
 #   make run        install missing Debian packages, build, run the main job once
-#   make test       unit tests, fuzz smoke runs, the lab (real servers in a netns), the
-#                   installed tree
-#   make check      everything again under AddressSanitizer and UBSan
+#   make check      no root, no network, installs nothing: unit tests, short fuzz runs
+#                   and the fake-server probe tests (tests/fakes), all under ASan/UBSan
+#   make test       as root: lint, unit tests, fuzz runs, the lab (real servers in a netns)
+#                   plain and under ASan/UBSan, the engines, the installed tree
 #   make bench      the benchmark in the lab; figures go to stdout
 #   make lint       the layer order of the folders, cppcheck
 #   make install    DESTDIR, PREFIX, BINDIR, SYSCONFDIR, LOCALSTATEDIR, UNITDIR... honoured
@@ -129,8 +130,12 @@ run:
 	$(Q)$(MAKE) --no-print-directory all
 	$(BUILD)/stswatch run --once -c $(RUN_CONFIG) --db $(RUN_DB)
 
-# Everything a user can run: unit tests, fuzz smoke runs, the lab's selftest, the
-# integration suite against the lab's real servers, the monitoring engines, the installed tree (tests/install.sh). Needs root for the lab's network namespace (the lab says so).
+# The root tier: lint, the unit tests, the fuzz runs, the lab's selftest, the integration
+# suite against the lab's real servers (plain, then again under ASan/UBSan so the real
+# probes on real peers run sanitized too), the monitoring engines and the installed tree
+# (tests/install.sh: DESTDIR and PREFIX installs, systemd-analyze verify, sysusers.d and
+# tmpfiles.d applied to the staged tree, uninstall). Needs root for the lab's network
+# namespace (the lab says so) and installs the Debian packages it needs.
 test:
 	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory lint
@@ -138,15 +143,22 @@ test:
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)$(MAKE) --no-print-directory lab-selftest
 	$(Q)$(MAKE) --no-print-directory lab-test
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 lab-test
 	$(Q)$(MAKE) --no-print-directory engines-validate SKIP=fail
 	$(Q)$(MAKE) --no-print-directory install-test
 	@echo "make test: all passed"
 
-# The same under AddressSanitizer and UBSan, in a build directory of its own.
+# The tier that needs no root, no network and installs nothing (scripts/deps.sh check
+# prints the apt-get command and fails when a package is missing): under ASan/UBSan, in a
+# build directory of its own, the unit tests, short fuzz runs and the probes against the
+# scripted fake servers on 127.0.0.1 (tests/fakes).
+CHECK_BUILD ?= $(BUILD)/asan
+CHECK_FUZZ := FUZZ_RUNS=20000 FUZZ_RUNS_policy=10000 FUZZ_RUNS_tlscert=1000 FUZZ_RUNS_config=5000
 check:
-	$(Q)scripts/deps.sh test
-	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit
-	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 lab-test
+	$(Q)scripts/deps.sh check
+	$(Q)$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SAN=1 all unit
+	$(Q)$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SAN=1 $(CHECK_FUZZ) fuzz
+	$(Q)$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SAN=1 fakes-test
 	@echo "make check: all passed under ASan/UBSan"
 
 # the installed tree, see tests/install.sh (root: it applies sysusers.d and tmpfiles.d
