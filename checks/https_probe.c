@@ -22,6 +22,7 @@ struct https_client {
 	CURLM *multi;
 	struct loop_timer *timer;
 	struct https_req *reqs;	/* all transfers in flight */
+	unsigned port;		/* PORT HOOK (issue 8): 443 unless https_client_set_port */
 };
 
 struct https_req {
@@ -102,6 +103,7 @@ struct https_client *https_client_new(struct loop *lp, struct tlscert_store *st,
 
 	hc->lp = lp;
 	hc->store = st;
+	hc->port = 443;
 	hc->multi = curl_multi_init();
 	if (!hc->multi) {
 		bsnprintf(err, errlen, "cannot start libcurl");
@@ -144,6 +146,11 @@ void https_client_free(struct https_client *hc)
 	loop_timer_cancel(hc->lp, hc->timer);
 	curl_multi_cleanup(hc->multi);
 	free(hc);
+}
+
+void https_client_set_port(struct https_client *hc, unsigned port)
+{
+	hc->port = port;	/* PORT HOOK (issue 8) */
 }
 
 void https_cancel(struct https_client *hc, struct https_req *req)
@@ -311,7 +318,7 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 
 	/* Pin the addresses c-ares found, so one resolver configuration holds everywhere. */
 	dynbuf_init(&pin, 0);
-	dynbuf_printf(&pin, "%s:443:", r->host);
+	dynbuf_printf(&pin, "%s:%u:", r->host, hc->port);	/* PORT HOOK (issue 8) */
 	for (size_t i = 0; i < addrs->n; i++)
 		dynbuf_printf(&pin, addrs->v[i].family == AF_INET6 ? "%s[%s]" : "%s%s",
 			      i ? "," : "", addrs->v[i].ip);
@@ -324,6 +331,8 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 		return NULL;
 	}
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	if (hc->port != 443)
+		curl_easy_setopt(r->easy, CURLOPT_PORT, (long)hc->port);	/* PORT HOOK (issue 8) */
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(r->easy, CURLOPT_RESOLVE, r->resolve);
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "https");

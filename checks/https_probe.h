@@ -18,6 +18,12 @@ struct https_client *https_client_new(struct loop *lp, struct tlscert_store *st,
 				      size_t errlen);
 /* Abort every transfer (no callbacks) and free the client. */
 void https_client_free(struct https_client *hc);
+/*
+ * PORT HOOK (issue 8, branch tiers; to be replaced by the policy fetch's own port
+ * parameter): connect to port instead of 443 for every later fetch, so tests/fakes can
+ * serve the policy from an unprivileged port. The URL shown stays the sender's.
+ */
+void https_client_set_port(struct https_client *hc, unsigned port);
 
 /*
  * GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt connected only to the given addresses

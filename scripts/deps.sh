@@ -1,23 +1,31 @@
 #!/bin/sh
 # deps.sh: install the Debian packages a make target needs, or say how.
-#   scripts/deps.sh build|test|bench
+#   scripts/deps.sh build|test|bench|check
 # As root it runs apt-get (once "apt-get update" if a package is unknown); as another user
-# it prints the one command to run and fails, so nothing half-works.
+# it prints the one command to run and fails, so nothing half-works. "check" (make check,
+# the tier that needs no root, no network and installs nothing) never installs, not even
+# as root: it prints the command and fails.
 set -eu
 
 build="gcc make pkg-config libssl-dev libcurl4-openssl-dev libc-ares-dev libconfig-dev
 libjansson-dev libsqlite3-dev libcmocka-dev"
 # the lab: real DNS, web and mail servers in a network namespace, a private CA
 lab="iproute2 openssl unbound nginx postfix python3 sqlite3 procps psmisc ca-certificates curl"
-# fuzz targets (libFuzzer) and the monitoring engines the plugin definitions are tested in
-test_extra="clang cppcheck icinga2-bin icinga2-common nagios4-core"
+# fuzz targets (libFuzzer) and the monitoring engines the plugin definitions are tested in;
+# systemd for systemd-analyze, systemd-sysusers and systemd-tmpfiles, dpkg-dev for
+# dpkg-buildflags (tests/install.sh)
+test_extra="clang cppcheck icinga2-bin icinga2-common nagios4-core systemd dpkg-dev"
+# make check: the sanitizers (gcc's own, clang's for libFuzzer), the fake servers
+# (python3) and their CA (the openssl CLI)
+check_extra="clang python3 openssl"
 bench="nodejs npm time"
 
 case "${1:-build}" in
 build) want="$build" ;;
 test) want="$build $lab $test_extra" ;;
 bench) want="$build $lab $bench" ;;
-*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+check) want="$build $check_extra" ;;
+*) echo "usage: $0 build|test|bench|check" >&2; exit 2 ;;
 esac
 
 missing=""
@@ -33,9 +41,10 @@ for p in $want; do
 done
 [ -z "$missing" ] && exit 0
 
-if [ "$(id -u)" != 0 ]; then
+if [ "$(id -u)" != 0 ] || [ "${1:-build}" = check ]; then
 	echo "stswatch: missing Debian packages:$missing" >&2
 	echo "run as root:  apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+	[ "${1:-build}" = check ] && echo "(make check installs nothing itself; make test does, as root)" >&2
 	exit 1
 fi
 
