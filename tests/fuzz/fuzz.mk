@@ -21,8 +21,8 @@ FUZZ_SRCS_dns_answer := checks/dns_answer.c checks/facts.c
 FUZZ_LIBS_dns_answer := $(shell $(PKG_CONFIG) --libs libcares 2>/dev/null)
 FUZZ_SRCS_tlscert := checks/tlscert.c checks/facts.c
 FUZZ_LIBS_tlscert := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null)
-FUZZ_SRCS_config := agent/config.c checks/judge.c checks/facts.c
-FUZZ_LIBS_config := $(shell $(PKG_CONFIG) --libs libconfig openssl 2>/dev/null)
+FUZZ_SRCS_config := agent/config.c agent/config_alerts.c checks/judge.c checks/facts.c lib/log.c
+FUZZ_LIBS_config := $(shell $(PKG_CONFIG) --libs libconfig openssl libcurl 2>/dev/null)
 # the trust anchor of the tlscert seeds' chains, written with them by make_tlscert_seeds.py
 FUZZ_CFLAGS_tlscert := -DFUZZ_TLSCERT_CA='"$(CURDIR)/tests/fuzz/tlscert-ca.pem"'
 FUZZ_HDRS := $(patsubst %.c,%.h,$(FUZZ_SRCS))
@@ -59,7 +59,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(FUZZ_HDRS) tests/fuzz/fuz
 
 # a target's own sources and headers are prerequisites too (the pattern rule gives the recipe)
 $(foreach t,$(FUZZ_TARGETS),$(eval $(FUZZ_DIR)/fuzz_$(t): $(FUZZ_SRCS_$(t)) \
-	$(patsubst %.c,%.h,$(FUZZ_SRCS_$(t)))))
+	$(wildcard $(patsubst %.c,%.h,$(FUZZ_SRCS_$(t))))))
 $(FUZZ_DIR)/fuzz_tlscert: tests/fuzz/tlscert-ca.pem
 
 # A static pattern rule: make skips implicit rule search for phony targets.
