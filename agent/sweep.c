@@ -569,7 +569,7 @@ int sweep_run(const struct sweep_opts *o, size_t n, sweep_name_fn name, void *na
 	sw.window = (size_t)(o->concurrency ? o->concurrency : 1) * 4;
 	raise_fd_limit();
 
-	sw.lp = loop_new();
+	sw.lp = loop_new(NULL);
 	if (!sw.lp) {
 		bsnprintf(err, errlen, "cannot create the event loop");
 		goto out;

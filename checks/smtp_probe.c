@@ -14,7 +14,6 @@
 #include "lib/defs.h"
 #include "lib/loop.h"
 #include "lib/str.h"
-#include "lib/timeutil.h"
 #include "lib/xalloc.h"
 
 struct smtp_client {
@@ -130,7 +129,7 @@ static void finish(struct smtp_probe *p, enum smtp_result rc, const char *fmt, .
 		va_end(ap);
 		sanitize_printable(p->res.error);
 	}
-	p->res.time_ms = (uint32_t)(mono_ms() - p->started);
+	p->res.time_ms = (uint32_t)(loop_now(p->sc->lp) - p->started);
 	/* polite, best effort, never waited for */
 	if (p->ssl && rc == SMTP_OK) {
 		SSL_write(p->ssl, "QUIT\r\n", 6);
@@ -396,7 +395,7 @@ struct smtp_probe *smtp_probe_start(struct smtp_client *sc, const char *host, in
 	p->fn = fn;
 	p->arg = arg;
 	p->now = now;
-	p->started = mono_ms();
+	p->started = loop_now(sc->lp);
 	strlcpy_s(p->host, host, sizeof(p->host));
 	p->res.family = family;
 	strlcpy_s(p->res.ip, ip, sizeof(p->res.ip));
