@@ -580,7 +580,7 @@ int sweep_run(const struct sweep_opts *o, size_t n, sweep_name_fn name, void *na
 	sw.dns = dns_client_new(sw.lp, o->resolver, o->to.dns_ms, o->to.dns_tries, err, errlen);
 	if (!sw.dns)
 		goto out;
-	sw.https = https_client_new(sw.lp, sw.store, err, errlen);
+	sw.https = https_client_new(sw.lp, sw.store, NULL, err, errlen);
 	if (!sw.https)
 		goto out;
 	if (o->ehlo_name)
