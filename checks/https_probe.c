@@ -2,8 +2,10 @@
 #include "https_probe.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <openssl/ssl.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "policy.h"
 #include "lib/curlm.h"
@@ -33,6 +35,7 @@ struct https_req {
 	struct curl_slist *connect_to;
 	struct dynbuf body;
 	bool too_large;
+	int socket_errno;	/* why opening a socket failed here, 0 when it did not */
 	STACK_OF(X509) *chain;	/* as the peer sent it, captured during the handshake */
 	char tls_version[16];
 	char host[HOST_LEN];
@@ -145,6 +148,29 @@ static CURLcode ssl_ctx_cb(CURL *easy, void *sslctx, void *userp)
 	return CURLE_OK;
 }
 
+/*
+ * libcurl opens its sockets here, so a socket this host cannot open (its descriptor limit
+ * reached) is told apart from a policy host that does not answer.
+ */
+static curl_socket_t open_socket(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct https_req *r = userp;
+	int fd;
+
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd < 0) {
+		r->socket_errno = errno;
+		return CURL_SOCKET_BAD;
+	}
+	return fd;
+}
+
+static bool local_fault(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 static void classify(struct https_req *r, CURLcode rc)
 {
 	struct policy_fetch *pf = &r->res;
@@ -204,6 +230,12 @@ static void classify(struct https_req *r, CURLcode rc)
 	default:
 		pf->rc = FETCH_PROTOCOL;
 		break;
+	}
+	if (rc != CURLE_OK && local_fault(r->socket_errno)) {
+		pf->rc = FETCH_LOCAL;
+		bsnprintf(pf->error, sizeof(pf->error), "this host cannot open a socket: %s",
+			  strerror(r->socket_errno));
+		return;
 	}
 	if (pf->rc == FETCH_TOO_LARGE)
 		bsnprintf(pf->error, sizeof(pf->error), "body larger than %d bytes", POLICY_MAX_BODY);
@@ -274,6 +306,8 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	curl_easy_setopt(r->easy, CURLOPT_RESOLVE, r->resolve);
 	if (r->connect_to)
 		curl_easy_setopt(r->easy, CURLOPT_CONNECT_TO, r->connect_to);
+	curl_easy_setopt(r->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(r->easy, CURLOPT_OPENSOCKETDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);

@@ -423,6 +423,14 @@ struct smtp_probe *smtp_probe_start(struct smtp_client *sc, const char *host, in
 			goto bad_addr;
 	}
 	p->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (p->fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+		/* our descriptor limit, not the MX: the judge must not blame the domain */
+		p->res.rc = SMTP_LOCAL;
+		bsnprintf(p->res.error, sizeof(p->res.error), "this host cannot open a socket: %s",
+			  strerror(errno));
+		p->later = loop_timer_add(sc->lp, 0, report_later, p);
+		return p;
+	}
 	if (p->fd < 0 || (connect(p->fd, (struct sockaddr *)&ss, sslen) < 0 && errno != EINPROGRESS)) {
 		int e = errno;
 		bool v6_unroutable = family == AF_INET6 &&
