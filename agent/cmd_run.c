@@ -5,8 +5,10 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clients.h"
 #include "commands.h"
 #include "config.h"
+#include "inorder.h"
 #include "output.h"
 #include "store.h"
 #include "sweep.h"
@@ -131,8 +133,12 @@ int cmd_run(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct config cfg;
 	struct run_state r = { 0 };
+	struct clients_opts co;
+	struct clients cl = { 0 };
 	struct sweep_opts so;
-	struct sweep_stats stats;
+	struct loop *lp = NULL;
+	struct sweep *sw = NULL;
+	const struct sweep_stats *stats;
 	bool once = false, all = false;
 	char err[512];
 	time_t now, started;
@@ -199,12 +205,26 @@ int cmd_run(int argc, char **argv)
 		cli_error("run", "%s", store_error(r.st));
 		goto out;
 	}
-	sweep_opts_from_config(&so, &cfg);
-	if (sweep_run(&so, r.n_due, due_name, &r, on_result, &r, &stats, err, sizeof(err)) < 0) {
+	lp = loop_new(NULL);
+	if (!lp) {
+		cli_error("run", "cannot create the event loop");
+		store_run_rollback(r.st);
+		goto out;
+	}
+	clients_opts_from_config(&co, &cfg);
+	if (clients_open(&cl, lp, &co, err, sizeof(err)) < 0) {
 		cli_error("run", "%s", err);
 		store_run_rollback(r.st);
 		goto out;
 	}
+	sweep_opts_from_config(&so, &cfg);
+	sw = sweep_new(lp, &cl, &so);
+	if (inorder_run(lp, sw, r.n_due, due_name, on_result, &r, 0) < 0) {
+		cli_error("run", "event loop failed");
+		store_run_rollback(r.st);
+		goto out;
+	}
+	stats = sweep_stats(sw);
 	if (r.failed) {
 		cli_error("run", "the run was not recorded: %s", store_error(r.st));
 		store_run_rollback(r.st);
@@ -219,11 +239,14 @@ int cmd_run(int argc, char **argv)
 	printf("run %s: %zu of %zu domains due and checked in %.1f s (%zu MX hosts probed, %zu "
 	       "shared); %zu OK, %zu WARNING, %zu CRITICAL, %zu UNKNOWN; %ld old rows pruned\n",
 	       time_rfc3339(started, (char[32]){ 0 }, 32), r.n_due, cfg.n_domains,
-	       (double)(mono_ms() - t0) / 1000.0, stats.mx_hosts_probed, stats.mx_cache_hits,
+	       (double)(mono_ms() - t0) / 1000.0, stats->mx_hosts_probed, stats->mx_cache_hits,
 	       r.summary.counts[STATUS_OK], r.summary.counts[STATUS_WARNING],
 	       r.summary.counts[STATUS_CRITICAL], r.summary.counts[STATUS_UNKNOWN], pruned);
 	rc = 0;
 out:
+	sweep_free(sw);
+	clients_close(&cl);
+	loop_free(lp);
 	summary_free(&r.summary);
 	free(r.due);
 	store_close(r.st);
