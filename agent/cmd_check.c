@@ -217,6 +217,7 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	sweep_opts_from_config(&so, &cfg);
+	so.concurrency = sweep_concurrency_for_limit(so.concurrency);
 	sw = sweep_new(lp, &cl, &so);
 	if (inorder_run(lp, sw, run.n, target_name, on_result, &run, 0) < 0) {
 		cli_error("check", "event loop failed");

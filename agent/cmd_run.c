@@ -218,6 +218,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	sweep_opts_from_config(&so, &cfg);
+	so.concurrency = sweep_concurrency_for_limit(so.concurrency);
 	sw = sweep_new(lp, &cl, &so);
 	if (inorder_run(lp, sw, r.n_due, due_name, on_result, &r, 0) < 0) {
 		cli_error("run", "event loop failed");

@@ -3,13 +3,17 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "lib/dynbuf.h"
+#include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
 #define HOST_CACHE_MAX 4096	/* finished MX hosts kept for other domains by default */
 #define HOST_BUCKETS 1024
+#define FD_RESERVE 64		/* stdio, the database and its journal, epoll, c-ares, libcurl */
+#define FD_PER_DOMAIN 4		/* the policy fetch and a few STARTTLS probes at once */
 
 struct sweep;
 struct job;
@@ -757,4 +761,32 @@ void sweep_free(struct sweep *sw)
 		return;
 	}
 	sweep_release(sw);
+}
+
+unsigned sweep_fit_concurrency(unsigned wanted, uint64_t fd_limit)
+{
+	uint64_t fit;
+
+	if (fd_limit <= FD_RESERVE + FD_PER_DOMAIN)
+		return 1;
+	fit = (fd_limit - FD_RESERVE) / FD_PER_DOMAIN;
+	if (!wanted)
+		wanted = 1;
+	return fit < wanted ? (unsigned)fit : wanted;
+}
+
+unsigned sweep_concurrency_for_limit(unsigned wanted)
+{
+	struct rlimit rl;
+	unsigned fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return wanted;
+	fit = sweep_fit_concurrency(wanted, (uint64_t)rl.rlim_cur);
+	if (fit < wanted)
+		log_warning("concurrency lowered from %u to %u: this process may open %llu files "
+			    "(RLIMIT_NOFILE) and each domain in flight needs about %d; raise the "
+			    "limit (ulimit -n, or LimitNOFILE= in the systemd unit) to check more "
+			    "at once", wanted, fit, (unsigned long long)rl.rlim_cur, FD_PER_DOMAIN);
+	return fit;
 }

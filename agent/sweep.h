@@ -91,4 +91,12 @@ void sweep_shutdown(struct sweep *sw);
 /* Shut down and free (NULL is fine). */
 void sweep_free(struct sweep *sw);
 
+/*
+ * The concurrency that fits fd_limit open files: what is left after a reserve for the
+ * process, at a few sockets per domain in flight; at least 1, at most wanted.
+ */
+unsigned sweep_fit_concurrency(unsigned wanted, uint64_t fd_limit);
+/* sweep_fit_concurrency for this process's RLIMIT_NOFILE, with a warning when it lowers. */
+unsigned sweep_concurrency_for_limit(unsigned wanted);
+
 #endif

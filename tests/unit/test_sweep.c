@@ -793,6 +793,19 @@ static void test_free_in_callback(void **state)
 	fake_free(f);
 }
 
+/* ---- the descriptor limit -------------------------------------------------------------------- */
+
+static void test_fit_concurrency(void **state)
+{
+	(void)state;
+	assert_int_equal(sweep_fit_concurrency(500, 1048576), 500);
+	assert_int_equal(sweep_fit_concurrency(500, 1024), 240);	/* (1024 - 64) / 4 */
+	assert_int_equal(sweep_fit_concurrency(500, 256), 48);
+	assert_int_equal(sweep_fit_concurrency(10, 256), 10);
+	assert_int_equal(sweep_fit_concurrency(500, 20), 1);
+	assert_int_equal(sweep_fit_concurrency(0, 1024), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -805,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_free_busy),
 		cmocka_unit_test(test_shutdown_reuse),
 		cmocka_unit_test(test_free_in_callback),
+		cmocka_unit_test(test_fit_concurrency),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
