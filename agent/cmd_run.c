@@ -5,9 +5,11 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clients.h"
 #include "commands.h"
 #include "alerting.h"
 #include "config.h"
+#include "inorder.h"
 #include "output.h"
 #include "store.h"
 #include "sweep.h"
@@ -164,8 +166,12 @@ int cmd_run(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct config cfg;
 	struct run_state r = { 0 };
+	struct clients_opts co;
+	struct clients cl = { 0 };
 	struct sweep_opts so;
-	struct sweep_stats stats;
+	struct loop *lp = NULL;
+	struct sweep *sw = NULL;
+	const struct sweep_stats *stats;
 	bool once = false, all = false;
 	char err[512];
 	time_t now, started;
@@ -236,11 +242,24 @@ int cmd_run(int argc, char **argv)
 		cli_error("run", "%s", store_error(r.st));
 		goto out;
 	}
-	sweep_opts_from_config(&so, &cfg);
-	if (sweep_run(&so, r.n_due, due_name, &r, on_result, &r, &stats, err, sizeof(err)) < 0) {
+	lp = loop_new(NULL);
+	if (!lp) {
+		cli_error("run", "cannot create the event loop");
+		goto out;
+	}
+	clients_opts_from_config(&co, &cfg);
+	if (clients_open(&cl, lp, &co, err, sizeof(err)) < 0) {
 		cli_error("run", "%s", err);
 		goto out;
 	}
+	sweep_opts_from_config(&so, &cfg);
+	so.concurrency = sweep_concurrency_for_limit(so.concurrency);
+	sw = sweep_new(lp, &cl, &so);
+	if (inorder_run(lp, sw, r.n_due, due_name, on_result, &r, 0) < 0) {
+		cli_error("run", "event loop failed");
+		goto out;
+	}
+	stats = sweep_stats(sw);
 	if (store_run_finish(r.st, r.run_id, time(NULL)) < 0)
 		log_warning("%s", store_error(r.st));
 	if (store_prune(r.st, cfg.retention_days, time(NULL), &pruned) < 0)
@@ -248,7 +267,7 @@ int cmd_run(int argc, char **argv)
 	printf("run %s: %zu of %zu domains due and checked in %.1f s (%zu MX hosts probed, %zu "
 	       "shared); %zu OK, %zu WARNING, %zu CRITICAL, %zu UNKNOWN; %ld old rows pruned\n",
 	       time_rfc3339(started, (char[32]){ 0 }, 32), r.n_due, cfg.n_domains,
-	       (double)(mono_ms() - t0) / 1000.0, stats.mx_hosts_probed, stats.mx_cache_hits,
+	       (double)(mono_ms() - t0) / 1000.0, stats->mx_hosts_probed, stats->mx_cache_hits,
 	       r.summary.counts[STATUS_OK], r.summary.counts[STATUS_WARNING],
 	       r.summary.counts[STATUS_CRITICAL], r.summary.counts[STATUS_UNKNOWN], pruned);
 	if (r.unrecorded) {
@@ -258,6 +277,9 @@ int cmd_run(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	sweep_free(sw);
+	clients_close(&cl);
+	loop_free(lp);
 	summary_free(&r.summary);
 	free(r.due);
 	store_close(r.st);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clients.h"
 #include "commands.h"
 #include "config.h"
 #include "nagios.h"
@@ -75,22 +76,14 @@ static void help(void)
 	       PLUGIN_DEFAULT_TIMEOUT);
 }
 
-static const char *one_name(void *arg, size_t idx)
-{
-	(void)idx;
-	return ((struct plugin *)arg)->domain;
-}
-
-static bool keep_facts(void *arg, size_t idx, struct domain_facts *df)
+static void keep_facts(void *arg, struct domain_facts *df)
 {
 	struct plugin *p = arg;
 
-	(void)idx;
 	/* take ownership: the sweep frees what is left in df */
 	p->df = *df;
 	memset(df, 0, sizeof(*df));
 	p->got = true;
-	return true;
 }
 
 /* The message up to its first ';': what is wrong and the evidence. */
@@ -299,7 +292,12 @@ int cmd_plugin(int argc, char **argv)
 	};
 	struct plugin p;
 	struct config cfg;
+	struct clients_opts co;
+	struct clients cl = { 0 };
 	struct sweep_opts so;
+	struct sweep_domain_opts dopts = { 0 };
+	struct loop *lp = NULL;
+	struct sweep *sw = NULL;
 	struct verdict v;
 	char err[512];
 	const char *resolver = NULL, *ca_file = NULL, *config = NULL;
@@ -425,19 +423,34 @@ int cmd_plugin(int argc, char **argv)
 		goto out;
 	}
 
+	lp = loop_new(NULL);
+	if (!lp) {
+		rc = unknown("%s", "cannot create the event loop");
+		goto out;
+	}
+	clients_opts_from_config(&co, &cfg);
+	if (clients_open(&cl, lp, &co, err, sizeof(err)) < 0) {
+		rc = unknown("%s", err);
+		goto out;
+	}
 	sweep_opts_from_config(&so, &cfg);
 	so.concurrency = 1;
 	so.probe_policy = !mx_only;
 	so.probe_tlsrpt = !mx_only;
 	so.probe_mx = !policy_only;
+	sw = sweep_new(lp, &cl, &so);
 	/*
 	 * Steps keep their configured timeouts (the policy fetch waits as long as senders
 	 * do); the deadline ends whatever still runs, and that is UNKNOWN naming the pending
 	 * steps (--timeout-result), not a failure the deadline itself made.
 	 */
-	so.deadline_ms = (unsigned)(timeout * 1000 - (timeout > 2 ? 500 : 100));
-	if (sweep_run(&so, 1, one_name, &p, keep_facts, &p, NULL, err, sizeof(err)) < 0 || !p.got) {
-		rc = unknown("%s", p.got ? err : "the check did not run");
+	dopts.deadline_ms = (unsigned)(timeout * 1000 - (timeout > 2 ? 500 : 100));
+	sweep_add(sw, p.domain, &dopts, keep_facts, &p);
+	while (!sweep_idle(sw))
+		if (loop_run_once(lp, 1000) < 0)
+			break;
+	if (!p.got) {
+		rc = unknown("%s", "the check did not run (the event loop failed)");
 		goto out;
 	}
 	now = time(NULL);
@@ -453,6 +466,9 @@ int cmd_plugin(int argc, char **argv)
 	rc = report(&p, &v, now);
 	verdict_free(&v);
 out:
+	sweep_free(sw);
+	clients_close(&cl);
+	loop_free(lp);
 	domain_facts_free(&p.df);
 	config_free(&cfg);
 	return rc;

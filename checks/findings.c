@@ -63,6 +63,7 @@ static const char *const code_names[F__COUNT] = {
 	[F_TLSRPT_NOTE] = "tlsrpt.note",
 	[F_DNS_NXDOMAIN] = "dns.nxdomain",
 	[F_MX_NOTE] = "mx.note",
+	[F_CHECK_RESOURCES] = "check.resources",
 };
 
 const char *finding_code_str(enum finding_code code)

@@ -86,6 +86,7 @@ enum finding_code {
 	F_TLSRPT_NOTE,		/* tlsrpt.note: strict ABNF and real senders differ */
 	F_DNS_NXDOMAIN,		/* dns.nxdomain: the mail domain itself does not exist */
 	F_MX_NOTE,		/* mx.note: more MX hosts than are probed */
+	F_CHECK_RESOURCES,	/* check.resources: stswatch ran short of descriptors, not the domain */
 	F__COUNT
 };
 

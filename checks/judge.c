@@ -237,6 +237,14 @@ static void judge_policy(const struct judge_opts *o, const struct domain_facts *
 	switch (pf->rc) {
 	case FETCH_NOT_ASKED:
 		return;
+	case FETCH_LOCAL:
+		/* our own shortage says nothing about the domain: could not tell */
+		findings_add(&v->findings, F_CHECK_RESOURCES, SEV_UNKNOWN, host,
+			     "%s was not fetched: %s; that is a limit of this monitor, not a fault "
+			     "of the domain, so whether senders can fetch the policy is not known; "
+			     "raise stswatch's open-files limit (LimitNOFILE=) or lower its "
+			     "concurrency", url, pf->error);
+		return;
 	case FETCH_DNS:
 		if (!dns_result_definite(df->policy_addrs.rc4) ||
 		    (df->policy_addrs.rc6 != DNS_NOT_ASKED && !dns_result_definite(df->policy_addrs.rc6))) {
@@ -409,6 +417,13 @@ static void smtp_findings(const struct judge_opts *o, const char *host, const st
 	switch (s->rc) {
 	case SMTP_NOT_ASKED:
 	case SMTP_SKIPPED:
+		return;
+	case SMTP_LOCAL:
+		findings_add(fs, F_CHECK_RESOURCES, SEV_UNKNOWN, subject,
+			     "STARTTLS was not tried: %s; that is a limit of this monitor, not a "
+			     "fault of the MX, so whether senders can deliver here is not known; "
+			     "raise stswatch's open-files limit (LimitNOFILE=) or lower its "
+			     "concurrency", s->error);
 		return;
 	case SMTP_CONNECT:
 	case SMTP_TIMEOUT:

@@ -16,7 +16,8 @@ What it shows (docs/LAB.md has the world):
             code of the catalogue is produced by some scenario
   details   redirect Location, SERVFAIL versus timeout, fails_at of an expiring MX
             certificate, IPv4 and IPv6 addresses, the text output, the shared MX pool
-            probed once per sweep (counted in postfix's log)
+            probed once per sweep (counted in postfix's log), a descriptor limit far
+            below the concurrency costs no healthy domain
   plugin    check_mta_sts states, perfdata syntax, its own deadline, -h and usage
   engines   Nagios 4 and Icinga 2 run check_mta_sts against a lab domain (e2e.sh)
   history   run, mutate the world (lab.py mutate), run again: change detection,
@@ -43,11 +44,12 @@ PYTHON = "/usr/bin/python3"
 STATUS_RC = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
 RANK = {"OK": 0, "WARNING": 1, "UNKNOWN": 2, "CRITICAL": 3}
 # codes that need the history of an earlier run (the history test makes them), or that
-# only the plugin's own deadline makes (the plugin test), or that signal our own bug
+# only the plugin's own deadline makes (the plugin test), or that signal our own bug or
+# shortage (check.resources: no descriptor left for a socket; the unit tests make it)
 NOT_SINGLE_RUN = {
     "sts.txt.removed", "sts.id.changed", "sts.id.stale", "sts.id.reused", "policy.gone",
     "policy.cert.renewed", "mx.cert.renewed", "mx.changed", "cache.stale_policy",
-    "check.timeout", "internal.unknown_code",
+    "check.timeout", "internal.unknown_code", "check.resources",
 }
 
 
@@ -311,6 +313,20 @@ def test_details(ctx):
     ctx.expect(all(after[h] - before[h] == 1 for h in before),
                "shared pool: want one SMTP connection per MX host, postfix saw %s"
                % {h: after[h] - before[h] for h in before})
+
+    # 40 open files cannot hold every healthy domain in flight at once: the concurrency
+    # is lowered at start (with a warning), and no domain pays for our own limit
+    healthy = [d for d in ctx.lab["domain_order"] if ctx.lab["scenarios"][d]["status"] == "OK"]
+    p = ctx.run(["prlimit", "--nofile=40:40", "--", ctx.stswatch, "check", "--format", "json",
+                 "-c", ctx.lab["config"], "--concurrency", "500"] + healthy)
+    r = {o["domain"]: o for o in json_lines(ctx, p.stdout, "check under a low limit")}
+    bad = {d: (o["status"], [f["code"] for f in o["findings"] if f["severity"] != "INFO"])
+           for d, o in r.items() if o["status"] != "OK"}
+    ctx.expect(p.returncode == 0 and len(r) == len(healthy) and not bad,
+               "check of %d healthy domains with 40 open files: exit %d, %d results, not OK: %s"
+               % (len(healthy), p.returncode, len(r), bad))
+    ctx.expect(re.search(r"concurrency lowered from 500 to \d+", p.stderr),
+               "check with 40 open files should say it lowered the concurrency: %r" % p.stderr)
 
 
 # ---- plugin ---------------------------------------------------------------------------------
