@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "alerting.h"
 #include "config.h"
+#include "deliver.h"
 #include "inorder.h"
 #include "output.h"
 #include "store.h"
@@ -32,6 +33,8 @@ struct run_state {
 	bool quiet;
 	size_t unrecorded;	/* domains checked but not recorded (each logged) */
 	size_t queued;		/* notifications queued */
+	struct deliver_stats delivery;
+	size_t delivery_pending;
 	char first_error[640];
 };
 
@@ -109,6 +112,47 @@ static void unrecorded(struct run_state *r, const char *domain)
 	log_error("%s: not recorded: %s", domain, store_error(r->st));
 	if (!r->unrecorded++)
 		strlcpy_s(r->first_error, store_error(r->st), sizeof(r->first_error));
+}
+
+/*
+ * After the checks: deliver what is due, one attempt each, Alertmanager's firing alerts
+ * re-sent, within a bound (twice the longest receiver timeout); what is left stays pending
+ * for the next run.
+ */
+static void deliver_due(const struct config *cfg, struct loop *lp, struct store *st,
+			struct deliver_stats *out)
+{
+	struct curlm *cm;
+	struct deliver *d;
+	unsigned longest = cfg->alerts.timeout_ms;
+	uint64_t until;
+	char err[256];
+
+	memset(out, 0, sizeof(*out));
+	if (!cfg->n_receivers)
+		return;
+	cm = curlm_new(lp, err, sizeof(err));
+	if (!cm) {
+		log_error("alerts: cannot start libcurl: %s (notifications stay pending)", err);
+		return;
+	}
+	for (size_t i = 0; i < cfg->n_receivers; i++)
+		if (cfg->receivers[i].timeout_ms > longest)
+			longest = cfg->receivers[i].timeout_ms;
+	d = deliver_new(lp, cm, st, cfg);
+	deliver_alertmanager_sync(d);
+	until = loop_now(lp) + 2ull * longest + 2000;
+	/* one round of attempts: a retry is due at least 30 s later, the next run's business */
+	loop_run_once(lp, 0);
+	while (loop_now(lp) < until && !deliver_idle(d, loop_wall(lp)))
+		if (loop_run_once(lp, 200) < 0)
+			break;
+	*out = *deliver_stats(d);
+	if (deliver_in_flight(d))
+		log_warning("alerts: %u deliveries did not end within %llu s; they stay pending",
+			    deliver_in_flight(d), (unsigned long long)(2ull * longest + 2000) / 1000);
+	deliver_free(d);
+	curlm_free(cm);
 }
 
 static bool on_result(void *arg, size_t idx, struct domain_facts *df)
@@ -260,6 +304,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	stats = sweep_stats(sw);
+	deliver_due(&cfg, lp, r.st, &r.delivery);
 	if (store_run_finish(r.st, r.run_id, time(NULL)) < 0)
 		log_warning("%s", store_error(r.st));
 	if (store_prune(r.st, cfg.retention_days, time(NULL), &pruned) < 0)
@@ -270,6 +315,17 @@ int cmd_run(int argc, char **argv)
 	       (double)(mono_ms() - t0) / 1000.0, stats->mx_hosts_probed, stats->mx_cache_hits,
 	       r.summary.counts[STATUS_OK], r.summary.counts[STATUS_WARNING],
 	       r.summary.counts[STATUS_CRITICAL], r.summary.counts[STATUS_UNKNOWN], pruned);
+	if (cfg.n_receivers) {
+		size_t failed_rows = 0;
+
+		if (store_outbox_counts(r.st, &r.delivery_pending, &failed_rows) < 0)
+			log_warning("%s", store_error(r.st));
+	}
+	if (cfg.n_receivers)
+		printf("alerts: %zu queued, %zu sent, %zu to retry, %zu failed, %zu expired; %zu "
+		       "pending in the outbox\n", r.queued, r.delivery.sent, r.delivery.retried,
+		       r.delivery.failed + r.delivery.disabled, r.delivery.expired,
+		       r.delivery_pending);
 	if (r.unrecorded) {
 		cli_error("run", "%zu of %zu checked domains were not recorded (each is logged "
 			  "above); the first: %s", r.unrecorded, r.n_due, r.first_error);

@@ -188,6 +188,10 @@ int store_each_mx_expiry(struct store *st,
 			 int (*fn)(void *arg, const char *domain, const char *host, time_t not_after),
 			 void *arg);
 
+/* Call fn with every domain's alert state (JSON text). */
+int store_each_alert_state(struct store *st,
+			   int (*fn)(void *arg, const char *domain, const char *json), void *arg);
+
 /* A small key/value setting of the agent (the last vantage verdict, the last cycle). */
 int store_meta_get(struct store *st, const char *key, char *out, size_t len, bool *found);
 /* Set one. */

@@ -463,3 +463,19 @@ int store_each_mx_expiry(struct store *st,
 	sqlite3_finalize(s);
 	return r < 0 ? STORE_ERROR : 0;
 }
+
+int store_each_alert_state(struct store *st,
+			   int (*fn)(void *arg, const char *domain, const char *json), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT domain, state FROM alert_state ORDER BY domain",
+					"alert state");
+	int r;
+
+	if (!s)
+		return STORE_ERROR;
+	while ((r = store_step_row(st, s, "alert state")) == 1)
+		if (fn(arg, store_col_text(s, 0), store_col_text(s, 1)))
+			break;
+	sqlite3_finalize(s);
+	return r < 0 ? STORE_ERROR : 0;
+}
