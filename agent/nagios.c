@@ -288,37 +288,6 @@ int nagios_perf_append(struct dynbuf *sb, const struct nagios_perf *p)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes are not one. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-	uint32_t cp;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1fu;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0fu;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;	/* also stops at the NUL */
-		cp = (cp << 6) | (s[i] & 0x3fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 void nagios_sanitize(char *s)
 {
 	unsigned char *r = (unsigned char *)s, *w = (unsigned char *)s;
@@ -328,7 +297,7 @@ void nagios_sanitize(char *s)
 		size_t n;
 
 		if (c >= 0x80) {
-			n = utf8_seq_len(r);
+			n = utf8_seq_len(r, 4);	/* the NUL ends a sequence */
 			if (n == 0) {
 				*w++ = '?';
 				r++;
