@@ -500,6 +500,55 @@ char *nagios_render(const char *first_line, const char *perfdata, const char *lo
 	return dynbuf_steal(&out);
 }
 
+/* Cut sb to at most n bytes, not inside a UTF-8 sequence. */
+static void cut_utf8(struct dynbuf *sb, size_t n)
+{
+	if (sb->len <= n)
+		return;
+	while (n && ((unsigned char)sb->buf[n] & 0xc0) == 0x80)
+		n--;
+	sb->buf[n] = '\0';
+	sb->len = n;
+}
+
+char *nagios_first_line(const char *domain, enum status st, const struct findings *fs,
+			const char *summary)
+{
+	const struct finding *top = NULL;
+	size_t problems = 0;
+	struct dynbuf sb;
+	char more[32] = "";
+
+	for (size_t i = 0; i < fs->n; i++) {
+		if (fs->v[i].sev == SEV_INFO)
+			continue;
+		if (!top)
+			top = &fs->v[i];
+		problems++;
+	}
+	dynbuf_init(&sb, 0);
+	dynbuf_printf(&sb, "MTA-STS %s - %s: ", status_str(st), domain);
+	if (top) {
+		char *headline = finding_join(top->what, top->evidence, NULL, NULL);
+
+		if (problems > 1)
+			bsnprintf(more, sizeof(more), " (+%zu more)", problems - 1);
+		dynbuf_printf(&sb, "%s %s: %s", finding_code_str(top->code), top->subject, headline);
+		free(headline);
+	} else {
+		dynbuf_printf(&sb, "%s", summary ? summary : "");
+	}
+	/* sanitized first, so what is removed leaves room; then cut, keeping the count */
+	nagios_sanitize(sb.buf);
+	sb.len = strlen(sb.buf);
+	if (sb.len + strlen(more) > NAGIOS_FIRST_LINE_MAX) {
+		cut_utf8(&sb, NAGIOS_FIRST_LINE_MAX - strlen(more) - 3);
+		dynbuf_printf(&sb, "...");
+	}
+	dynbuf_printf(&sb, "%s", more);
+	return dynbuf_steal(&sb);
+}
+
 int nagios_exit_code(enum status st)
 {
 	switch (st) {
