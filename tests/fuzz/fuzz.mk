@@ -15,7 +15,7 @@ FUZZ_CFLAGS ?= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -st
 FUZZ_TARGETS := sts_txt policy tlsrpt mx_match smtp_reply dns_answer tlscert config
 # FUZZ_SRCS go into every target; a target's own sources and libraries are in
 # FUZZ_SRCS_<t> and FUZZ_LIBS_<t>, so the pure parsers' targets link no library.
-FUZZ_SRCS := lib/xalloc.c lib/dynbuf.c lib/str.c lib/timeutil.c checks/dnsname.c checks/findings.c checks/mx_match.c checks/sts_txt.c \
+FUZZ_SRCS := lib/xalloc.c lib/dynbuf.c lib/str.c lib/timeutil.c checks/dnsname.c checks/findings.c checks/mx_match.c checks/abnf.c checks/tagrec.c checks/sts_txt.c \
 	checks/policy.c checks/tlsrpt.c checks/smtp_reply.c
 FUZZ_SRCS_dns_answer := checks/dns_answer.c checks/facts.c
 FUZZ_LIBS_dns_answer := $(shell $(PKG_CONFIG) --libs libcares 2>/dev/null)

@@ -161,6 +161,20 @@ def test_cli(ctx):
     codes = [f["code"] for o in json_lines(ctx, p.stdout, "lint txt") for f in o["findings"]]
     ctx.expect(p.returncode == 2 and "sts.txt.multiple" in codes,
                "lint txt of two records: rc %d codes %s" % (p.returncode, codes))
+    fs = [f for o in json_lines(ctx, p.stdout, "lint txt") for f in o["findings"]]
+    ctx.expect(fs and all(all(k in f for k in FINDING_FIELDS) and finding_joined(f) for f in fs),
+               "lint txt --format json: findings without their parts: %s" % fs)
+    # the same identity twice is one finding: two bad lines, a repeated max_age
+    pol = ("version: STSv1\r\nmode: enforce\r\nmx: mx1.example\r\nmax_age: 604800\r\n"
+           "max_age: 86400\r\nmax_age: 60\r\nbad line\r\nworse line\r\n")
+    p = ctx.sw("lint", "policy", "-", "--format", "json", input=pol, ns=False)
+    fs = [f for o in json_lines(ctx, p.stdout, "lint policy") for f in o["findings"]]
+    codes = sorted(f["code"] for f in fs)
+    inv = [f for f in fs if f["code"] == "policy.invalid"]
+    ctx.expect(p.returncode == 2 and codes == ["policy.invalid", "policy.note"] and
+               "line 7" in inv[0]["message"] and "line 8" in inv[0]["message"],
+               "lint policy with two bad lines and max_age thrice: rc %d findings %s"
+               % (p.returncode, fs))
     p = ctx.sw("lint", "txt", "v=STSv1; id=20240101T000000", ns=False)
     ctx.expect(p.returncode == 0, "lint txt of a valid record: rc %d %r" % (p.returncode, p.stdout))
 
@@ -177,6 +191,23 @@ def test_cli(ctx):
 
 # ---- check: every scenario ------------------------------------------------------------------
 
+FINDING_FIELDS = ("code", "severity", "subject", "message", "what", "evidence", "consequence",
+                  "fix")
+
+
+def finding_joined(f):
+    """The message is the parts joined: what (evidence); consequence; fix."""
+    if not all(isinstance(f.get(k), str) for k in FINDING_FIELDS[3:]):
+        return False
+    m = f["what"]
+    if f["evidence"]:
+        m = "%s (%s)" % (m, f["evidence"]) if m else f["evidence"]
+    for k in ("consequence", "fix"):
+        if f[k]:
+            m = "%s; %s" % (m, f[k]) if m else f[k]
+    return f["message"] == m
+
+
 def check_contract(ctx, o):
     """The JSON fields DESIGN.md and the issue promise."""
     d = o.get("domain", "?")
@@ -186,9 +217,14 @@ def check_contract(ctx, o):
     ctx.expect(o.get("status") in STATUS_RC, "%s: status %r" % (d, o.get("status")))
     ctx.expect(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", o.get("checked_at") or ""),
                "%s: checked_at %r" % (d, o.get("checked_at")))
+    seen = set()
     for f in o.get("findings", []):
-        ctx.expect(all(k in f for k in ("code", "severity", "subject", "message")),
-                   "%s: finding lacks fields: %s" % (d, f))
+        ctx.expect(all(k in f for k in FINDING_FIELDS), "%s: finding lacks fields: %s" % (d, f))
+        ctx.expect(finding_joined(f), "%s: message is not what (evidence); consequence; fix: %s"
+                   % (d, f))
+        ctx.expect((f.get("code"), f.get("subject")) not in seen,
+                   "%s: two findings %s for %s" % (d, f.get("code"), f.get("subject")))
+        seen.add((f.get("code"), f.get("subject")))
     for m in o.get("mx") or []:
         ctx.expect(all(k in m for k in ("host", "matched", "addresses")),
                    "%s: mx entry lacks fields: %s" % (d, m))
@@ -364,6 +400,10 @@ def test_plugin(ctx):
         ("timeout.test", [], 3, r"^MTA-STS UNKNOWN"),
         ("mx-connect.test", ["--policy-only"], 0, r"^MTA-STS OK"),
         ("pcert-expired.test", ["--mx-only"], 0, r"^MTA-STS OK"),
+        # the record is whole in the first line, ';' and all (Nagios' quotes removed)
+        ("txt-invalid.test", ["--policy-only"], 2,
+         r"sts\.txt\.invalid _mta-sts\.txt-invalid\.test: id not valid! contains a space at "
+         r"position 4 \(TXT record v=STSv1; id=not valid!; "),
     ]
     for dom, extra, want, rx in cases:
         p = plugin(ctx, "-H", dom, *(a + extra))
