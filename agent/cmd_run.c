@@ -93,19 +93,6 @@ static void one_line(const struct domain_facts *df, const struct verdict *v, tim
 	putchar('\n');
 }
 
-/* One log line per status change and per notification queued, nothing for the rest. */
-static void log_changes(const char *domain, const struct store_delta *d,
-			const struct alerting_result *ar)
-{
-	if (d->old_status[0] && strcmp(d->old_status, d->new_status) != 0)
-		log_msg(strcmp(d->new_status, "OK") == 0 ? LOG_LVL_INFO : LOG_LVL_WARNING,
-			"%s: %s -> %s", domain, d->old_status, d->new_status);
-	if (ar->kind != ALERT_NONE)
-		log_info("%s: %s %s (incident %s) queued for %zu receiver%s", domain,
-			 alert_kind_str(ar->kind), alert_status_str(ar->status),
-			 ar->incident[0] ? ar->incident : "-", ar->queued, ar->queued == 1 ? "" : "s");
-}
-
 /* A domain that cannot be recorded is logged and counted; the others still are. */
 static void unrecorded(struct run_state *r, const char *domain)
 {
@@ -178,7 +165,7 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	if (alerting_record(r->cfg, r->st, r->run_id, d, df, &v, report, now, 0, &delta, &ar) < 0) {
 		unrecorded(r, df->domain);
 	} else {
-		log_changes(df->domain, &delta, &ar);
+		alerting_log(df->domain, &delta, &ar);
 		r->queued += ar.queued;
 		store_delta_free(&delta);
 	}
