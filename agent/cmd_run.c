@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "alerting.h"
 #include "config.h"
+#include "daemon.h"
 #include "deliver.h"
 #include "inorder.h"
 #include "output.h"
@@ -41,16 +42,21 @@ struct run_state {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: stswatch run --once [options]\n"
-		"Check every configured domain that is due (its interval has passed since its last\n"
-		"check), record the results in the database and print one line per domain. Meant\n"
-		"for a systemd timer: the exit status says whether the run completed, not what it\n"
-		"found (use status, or the plugin, for that).\n"
+		"usage: stswatch run [options]          the scheduler daemon, in the foreground\n"
+		"       stswatch run --once [options]   one pass, for a systemd timer\n"
+		"The daemon checks every configured domain at its interval (phases spread by a hash\n"
+		"of the name and kept across restarts), re-checks a domain that turned bad after\n"
+		"retry_interval, delivers alerts as they come, reloads the configuration on SIGHUP\n"
+		"and stops within shutdown_timeout on SIGTERM (sd_notify: READY, STATUS, WATCHDOG,\n"
+		"RELOADING, STOPPING). --once checks every domain that is due (its interval has\n"
+		"passed since its last check), records each as it completes, delivers the alerts\n"
+		"that are due and prints one line per domain. The exit status says whether the run\n"
+		"completed, not what it found (use status, or the plugin, for that).\n"
 		"\n"
 		"  -c, --config FILE      configuration (default " CONFIG_DEFAULT_PATH ")\n"
 		"      --db FILE          database (default: the configuration's, else\n"
 		"                         " CONFIG_DEFAULT_DB ")\n"
-		"      --once             run once and exit (required)\n"
+		"      --once             run once and exit\n"
 		"      --all              check every domain, due or not\n"
 		"      --resolver ADDR[:PORT][,...], --ca-file FILE, --concurrency N\n"
 		"  -q, --quiet            print only the closing summary\n"
@@ -243,13 +249,20 @@ int cmd_run(int argc, char **argv)
 			  argv[optind]);
 		goto out;
 	}
-	if (!once) {
-		cli_error("run", "--once is required: this version has no scheduler daemon; run it "
-			  "from a systemd timer (see stswatch-run.timer)");
+	if (!once && all) {
+		cli_error("run", "--all goes with --once; the daemon checks each domain at its interval");
 		goto out;
 	}
 	if (cli_load_config(&cfg, &c, true) < 0)
 		goto out;
+	if (!once) {
+		/* the daemon: in the foreground, until SIGTERM; reloads read the same file */
+		char *path = xstrdup(cfg.path);
+
+		rc = daemon_run(&cfg, path, &c);
+		free(path);
+		goto out;
+	}
 	r.cfg = &cfg;
 	r.st = store_open(cfg.database, STORE_RUNNER, err, sizeof(err));
 	if (!r.st) {
