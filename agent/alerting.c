@@ -275,6 +275,8 @@ int alerting_evaluate(const struct config *cfg, struct store *st, int64_t run_id
 		rc = STORE_ERROR;
 		goto out;
 	}
+	for (size_t i = 0; i < next.n; i++)
+		res->unconfirmed |= next.v[i].open && next.v[i].told == ALERT_OK;
 	res->kind = note.kind;
 	res->status = note.status;
 	res->previous = note.previous_status;
@@ -301,6 +303,22 @@ out:
 	alert_state_free(&next);
 	alert_note_free(&note);
 	return rc;
+}
+
+void alerting_log(const char *domain, const struct store_delta *d,
+		  const struct alerting_result *ar)
+{
+	if (d->old_status[0] && strcmp(d->old_status, d->new_status) != 0)
+		log_msg(strcmp(d->new_status, "OK") == 0 ? LOG_LVL_INFO : LOG_LVL_WARNING,
+			"%s: %s -> %s", domain, d->old_status, d->new_status);
+	else if (!d->old_status[0] && strcmp(d->new_status, "OK") != 0)
+		log_warning("%s: first check: %s", domain, d->new_status);
+	if (ar->kind != ALERT_NONE)
+		log_info("%s: %s %s (incident %s) queued for %zu receiver%s", domain,
+			 alert_kind_str(ar->kind), alert_status_str(ar->status),
+			 ar->incident[0] ? ar->incident : "-", ar->queued, ar->queued == 1 ? "" : "s");
+	else if (strcmp(d->new_status, "OK") == 0)
+		log_debug("%s: OK", domain);
 }
 
 int alerting_record(const struct config *cfg, struct store *st, int64_t run_id,

@@ -18,7 +18,12 @@ struct alerting_result {
 	enum alert_status status, previous;
 	char incident[ALERT_ID_LEN];
 	size_t queued;			/* outbox rows written, one per receiver */
+	bool unconfirmed;		/* an incident waits for confirming checks */
 };
+
+/* One log line per status change and per notification queued (nothing for the rest). */
+void alerting_log(const char *domain, const struct store_delta *d,
+		  const struct alerting_result *ar);
 
 /* The state machine's settings from the configuration. */
 void alerting_conf(const struct config *cfg, struct alert_conf *out);

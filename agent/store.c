@@ -1287,47 +1287,57 @@ int store_last_checked(struct store *st, const char *domain, time_t *t)
 
 /* ---- maintenance ----------------------------------------------------------------------- */
 
+static const char *const prune_sql[] = {
+	"DELETE FROM checks WHERE id IN (SELECT id FROM checks WHERE checked_at < ?1 LIMIT ?2)",
+	"DELETE FROM findings WHERE id IN (SELECT id FROM findings WHERE closed_at < ?1 LIMIT ?2)",
+	"DELETE FROM status_changes WHERE id IN (SELECT id FROM status_changes WHERE at < ?1 LIMIT ?2)",
+	"DELETE FROM policy_versions WHERE rowid IN (SELECT rowid FROM policy_versions"
+	" WHERE last_seen < ?1 AND replaced_at IS NOT NULL LIMIT ?2)",
+	"DELETE FROM certs WHERE rowid IN (SELECT rowid FROM certs WHERE last_seen < ?1 LIMIT ?2)",
+	"DELETE FROM txt_ids WHERE rowid IN (SELECT rowid FROM txt_ids WHERE last_seen < ?1 LIMIT ?2)",
+	"DELETE FROM runs WHERE id IN (SELECT id FROM runs r WHERE started_at < ?1 AND NOT"
+	" EXISTS (SELECT 1 FROM checks WHERE run_id = r.id) LIMIT ?2)",
+	/* notifications delivered, failed or expired long ago; pending ones stay */
+	"DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox WHERE created_at < ?1"
+	" AND state != 'pending' LIMIT ?2)",
+	"DELETE FROM silences WHERE id IN (SELECT id FROM silences WHERE until < ?1 LIMIT ?2)",
+};
+
+int store_prune_step(struct store *st, unsigned retention_days, time_t now, unsigned *table,
+		     long *deleted)
+{
+	time_t cutoff = now - (time_t)retention_days * 86400;
+	sqlite3_stmt *s;
+	int changes, rc;
+
+	if (*table >= ARRAY_LEN(prune_sql))
+		return 0;
+	/* each batch is its own short transaction: readers (WAL) never wait */
+	s = store_prepare(st, prune_sql[*table], "prune");
+	if (!s)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, cutoff);
+	sqlite3_bind_int(s, 2, PRUNE_BATCH);
+	rc = store_step_write(st, s, "prune");
+	sqlite3_finalize(s);
+	if (rc < 0)
+		return rc;
+	changes = sqlite3_changes(st->db);
+	*deleted += changes;
+	if (changes < PRUNE_BATCH)
+		(*table)++;
+	return *table < ARRAY_LEN(prune_sql) ? 1 : 0;
+}
+
 int store_prune(struct store *st, unsigned retention_days, time_t now, long *deleted)
 {
-	static const char *const sql[] = {
-		"DELETE FROM checks WHERE id IN (SELECT id FROM checks WHERE checked_at < ?1 LIMIT ?2)",
-		"DELETE FROM findings WHERE id IN (SELECT id FROM findings WHERE closed_at < ?1 LIMIT ?2)",
-		"DELETE FROM status_changes WHERE id IN (SELECT id FROM status_changes WHERE at < ?1 LIMIT ?2)",
-		"DELETE FROM policy_versions WHERE rowid IN (SELECT rowid FROM policy_versions"
-		" WHERE last_seen < ?1 AND replaced_at IS NOT NULL LIMIT ?2)",
-		"DELETE FROM certs WHERE rowid IN (SELECT rowid FROM certs WHERE last_seen < ?1 LIMIT ?2)",
-		"DELETE FROM txt_ids WHERE rowid IN (SELECT rowid FROM txt_ids WHERE last_seen < ?1 LIMIT ?2)",
-		"DELETE FROM runs WHERE id IN (SELECT id FROM runs r WHERE started_at < ?1 AND NOT"
-		" EXISTS (SELECT 1 FROM checks WHERE run_id = r.id) LIMIT ?2)",
-		/* notifications delivered, failed or expired long ago; pending ones stay */
-		"DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox WHERE created_at < ?1"
-		" AND state != 'pending' LIMIT ?2)",
-		"DELETE FROM silences WHERE id IN (SELECT id FROM silences WHERE until < ?1 LIMIT ?2)",
-	};
-	time_t cutoff = now - (time_t)retention_days * 86400;
+	unsigned table = 0;
+	int rc;
 
 	*deleted = 0;
-	for (size_t i = 0; i < ARRAY_LEN(sql); i++) {
-		for (;;) {
-			/* each batch is its own short transaction: readers (WAL) never wait */
-			sqlite3_stmt *s = store_prepare(st, sql[i], "prune");
-			int changes, rc;
-
-			if (!s)
-				return STORE_ERROR;
-			sqlite3_bind_int64(s, 1, cutoff);
-			sqlite3_bind_int(s, 2, PRUNE_BATCH);
-			rc = store_step_write(st, s, "prune");
-			sqlite3_finalize(s);
-			if (rc < 0)
-				return rc;
-			changes = sqlite3_changes(st->db);
-			*deleted += changes;
-			if (changes < PRUNE_BATCH)
-				break;
-		}
-	}
-	return 0;
+	while ((rc = store_prune_step(st, retention_days, now, &table, deleted)) > 0)
+		;
+	return rc;
 }
 
 int store_check(struct store *st, char *out, size_t outlen)
