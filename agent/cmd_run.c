@@ -34,6 +34,7 @@ struct run_state {
 	bool quiet;
 	size_t unrecorded;	/* domains checked but not recorded (each logged) */
 	size_t queued;		/* notifications queued */
+	struct vantage vt;	/* is the monitor's own view sound (port 25, the resolver)? */
 	struct deliver_stats delivery;
 	size_t delivery_pending;
 	char first_error[640];
@@ -158,12 +159,15 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	struct alerting_result ar;
 	json_t *report;
 	time_t now = time(NULL);
+	bool changed;
 
 	if (store_load_history(r->st, df->domain, &h) < 0) {
 		/* judged without its history, a verdict would be quieter than the truth */
 		unrecorded(r, df->domain);
 		return true;
 	}
+	changed = vantage_feed(&r->vt, df);
+	vantage_apply(&r->vt, df);
 	judge_domain(&d->judge, df, &h, now, &v);
 	report = output_json_domain(df, &v);
 	/* one transaction per domain: what was checked is kept as it completes, with the
@@ -175,6 +179,8 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 		r->queued += ar.queued;
 		store_delta_free(&delta);
 	}
+	if (changed && alerting_vantage(r->cfg, r->st, r->run_id, &r->vt, now) < 0)
+		log_error("%s", store_error(r->st));
 	summary_add(&r->summary, v.status, df->domain);
 	if (!r->quiet)
 		one_line(df, &v, now);
@@ -282,6 +288,8 @@ int cmd_run(int argc, char **argv)
 		if (all || !last || now + DUE_SLACK >= last + (time_t)cfg.domains[i].interval)
 			r.due[r.n_due++] = &cfg.domains[i];
 	}
+	vantage_init(&r.vt);
+	alerting_vantage_seed(r.st, &r.vt);
 	if (store_run_start(r.st, "run", now, &r.run_id) < 0) {
 		cli_error("run", "%s", store_error(r.st));
 		goto out;

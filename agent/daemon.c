@@ -99,6 +99,7 @@ struct daemon {
 			  *t_prune;
 	uint64_t watchdog_usec;
 	struct metrics_agent ag;
+	struct vantage vt;
 	time_t cycle_start;
 	size_t cycle_errors, cycle_checks;
 	unsigned prune_table;
@@ -351,6 +352,9 @@ static void on_checked(void *arg, struct domain_facts *df)
 	ds->in_flight = false;
 	memset(&v, 0, sizeof(v));
 	memset(&delta, 0, sizeof(delta));
+	if (vantage_feed(&d->vt, df) && alerting_vantage(&d->cfg, d->st, d->run_id, &d->vt, now) < 0)
+		log_error("%s", store_error(d->st));
+	vantage_apply(&d->vt, df);
 	if (store_load_history(d->st, dc->name, &h) == 0) {
 		judge_domain(&dc->judge, df, &h, now, &v);
 		report = output_json_domain(df, &v);
@@ -845,6 +849,8 @@ int daemon_run(struct config *cfg, const char *config_path, const struct cli_com
 		log_error("%s", store_error(d->st));
 		goto out;
 	}
+	vantage_init(&d->vt);
+	alerting_vantage_seed(d->st, &d->vt);
 	d->ag.started = d->cycle_start = loop_wall(d->lp);
 	d->last_checkpoint = d->cycle_start;
 	d->last_prune = d->cycle_start - PRUNE_EVERY + 600;	/* the first prune after 10 min */

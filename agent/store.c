@@ -1230,24 +1230,47 @@ static int load_versions(struct store *st, const char *domain, struct history *h
 	return r < 0 ? -1 : 0;
 }
 
+/*
+ * The certificates seen for each subject of the domain: the last one seen (for renewal
+ * notes) and the last RENEWAL_HISTORY of them, oldest first (for the renewal habit).
+ */
 static int load_certs(struct store *st, const char *domain, struct history *h)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT subject, sha256, not_after FROM certs c"
-				  " WHERE domain = ?1 AND last_seen = (SELECT max(last_seen) FROM certs"
-				  " WHERE domain = ?1 AND subject = c.subject)", "history");
+	sqlite3_stmt *s = store_prepare(st, "SELECT subject, sha256, not_before, not_after,"
+					" first_seen, last_seen FROM certs WHERE domain = ?1"
+					" ORDER BY subject, first_seen, last_seen", "history");
+	struct cert_seen *cs = NULL;
+	time_t best_seen = 0;
 	int r;
 
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
 	while ((r = store_step_row(st, s, "history")) == 1) {
-		struct cert_seen *cs;
+		const char *subject = store_col_text(s, 0);
+		time_t last_seen = (time_t)sqlite3_column_int64(s, 5);
+		struct renewal_cert rc;
 
-		h->certs = xrealloc(h->certs, (h->n_certs + 1) * sizeof(*h->certs));
-		cs = &h->certs[h->n_certs++];
-		strlcpy_s(cs->subject, store_col_text(s, 0), sizeof(cs->subject));
-		strlcpy_s(cs->sha256, store_col_text(s, 1), sizeof(cs->sha256));
-		cs->not_after = (time_t)sqlite3_column_int64(s, 2);
+		if (!cs || strcmp(cs->subject, subject) != 0) {
+			h->certs = xrealloc(h->certs, (h->n_certs + 1) * sizeof(*h->certs));
+			cs = &h->certs[h->n_certs++];
+			memset(cs, 0, sizeof(*cs));
+			strlcpy_s(cs->subject, subject, sizeof(cs->subject));
+			best_seen = 0;
+		}
+		if (last_seen >= best_seen) {
+			best_seen = last_seen;
+			strlcpy_s(cs->sha256, store_col_text(s, 1), sizeof(cs->sha256));
+			cs->not_after = (time_t)sqlite3_column_int64(s, 3);
+		}
+		rc.not_before = (time_t)sqlite3_column_int64(s, 2);
+		rc.not_after = (time_t)sqlite3_column_int64(s, 3);
+		rc.first_seen = (time_t)sqlite3_column_int64(s, 4);
+		if (cs->n_hist == RENEWAL_HISTORY) {
+			memmove(cs->hist, cs->hist + 1, (RENEWAL_HISTORY - 1) * sizeof(cs->hist[0]));
+			cs->n_hist--;
+		}
+		cs->hist[cs->n_hist++] = rc;
 	}
 	sqlite3_finalize(s);
 	return r < 0 ? -1 : 0;

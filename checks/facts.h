@@ -177,6 +177,10 @@ struct domain_facts {
 	struct addr_answer policy_addrs;	/* mta-sts.DOMAIN */
 	struct policy_fetch fetch;
 	bool deadline_hit;		/* stopped by an outer deadline before completion */
+	/* facts about the monitor, not the domain (checks/vantage.c) */
+	bool vantage_smtp_blocked;	/* its outbound port 25 appears blocked */
+	bool vantage_dns_blind;		/* its resolver does not answer */
+	char vantage_why[240];
 	char pending[256];		/* what was still running then */
 };
 

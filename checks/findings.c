@@ -68,6 +68,7 @@ static const char *const code_names[F__COUNT] = {
 	[F_DNS_NXDOMAIN] = "dns.nxdomain",
 	[F_MX_NOTE] = "mx.note",
 	[F_CHECK_RESOURCES] = "check.resources",
+	[F_CHECK_VANTAGE] = "check.vantage",
 };
 
 const char *finding_code_str(enum finding_code code)

@@ -91,6 +91,7 @@ enum finding_code {
 	F_DNS_NXDOMAIN,		/* dns.nxdomain: the mail domain itself does not exist */
 	F_MX_NOTE,		/* mx.note: more MX hosts than are probed */
 	F_CHECK_RESOURCES,	/* check.resources: stswatch ran short of descriptors, not the domain */
+	F_CHECK_VANTAGE,	/* check.vantage: the monitor's port 25 or resolver fails, not the domain */
 	F__COUNT
 };
 

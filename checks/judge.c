@@ -269,6 +269,85 @@ static void cert_expiring(struct findings *fs, enum finding_code code, enum seve
 	finding_set_fix(fo, "renew it now and check the renewal job");
 }
 
+/* The renewal habit of a subject's certificates, the one seen now the newest. */
+static bool renewal_of(const struct history *h, const char *subject, const struct cert_facts *cf,
+		       time_t now, struct renewal_habit *out)
+{
+	struct renewal_cert v[RENEWAL_HISTORY + 1];
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t k = 0; k < h->n_certs && !n; k++) {
+		const struct cert_seen *cs = &h->certs[k];
+
+		if (strcmp(cs->subject, subject) != 0)
+			continue;
+		memcpy(v, cs->hist, cs->n_hist * sizeof(v[0]));
+		n = cs->n_hist;
+	}
+	if (!n)
+		return false;
+	if (v[n - 1].not_after != cf->not_after || v[n - 1].not_before != cf->not_before) {
+		v[n].first_seen = now;
+		v[n].not_before = cf->not_before;
+		v[n].not_after = cf->not_after;
+		n++;
+	}
+	renewal_habit_of(v, n, out);
+	return out->known;
+}
+
+/*
+ * The expiry of a certificate that verifies. By the thresholds (days, or a fraction of
+ * the lifetime), unless the history shows a renewal habit: then quiet while the renewal
+ * is not yet due, a warning as soon as it is overdue (the critical threshold stays the
+ * backstop either way), so an automated renewal gives no warning every cycle and a
+ * broken renewal job is seen as soon as it missed its usual time.
+ */
+static void cert_expiry(const struct judge_opts *o, const struct history *h,
+			const char *subject, const struct cert_facts *cf, time_t end, time_t now,
+			bool may_be_critical, enum finding_code code, const char *consequence,
+			struct findings *fs)
+{
+	enum severity sev = expiry_severity(o, cf, now, may_be_critical);
+	struct renewal_habit habit;
+	double warn_s, crit_s;
+	struct finding_occurrence *fo;
+	char dist[48], iso[32], due[32];
+
+	judge_cert_thresholds(o, cf->not_before, cf->not_after, &warn_s, &crit_s);
+	if (!renewal_of(h, subject, cf, now, &habit)) {
+		if (sev != SEV_INFO)
+			cert_expiring(fs, code, sev, subject, cf->issuer, end, now, consequence);
+		return;
+	}
+	if (now < habit.overdue) {
+		if (difftime(cf->not_after, now) < crit_s) {
+			cert_expiring(fs, code, sev, subject, cf->issuer, end, now, consequence);
+			return;
+		}
+		if (sev == SEV_INFO)
+			return;
+		fo = findings_add(fs, code, SEV_INFO, subject);
+		finding_set_what(fo, "certificate expires %s; its renewal is not due yet",
+				 time_distance_str(end, now, dist, sizeof(dist)));
+		finding_set_evidence(fo, "renewed at about %.0f days left %u times; due by %s",
+				     habit.left_days, habit.renewals,
+				     iso_str(habit.due, due, sizeof(due)));
+		return;
+	}
+	fo = findings_add(fs, code, severity_worst(sev, SEV_WARNING), subject);
+	finding_set_what(fo, "the certificate's renewal is overdue: it expires %s",
+			 time_distance_str(end, now, dist, sizeof(dist)));
+	finding_set_evidence(fo, "renewed at about %.0f days before expiry in the last %u "
+			     "renewals, so due by %s; notAfter %s, issuer %s", habit.left_days,
+			     habit.renewals, iso_str(habit.due, due, sizeof(due)),
+			     iso_str(end, iso, sizeof(iso)), cf->issuer);
+	finding_set_consequence(fo, "%s", consequence);
+	finding_set_fix(fo, "the renewal job (an ACME client, its timer or cron) did not run or "
+			"failed: look at it now, while the certificate is still valid");
+}
+
 /* cert.renewed: the certificate seen for subject before is replaced by a later one. */
 static void cert_renewed(const struct history *h, enum finding_code code, const char *subject,
 			 const struct cert_facts *cf, struct findings *fs)
@@ -379,13 +458,9 @@ static void policy_cert(const struct judge_opts *o, const struct domain_facts *d
 	v->policy_cert_not_after = cf->not_after;
 	cert_findings(cf, F_POLICY_CERT_EXPIRED, F_POLICY_CERT_NAME, F_POLICY_CERT_UNTRUSTED,
 		      SEV_CRITICAL, host, POLICY_CONSEQ, now, &v->findings);
-	if (!cf->problems) {
-		enum severity sev = expiry_severity(o, cf, now, true);
-
-		if (sev != SEV_INFO)
-			cert_expiring(&v->findings, F_POLICY_CERT_EXPIRING, sev, host, cf->issuer,
-				      cf->not_after, now, "after that " POLICY_CONSEQ);
-	}
+	if (!cf->problems)
+		cert_expiry(o, h, host, cf, cf->not_after, now, true, F_POLICY_CERT_EXPIRING,
+			    "after that " POLICY_CONSEQ, &v->findings);
 	cert_renewed(h, F_POLICY_CERT_RENEWED, host, cf, &v->findings);
 }
 
@@ -568,7 +643,7 @@ void judge_mx_unmatched(const struct policy *p, enum policy_mode mode, const cha
 }
 
 static void smtp_findings(const char *host, const struct smtp_facts *s, enum policy_mode mode,
-			  unsigned valid_paths, time_t now, struct findings *fs)
+			  unsigned valid_paths, bool blocked, time_t now, struct findings *fs)
 {
 	char subject[HOST_LEN + IP_STR_LEN + 4];
 	enum severity sev = path_severity(mode, valid_paths);
@@ -593,6 +668,9 @@ static void smtp_findings(const char *host, const struct smtp_facts *s, enum pol
 	case SMTP_TIMEOUT:
 	case SMTP_REJECTED:
 	case SMTP_PROTOCOL:
+		if (blocked && s->stage == SMTP_STAGE_CONNECT &&
+		    (s->rc == SMTP_CONNECT || s->rc == SMTP_TIMEOUT))
+			return;	/* the monitor cannot reach port 25: check.vantage says it */
 		fo = findings_add(fs, F_MX_CONNECT, sev, subject);
 		finding_set_what(fo, "SMTP on port 25 failed at %s", smtp_stage_str(s->stage));
 		finding_set_evidence(fo, "%s", s->error);
@@ -739,7 +817,7 @@ static void mx_paths(const struct domain_facts *df, bool match, struct verdict *
 
 /* One host's findings, with severities that know whether a valid path remains. */
 static void mx_host(const struct mx_host_facts *m, const struct mx_verdict *mv,
-		    enum policy_mode mode, bool match, time_t now, struct verdict *v)
+		    enum policy_mode mode, bool match, bool blocked, time_t now, struct verdict *v)
 {
 	const struct addr_answer *ad = &m->addrs;
 	bool partial = !dns_result_definite(ad->rc4) ||
@@ -772,8 +850,40 @@ static void mx_host(const struct mx_host_facts *m, const struct mx_verdict *mv,
 	}
 	/* an address failing beside a good one on the same host is a warning */
 	for (size_t a = 0; a < m->n_smtp; a++)
-		smtp_findings(m->name, &m->smtp[a], mode, mv->valid ? v->valid_paths : others, now,
-			      &v->findings);
+		smtp_findings(m->name, &m->smtp[a], mode, mv->valid ? v->valid_paths : others,
+			      blocked, now, &v->findings);
+}
+
+/*
+ * The monitor's own port 25 appears blocked (checks/vantage.c): an MX address whose TCP
+ * connection failed says nothing about the domain. One UNKNOWN finding says so; true when
+ * no valid path could be seen, so that no failure date is made up.
+ */
+static bool mx_vantage(const struct domain_facts *df, struct verdict *v)
+{
+	struct finding_occurrence *fo;
+	size_t untried = 0;
+
+	if (!df->vantage_smtp_blocked)
+		return false;
+	for (size_t i = 0; i < df->n_mx; i++)
+		for (size_t a = 0; a < df->mx[i].n_smtp; a++) {
+			const struct smtp_facts *s = &df->mx[i].smtp[a];
+
+			untried += (s->rc == SMTP_CONNECT || s->rc == SMTP_TIMEOUT) &&
+				   s->stage == SMTP_STAGE_CONNECT;
+		}
+	if (!untried)
+		return false;
+	fo = findings_add(&v->findings, F_CHECK_VANTAGE, SEV_UNKNOWN, df->domain);
+	finding_set_what(fo, "%zu MX address%s could not be reached from this monitor", untried,
+			 untried == 1 ? "" : "es");
+	finding_set_evidence(fo, "%s", df->vantage_why);
+	finding_set_consequence(fo, "that is the monitor's own network, not the domain's "
+				"fault: whether senders can deliver is not known from here");
+	finding_set_fix(fo, "let this host connect out to port 25 (cloud providers often block "
+			"it), or run stswatch where it can");
+	return v->valid_paths == 0;
 }
 
 /* fails_at under the current policy: now without a valid path, else the last one's end. */
@@ -799,7 +909,8 @@ static void mx_fails_at(enum policy_mode mode, time_t now, struct verdict *v)
 
 /* Expiry of the certificates on good addresses: critical when it ends the last path. */
 static void mx_cert_expiry(const struct judge_opts *o, const struct domain_facts *df,
-			   enum policy_mode mode, time_t now, struct verdict *v)
+			   const struct history *h, enum policy_mode mode, time_t now,
+			   struct verdict *v)
 {
 	for (size_t i = 0; i < df->n_mx; i++) {
 		const struct mx_host_facts *m = &df->mx[i];
@@ -808,7 +919,6 @@ static void mx_cert_expiry(const struct judge_opts *o, const struct domain_facts
 			const struct smtp_facts *s = &m->smtp[a];
 			time_t end = addr_good_until(s);
 			bool last_path;
-			enum severity sev;
 			char subject[HOST_LEN + IP_STR_LEN + 4];
 
 			if (!addr_good(s))
@@ -816,21 +926,18 @@ static void mx_cert_expiry(const struct judge_opts *o, const struct domain_facts
 			if (!v->mx_cert_not_after || end < v->mx_cert_not_after)
 				v->mx_cert_not_after = end;
 			last_path = mode == POLICY_MODE_ENFORCE && v->mx[i].valid && end >= v->fails_at;
-			sev = expiry_severity(o, &s->cert, now, last_path);
-			if (sev == SEV_INFO)
-				continue;
 			bsnprintf(subject, sizeof(subject), "%s[%s]", m->name, s->ip);
-			cert_expiring(&v->findings, F_MX_CERT_EXPIRING, sev, subject, s->cert.issuer,
-				      end, now, last_path ? "it is the last valid path: compliant "
-				      "senders stop delivering then" : mode == POLICY_MODE_ENFORCE ?
-				      "this path fails then, others remain" :
-				      "this path would then fail under enforce");
+			cert_expiry(o, h, subject, &s->cert, end, now, last_path, F_MX_CERT_EXPIRING,
+				    last_path ? "it is the last valid path: compliant senders stop "
+				    "delivering then" : mode == POLICY_MODE_ENFORCE ?
+				    "this path fails then, others remain" :
+				    "this path would then fail under enforce", &v->findings);
 		}
 	}
 }
 
-static void judge_mx(const struct judge_opts *o, const struct domain_facts *df, time_t now,
-		     struct verdict *v)
+static void judge_mx(const struct judge_opts *o, const struct domain_facts *df,
+		     const struct history *h, time_t now, struct verdict *v)
 {
 	enum policy_mode mode = mx_mode(df, v);
 	bool match = v->have_policy && v->policy.n_mx > 0;
@@ -839,9 +946,11 @@ static void judge_mx(const struct judge_opts *o, const struct domain_facts *df, 
 		return;
 	mx_paths(df, match, v);
 	for (size_t i = 0; i < df->n_mx; i++)
-		mx_host(&df->mx[i], &v->mx[i], mode, match, now, v);
+		mx_host(&df->mx[i], &v->mx[i], mode, match, df->vantage_smtp_blocked, now, v);
+	if (mx_vantage(df, v))
+		return;	/* no path could be tried from here: no failure date either */
 	mx_fails_at(mode, now, v);
-	mx_cert_expiry(o, df, mode, now, v);
+	mx_cert_expiry(o, df, h, mode, now, v);
 }
 
 /* ---- history: ids, cached policies, changes ------------------------------------------ */
@@ -1095,10 +1204,18 @@ int judge_domain(const struct judge_opts *o, const struct domain_facts *df,
 				"delegation of the domain");
 		goto out;
 	}
+	if (df->vantage_dns_blind) {
+		fo = findings_add(&out->findings, F_CHECK_VANTAGE, SEV_UNKNOWN, df->domain);
+		finding_set_what(fo, "this monitor's resolver does not answer");
+		finding_set_evidence(fo, "%s", df->vantage_why);
+		finding_set_consequence(fo, "the DNS answers the verdict needs are missing because of "
+					"the monitor, not the domain");
+		finding_set_fix(fo, "fix the resolver stswatch uses (resolver = in stswatch.conf)");
+	}
 	judge_txt(df, h, now, out);
 	judge_tlsrpt(o, df, out);
 	judge_policy(o, df, h, now, out);
-	judge_mx(o, df, now, out);
+	judge_mx(o, df, h, now, out);
 	judge_history(df, h, now, out);
 out:
 	findings_sort(&out->findings);

@@ -12,6 +12,7 @@
 #include "facts.h"
 #include "findings.h"
 #include "policy.h"
+#include "renewal.h"
 #include "sts_txt.h"
 #include "tlsrpt.h"
 
@@ -45,6 +46,8 @@ struct cert_seen {
 	char subject[320];
 	char sha256[65];
 	time_t not_after;
+	size_t n_hist;
+	struct renewal_cert hist[RENEWAL_HISTORY];	/* its certificates, oldest first */
 };
 
 /* What earlier checks of the domain left behind; all zero when there is no history. */

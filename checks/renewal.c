@@ -20,7 +20,7 @@ static int cmp_double(const void *a, const void *b)
 
 void renewal_habit_of(const struct renewal_cert *certs, size_t n, struct renewal_habit *out)
 {
-	double left[RENEWAL_HISTORY], median, spread;
+	double left[RENEWAL_HISTORY], median, spread, dev = 0;
 	const struct renewal_cert *cur;
 	size_t k = 0;
 
@@ -47,13 +47,18 @@ void renewal_habit_of(const struct renewal_cert *certs, size_t n, struct renewal
 	qsort(left, k, sizeof(left[0]), cmp_double);
 	median = k % 2 ? left[k / 2] : (left[k / 2 - 1] + left[k / 2]) / 2;
 	spread = median * 0.2 > 2 ? median * 0.2 : 2;
-	for (size_t i = 0; i < k; i++)
-		if (left[i] < median - spread || left[i] > median + spread)
+	for (size_t i = 0; i < k; i++) {
+		double d = left[i] > median ? left[i] - median : median - left[i];
+
+		if (d > spread)
 			return;	/* renewed at no regular time: no habit to judge by */
+		dev = d > dev ? d : dev;
+	}
 	cur = &certs[n - 1];
 	out->known = true;
 	out->left_days = median;
 	out->due = cur->not_after - (time_t)(median * DAY);
-	/* a check a day late, and the habit's own spread, are not "overdue" */
-	out->overdue = out->due + (time_t)((spread > 1 ? spread : 1) * DAY);
+	/* late by the habit's own spread (one and a half times it) and a day for the checks'
+	 * own delay is not "overdue" yet */
+	out->overdue = out->due + (time_t)((1.5 * dev + 1) * DAY);
 }

@@ -24,7 +24,7 @@ struct renewal_habit {
 	unsigned renewals;	/* renewals seen */
 	double left_days;	/* time left on the old certificate when it was renewed (median) */
 	time_t due;		/* when the current certificate should be renewed by habit */
-	time_t overdue;		/* due plus the slack a check interval and habit spread need */
+	time_t overdue;		/* due plus a day and 1.5 times the renewals' largest deviation */
 };
 
 /*
@@ -32,7 +32,8 @@ struct renewal_habit {
  * A renewal is a new certificate seen while the old one was still valid; the time left
  * at renewal is the old notAfter minus the new one's notBefore (its issue time), or minus
  * its first sighting when notBefore is implausible. The habit is known when there are two
- * renewals or more and all lie within 20% (at least two days) of their median.
+ * renewals or more and all lie within 20% (at least two days) of their median; it is
+ * overdue a day plus one and a half times the renewals' largest deviation after due.
  */
 void renewal_habit_of(const struct renewal_cert *certs, size_t n, struct renewal_habit *out);
 

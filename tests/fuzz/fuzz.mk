@@ -21,7 +21,7 @@ FUZZ_SRCS_dns_answer := checks/dns_answer.c checks/facts.c
 FUZZ_LIBS_dns_answer := $(shell $(PKG_CONFIG) --libs libcares 2>/dev/null)
 FUZZ_SRCS_tlscert := checks/tlscert.c checks/facts.c
 FUZZ_LIBS_tlscert := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null)
-FUZZ_SRCS_config := agent/config.c agent/config_alerts.c checks/judge.c checks/facts.c lib/log.c
+FUZZ_SRCS_config := agent/config.c agent/config_alerts.c checks/judge.c checks/renewal.c checks/facts.c lib/log.c
 FUZZ_LIBS_config := $(shell $(PKG_CONFIG) --libs libconfig openssl libcurl 2>/dev/null)
 # the trust anchor of the tlscert seeds' chains, written with them by make_tlscert_seeds.py
 FUZZ_CFLAGS_tlscert := -DFUZZ_TLSCERT_CA='"$(CURDIR)/tests/fuzz/tlscert-ca.pem"'

@@ -49,7 +49,7 @@ RANK = {"OK": 0, "WARNING": 1, "UNKNOWN": 2, "CRITICAL": 3}
 NOT_SINGLE_RUN = {
     "sts.txt.removed", "sts.id.changed", "sts.id.stale", "sts.id.reused", "policy.gone",
     "policy.cert.renewed", "mx.cert.renewed", "mx.changed", "cache.stale_policy",
-    "check.timeout", "internal.unknown_code", "check.resources",
+    "check.timeout", "internal.unknown_code", "check.vantage", "check.resources",
 }
 
 

@@ -718,6 +718,82 @@ static void test_renewed_and_mx_changed(void **state)
 	domain_facts_free(&df);
 }
 
+/* A history of 90-day certificates of mx1 renewed at left_days before expiry, the last
+ * one (the current) expiring at current_end. */
+static void renewal_history(struct history *h, int left_days, time_t current_end)
+{
+	struct cert_seen *cs;
+	time_t end = current_end;
+
+	h->certs = calloc(1, sizeof(*h->certs));
+	h->n_certs = 1;
+	cs = &h->certs[0];
+	strcpy(cs->subject, "mx1.example.org[192.0.2.1]");
+	snprintf(cs->sha256, sizeof(cs->sha256), "%064lx", (unsigned long)current_end);
+	cs->not_after = current_end;
+	cs->n_hist = 4;
+	/* newest last: each began left_days before the previous one ended */
+	for (int i = 3; i >= 0; i--) {
+		cs->hist[i].not_after = end;
+		cs->hist[i].not_before = end - 90 * DAY;
+		cs->hist[i].first_seen = cs->hist[i].not_before + 600;
+		end = cs->hist[i].not_before + left_days * DAY;
+	}
+}
+
+/* The renewal habit: quiet before it is due, a warning once it is overdue, critical stays. */
+static void test_renewal_habit(void **state)
+{
+	static const struct {
+		int habit, left;	/* days left at renewal, days left now */
+		enum severity want;	/* of mx1's mx.cert.expiring, INFO for a note, -1 none */
+		const char *words;
+	} habits[] = {
+		/* renewed at 30 days left, 25 left now: overdue, weeks before 21 days */
+		{ 30, 25, SEV_WARNING, "renewal is overdue" },
+		{ 30, 30, -1, NULL },		/* due today, not yet overdue: quiet */
+		{ 30, 40, -1, NULL },
+		/* renewed at 10 days left: 15 left is inside 21 days, but not due: a note */
+		{ 10, 15, SEV_INFO, "not due yet" },
+		{ 10, 6, SEV_WARNING, "renewal is overdue" },	/* 6 days: overdue */
+		/* the critical threshold stays the backstop */
+		{ 3, 2, SEV_WARNING, "expires in" },	/* mx2 still valid: not the last path */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(habits) / sizeof(habits[0]); i++) {
+		struct judge_opts o;
+		struct domain_facts df;
+		struct history h;
+		struct verdict v;
+		const struct finding *f = NULL;
+
+		judge_opts_defaults(&o);
+		fixture_healthy(&df);
+		history_base(&h);
+		fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org",
+				  NOW + habits[i].left * DAY);
+		renewal_history(&h, habits[i].habit, NOW + habits[i].left * DAY);
+		judge_domain(&o, &df, &h, NOW, &v);
+		for (size_t k = 0; k < v.findings.n; k++)
+			if (v.findings.v[k].code == F_MX_CERT_EXPIRING &&
+			    strncmp(v.findings.v[k].subject, "mx1.", 4) == 0)
+				f = &v.findings.v[k];
+		if ((int)habits[i].want < 0) {
+			if (f)
+				fail_msg("row %zu: unexpected %s %s", i, severity_str(f->sev), f->message);
+		} else {
+			if (!f)
+				fail_msg("row %zu: no mx.cert.expiring for mx1", i);
+			if (f->sev != habits[i].want || !strstr(f->message, habits[i].words))
+				fail_msg("row %zu: %s %s", i, severity_str(f->sev), f->message);
+		}
+		verdict_free(&v);
+		history_free(&h);
+		domain_facts_free(&df);
+	}
+}
+
 /* Severities are the judge's: the plugin's --timeout-result is the judge option timeout_sev. */
 static void test_timeout_severity(void **state)
 {
@@ -970,6 +1046,7 @@ int main(void)
 		cmocka_unit_test(test_cache_kept_when_fetch_fails),
 		cmocka_unit_test(test_txt_removed),
 		cmocka_unit_test(test_renewed_and_mx_changed),
+		cmocka_unit_test(test_renewal_habit),
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_timeout_severity),
 		cmocka_unit_test(test_mx_unmatched_rule),
