@@ -178,6 +178,10 @@ static int queue(const struct config *cfg, struct store *st, int64_t run_id,
 
 		if (!receiver_wants(r, note))
 			continue;
+		/* a receiver of daily digests hears at once only of what is or was CRITICAL */
+		if (r->digest_min >= 0 && note->status != ALERT_CRITICAL &&
+		    note->previous_status != ALERT_CRITICAL && note->kind != ALERT_INCONCLUSIVE)
+			continue;
 		if (store_receiver_get(st, r->name, &disabled, why, sizeof(why), &digest) < 0)
 			return STORE_ERROR;
 		memset(&row, 0, sizeof(row));
@@ -420,4 +424,189 @@ void alerting_vantage_seed(struct store *st, struct vantage *v)
 		strlcpy_s(v->why, strchr(prev + 4, ' ') ? strchr(prev + 4, ' ') + 1 : prev,
 			  sizeof(v->why));
 	}
+}
+
+/* ---- daily digests -------------------------------------------------------------------- */
+
+/*
+ * The last digest moment at or before now: minute_of_day local time in tz (NULL: the
+ * system's), today or yesterday. TZ is switched around the conversion (one thread).
+ */
+static time_t digest_moment(const char *tz, int minute_of_day, time_t now)
+{
+	const char *old = getenv("TZ");
+	char *saved = old ? xstrdup(old) : NULL;
+	struct tm tm;
+	time_t t;
+
+	if (tz)
+		setenv("TZ", tz, 1);
+	tzset();
+	localtime_r(&now, &tm);
+	tm.tm_hour = minute_of_day / 60;
+	tm.tm_min = minute_of_day % 60;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t > now) {
+		tm.tm_mday -= 1;
+		tm.tm_hour = minute_of_day / 60;
+		tm.tm_min = minute_of_day % 60;
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+	}
+	if (saved)
+		setenv("TZ", saved, 1);
+	else if (tz)
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+	return t;
+}
+
+static bool routes_to(const struct config *cfg, const struct domain_conf *d, size_t receiver)
+{
+	const struct route *rt = config_domain_route(cfg, d);
+
+	for (size_t i = 0; i < rt->n; i++)
+		if (rt->idx[i] == receiver)
+			return true;
+	return false;
+}
+
+struct digest_build {
+	const struct config *cfg;
+	size_t receiver;
+	json_t *changed;
+};
+
+static int digest_change(void *arg, const char *domain, time_t at, const char *old_status,
+			 const char *new_status)
+{
+	struct digest_build *b = arg;
+	const struct domain_conf *d = config_find_domain(b->cfg, domain);
+	json_t *o;
+
+	if (!d || !routes_to(b->cfg, d, b->receiver) || json_array_size(b->changed) >= 1000)
+		return 0;
+	o = json_object();
+	json_object_set_new(o, "domain", json_str(domain));
+	json_object_set_new(o, "kind", json_string(strcmp(new_status, "OK") == 0 ? "resolved" :
+						   "problem"));
+	json_object_set_new(o, "at", json_time(at));
+	json_object_set_new(o, "status", json_str(new_status));
+	json_object_set_new(o, "previous_status", old_status[0] ? json_str(old_status) :
+			    json_null());
+	json_array_append_new(b->changed, o);
+	return 0;
+}
+
+static int fails_cmp(const void *pa, const void *pb)
+{
+	const char *a = json_string_value(json_object_get(*(json_t *const *)pa, "fails_at"));
+	const char *b = json_string_value(json_object_get(*(json_t *const *)pb, "fails_at"));
+
+	if (!a || !b)
+		return a ? -1 : b ? 1 : 0;	/* undated last */
+	return strcmp(a, b);	/* RFC 3339 UTC sorts as time */
+}
+
+/* One receiver's digest: its domains' open problems by fails_at, what changed. */
+static int digest_for(const struct config *cfg, struct store *st, size_t ri, time_t since,
+		      time_t now, json_t **out)
+{
+	struct digest_build b = { .cfg = cfg, .receiver = ri, .changed = json_array() };
+	json_t *data = json_object(), *open = json_array(), **v = NULL;
+	size_t n = 0;
+	int rc = STORE_ERROR;
+
+	for (size_t i = 0; i < cfg->n_domains; i++) {
+		json_t *o = NULL;
+		const char *status;
+
+		if (!routes_to(cfg, &cfg->domains[i], ri))
+			continue;
+		if (store_domain_status(st, cfg->domains[i].name, &o) < 0)
+			goto out;
+		status = o ? json_string_value(json_object_get(o, "status")) : NULL;
+		if (!status || strcmp(status, "OK") == 0) {
+			json_decref(o);
+			continue;
+		}
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = o;
+	}
+	qsort(v, n, sizeof(*v), fails_cmp);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(open, v[i]);
+	if (store_each_status_change(st, since, digest_change, &b) < 0)
+		goto out;
+	json_object_set_new(data, "receiver", json_str(cfg->receivers[ri].name));
+	json_object_set_new(data, "period_start", json_time(since));
+	json_object_set_new(data, "period_end", json_time(now));
+	json_object_set_new(data, "open", open);
+	json_object_set_new(data, "changed", b.changed);
+	open = b.changed = NULL;
+	*out = data;
+	data = NULL;
+	rc = 0;
+out:
+	free(v);
+	json_decref(open);
+	json_decref(b.changed);
+	json_decref(data);
+	return rc;
+}
+
+int alerting_digests(const struct config *cfg, struct store *st, int64_t run_id, time_t now,
+		     size_t *queued)
+{
+	*queued = 0;
+	for (size_t ri = 0; ri < cfg->n_receivers; ri++) {
+		const struct receiver_conf *r = &cfg->receivers[ri];
+		time_t disabled, last, moment;
+		struct store_outbox_row row;
+		char why[64], *text;
+		json_t *data = NULL;
+		int rc;
+
+		if (r->digest_min < 0)
+			continue;
+		if (store_receiver_get(st, r->name, &disabled, why, sizeof(why), &last) < 0)
+			return STORE_ERROR;
+		moment = digest_moment(r->timezone ? r->timezone : cfg->alerts.timezone,
+				       r->digest_min, now);
+		if (!last) {
+			/* the first digest comes at the next moment, covering from now */
+			if ((rc = store_receiver_digested(st, r->name, now)) < 0)
+				return rc;
+			continue;
+		}
+		if (last >= moment || disabled)
+			continue;
+		if ((rc = digest_for(cfg, st, ri, last, now, &data)) < 0)
+			return rc;
+		text = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
+		json_decref(data);
+		memset(&row, 0, sizeof(row));
+		alerting_new_id(row.id);
+		strlcpy_s(row.receiver, r->name, sizeof(row.receiver));
+		strlcpy_s(row.kind, alert_kind_str(ALERT_DIGEST), sizeof(row.kind));
+		row.created_at = now;
+		row.next_at = now;
+		row.run_id = run_id;
+		row.data = text;
+		rc = text ? store_begin(st) : STORE_ERROR;
+		if (rc == 0 && ((rc = store_outbox_add(st, &row)) < 0 ||
+				(rc = store_receiver_digested(st, r->name, now)) < 0))
+			store_rollback(st);
+		else if (rc == 0)
+			rc = store_commit(st);
+		free(text);
+		if (rc < 0)
+			return rc;
+		(*queued)++;
+		log_info("digest for %s queued", r->name);
+	}
+	return 0;
 }

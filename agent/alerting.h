@@ -60,6 +60,14 @@ int alerting_vantage(const struct config *cfg, struct store *st, int64_t run_id,
 /* Start a run's tracker from the last run's verdict. */
 void alerting_vantage_seed(struct store *st, struct vantage *v);
 
+/*
+ * The daily digests: every receiver with a digest time whose moment (in its time zone)
+ * passed since its last digest gets one, listing the open problems of its domains by
+ * fails_at and what changed since the last one. *queued counts them.
+ */
+int alerting_digests(const struct config *cfg, struct store *st, int64_t run_id, time_t now,
+		     size_t *queued);
+
 /* A fresh notification id: 32 hex digits from the system's random source. */
 void alerting_new_id(char out[33]);
 

@@ -312,6 +312,13 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	stats = sweep_stats(sw);
+	{
+		size_t digests = 0;
+
+		if (alerting_digests(&cfg, r.st, r.run_id, time(NULL), &digests) < 0)
+			log_error("digests: %s", store_error(r.st));
+		r.queued += digests;
+	}
 	deliver_due(&cfg, lp, r.st, &r.delivery);
 	if (store_run_finish(r.st, r.run_id, time(NULL)) < 0)
 		log_warning("%s", store_error(r.st));

@@ -582,6 +582,14 @@ static void on_maint(void *arg)
 		if (store_checkpoint(d->st) < 0)
 			log_warning("%s", store_error(d->st));
 	}
+	if (d->phase == P_RUN) {
+		size_t digests = 0;
+
+		if (alerting_digests(&d->cfg, d->st, d->run_id, now, &digests) < 0)
+			log_error("digests: %s", store_error(d->st));
+		if (digests)
+			deliver_kick(d->dl);
+	}
 	if (now - d->last_prune >= PRUNE_EVERY && !d->t_prune && d->phase == P_RUN) {
 		d->last_prune = now;
 		d->prune_table = 0;

@@ -208,6 +208,11 @@ int store_prune_step(struct store *st, unsigned retention_days, time_t now, unsi
 /* Fold the WAL into the database without waiting for readers (PRAGMA wal_checkpoint). */
 int store_checkpoint(struct store *st);
 
+/* Call fn with every status change since a time, oldest first. */
+int store_each_status_change(struct store *st, time_t since,
+			     int (*fn)(void *arg, const char *domain, time_t at, const char *old_status,
+				       const char *new_status), void *arg);
+
 /* A small key/value setting of the agent (the last vantage verdict, the last cycle). */
 int store_meta_get(struct store *st, const char *key, char *out, size_t len, bool *found);
 /* Set one. */

@@ -528,3 +528,22 @@ int store_checkpoint(struct store *st)
 
 	return rc == SQLITE_OK ? 0 : store_explain(st, rc, "checkpoint");
 }
+
+int store_each_status_change(struct store *st, time_t since,
+			     int (*fn)(void *arg, const char *domain, time_t at, const char *old_status,
+				       const char *new_status), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT domain, at, old_status, new_status FROM"
+					" status_changes WHERE at > ? ORDER BY at, id", "status changes");
+	int r;
+
+	if (!s)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, since);
+	while ((r = store_step_row(st, s, "status changes")) == 1)
+		if (fn(arg, store_col_text(s, 0), (time_t)sqlite3_column_int64(s, 1),
+		       store_col_text(s, 2), store_col_text(s, 3)))
+			break;
+	sqlite3_finalize(s);
+	return r < 0 ? STORE_ERROR : 0;
+}
