@@ -77,9 +77,11 @@ UNIT_FIXTURE := $(BUILD)/obj/tests/unit/fixture.o
 # and compile them again the next time
 .SECONDARY: $(UNIT_OBJS) $(UNIT_FIXTURE)
 
-# systemd units: the service is made from packaging/systemd/stswatch-run.service.in with
-# the install paths (ExecStart follows BINDIR); the timer names no path
-UNIT_FILES := $(BUILD)/systemd/stswatch-run.service packaging/systemd/stswatch-run.timer
+# systemd units: the daemon's stswatch.service and the timer's stswatch-run.service are
+# made from packaging/systemd/*.service.in with the install paths (ExecStart follows
+# BINDIR); the timer names no path
+GEN_UNITS := $(BUILD)/systemd/stswatch.service $(BUILD)/systemd/stswatch-run.service
+UNIT_FILES := $(GEN_UNITS) packaging/systemd/stswatch-run.timer
 
 .PHONY: all run test check unit install uninstall clean deps lint FORCE
 .DEFAULT_GOAL := all
@@ -89,7 +91,7 @@ UNIT_FILES := $(BUILD)/systemd/stswatch-run.service packaging/systemd/stswatch-r
 RUN_CONFIG ?= packaging/stswatch.conf.example
 RUN_DB ?= state/stswatch.db
 
-all: $(BUILD)/stswatch $(BUILD)/check_mta_sts $(BUILD)/systemd/stswatch-run.service
+all: $(BUILD)/stswatch $(BUILD)/check_mta_sts $(GEN_UNITS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -183,11 +185,11 @@ install: all
 	$(Q)conf=$(DESTDIR)$(SYSCONFDIR)/stswatch/stswatch.conf; \
 	if [ -e "$$conf" ]; then echo "kept $$conf (not replaced)"; \
 	elif getent group $(SERVICE_GROUP) >/dev/null && [ "$$(id -u)" = 0 ]; then \
-		echo install -m 0640 -o root -g $(SERVICE_GROUP) packaging/stswatch.conf.example "$$conf"; \
-		install -m 0640 -o root -g $(SERVICE_GROUP) packaging/stswatch.conf.example "$$conf"; \
+		echo install -m 0640 -o root -g $(SERVICE_GROUP) packaging/stswatch.conf "$$conf"; \
+		install -m 0640 -o root -g $(SERVICE_GROUP) packaging/stswatch.conf "$$conf"; \
 	else \
-		echo install -m 0640 packaging/stswatch.conf.example "$$conf"; \
-		install -m 0640 packaging/stswatch.conf.example "$$conf"; \
+		echo install -m 0640 packaging/stswatch.conf "$$conf"; \
+		install -m 0640 packaging/stswatch.conf "$$conf"; \
 		echo "note: group $(SERVICE_GROUP) does not exist here (or this is not root): $$conf is"; \
 		echo "      0640 $$(id -un):$$(id -gn), which the service cannot read. Once the group exists"; \
 		echo "      (systemd-sysusers $(SYSUSERSDIR)/stswatch.conf): chgrp $(SERVICE_GROUP) $(SYSCONFDIR)/stswatch/stswatch.conf"; \
@@ -196,8 +198,9 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/stswatch $(DESTDIR)$(PLUGINDIR)/check_mta_sts \
 		$(DESTDIR)$(MANDIR)/man1/stswatch.1 $(DESTDIR)$(MANDIR)/man1/check_mta_sts.1 \
-		$(DESTDIR)$(MANDIR)/man5/stswatch.conf.5 $(DESTDIR)$(UNITDIR)/stswatch-run.service \
-		$(DESTDIR)$(UNITDIR)/stswatch-run.timer $(DESTDIR)$(SYSUSERSDIR)/stswatch.conf \
+		$(DESTDIR)$(MANDIR)/man5/stswatch.conf.5 $(DESTDIR)$(UNITDIR)/stswatch.service \
+		$(DESTDIR)$(UNITDIR)/stswatch-run.service $(DESTDIR)$(UNITDIR)/stswatch-run.timer \
+		$(DESTDIR)$(SYSUSERSDIR)/stswatch.conf \
 		$(DESTDIR)$(TMPFILESDIR)/stswatch.conf
 
 # the layer order (scripts/check-layers.sh), then cppcheck on every folder of C
