@@ -8,6 +8,7 @@
 #   make bench      the benchmark in the lab; figures go to stdout
 #   make lint       the layer order of the folders, cppcheck
 #   make install    DESTDIR, PREFIX, BINDIR, SYSCONFDIR, LOCALSTATEDIR, UNITDIR... honoured
+#   make deb        the Debian packages (dpkg-buildpackage, debian/) into build/deb/, lintian
 # V=1 shows the commands; WERROR=0 for packagers whose compiler warns more. CPPFLAGS,
 # CFLAGS and LDFLAGS are the packager's (for example from dpkg-buildflags) and reach
 # every compile and link; what the build needs itself is added to them, never replaced.
@@ -83,7 +84,7 @@ UNIT_FIXTURE := $(BUILD)/obj/tests/unit/fixture.o
 GEN_UNITS := $(BUILD)/systemd/stswatch.service $(BUILD)/systemd/stswatch-run.service
 UNIT_FILES := $(GEN_UNITS) packaging/systemd/stswatch-run.timer
 
-.PHONY: all run test check unit install uninstall clean deps lint FORCE
+.PHONY: all run test check unit install uninstall clean deps lint deb FORCE
 .DEFAULT_GOAL := all
 
 # the README's run command: the main job once, on the example configuration, with the
@@ -202,6 +203,14 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/stswatch-run.service $(DESTDIR)$(UNITDIR)/stswatch-run.timer \
 		$(DESTDIR)$(SYSUSERSDIR)/stswatch.conf \
 		$(DESTDIR)$(TMPFILESDIR)/stswatch.conf
+
+# The Debian packages (debian/): dpkg-buildpackage -b in a copy of the tree under
+# $(BUILD)/deb/src (its clean step must not delete this build directory), the source
+# package beside them for lintian; .deb, .buildinfo, .changes, .dsc end in $(BUILD)/deb/.
+# scripts/deb.sh prints the lintian summary and fails on any error or warning.
+deb:
+	$(Q)scripts/deps.sh deb
+	$(Q)scripts/deb.sh $(BUILD)/deb
 
 # the layer order (scripts/check-layers.sh), then cppcheck on every folder of C
 lint:
