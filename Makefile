@@ -9,6 +9,7 @@
 #   make lint       the layer order of the folders, cppcheck
 #   make install    DESTDIR, PREFIX, BINDIR, SYSCONFDIR, LOCALSTATEDIR, UNITDIR... honoured
 #   make deb        the Debian packages (dpkg-buildpackage, debian/) into build/deb/, lintian
+#   make deb-test   as root: build, install, upgrade, remove and purge them (tests/deb.sh)
 # V=1 shows the commands; WERROR=0 for packagers whose compiler warns more. CPPFLAGS,
 # CFLAGS and LDFLAGS are the packager's (for example from dpkg-buildflags) and reach
 # every compile and link; what the build needs itself is added to them, never replaced.
@@ -84,7 +85,7 @@ UNIT_FIXTURE := $(BUILD)/obj/tests/unit/fixture.o
 GEN_UNITS := $(BUILD)/systemd/stswatch.service $(BUILD)/systemd/stswatch-run.service
 UNIT_FILES := $(GEN_UNITS) packaging/systemd/stswatch-run.timer
 
-.PHONY: all run test check unit install uninstall clean deps lint deb FORCE
+.PHONY: all run test check unit install uninstall clean deps lint deb deb-test FORCE
 .DEFAULT_GOAL := all
 
 # the README's run command: the main job once, on the example configuration, with the
@@ -211,6 +212,13 @@ uninstall:
 deb:
 	$(Q)scripts/deps.sh deb
 	$(Q)scripts/deb.sh $(BUILD)/deb
+
+# As root: make deb, then install, check, upgrade, remove and purge the packages as a
+# user would (apt-get install ./...deb), and leave the machine as it was (tests/deb.sh).
+deb-test:
+	$(Q)scripts/deps.sh deb-test
+	$(Q)$(MAKE) --no-print-directory deb
+	$(Q)tests/deb.sh $(BUILD)/deb
 
 # the layer order (scripts/check-layers.sh), then cppcheck on every folder of C
 lint:
