@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "output.h"
 #include "alerts/alert_json.h"
@@ -241,6 +242,7 @@ int alerting_evaluate(const struct config *cfg, struct store *st, int64_t run_id
 		af[i].cause = causes[i];
 		af[i].transient = finding_transient(f->code);
 		av.could_not_tell |= f->sev == SEV_UNKNOWN;
+		av.inconclusive |= f->code == F_CHECK_VANTAGE;
 	}
 	av.status = (enum alert_status)v->status;
 	av.fails_at = v->fails_at;
@@ -275,6 +277,8 @@ int alerting_evaluate(const struct config *cfg, struct store *st, int64_t run_id
 		rc = STORE_ERROR;
 		goto out;
 	}
+	for (size_t i = 0; i < next.n; i++)
+		res->unconfirmed |= next.v[i].open && next.v[i].told == ALERT_OK;
 	res->kind = note.kind;
 	res->status = note.status;
 	res->previous = note.previous_status;
@@ -303,6 +307,22 @@ out:
 	return rc;
 }
 
+void alerting_log(const char *domain, const struct store_delta *d,
+		  const struct alerting_result *ar)
+{
+	if (d->old_status[0] && strcmp(d->old_status, d->new_status) != 0)
+		log_msg(strcmp(d->new_status, "OK") == 0 ? LOG_LVL_INFO : LOG_LVL_WARNING,
+			"%s: %s -> %s", domain, d->old_status, d->new_status);
+	else if (!d->old_status[0] && strcmp(d->new_status, "OK") != 0)
+		log_warning("%s: first check: %s", domain, d->new_status);
+	if (ar->kind != ALERT_NONE)
+		log_info("%s: %s %s (incident %s) queued for %zu receiver%s", domain,
+			 alert_kind_str(ar->kind), alert_status_str(ar->status),
+			 ar->incident[0] ? ar->incident : "-", ar->queued, ar->queued == 1 ? "" : "s");
+	else if (strcmp(d->new_status, "OK") == 0)
+		log_debug("%s: OK", domain);
+}
+
 int alerting_record(const struct config *cfg, struct store *st, int64_t run_id,
 		    const struct domain_conf *d, const struct domain_facts *df,
 		    const struct verdict *v, json_t *report, time_t now, unsigned batch_delay,
@@ -326,4 +346,78 @@ int alerting_record(const struct config *cfg, struct store *st, int64_t run_id,
 		memset(res, 0, sizeof(*res));
 	}
 	return rc;
+}
+
+int alerting_inconclusive(const struct config *cfg, struct store *st, int64_t run_id,
+			  const char *why, time_t now)
+{
+	const struct receiver_conf *r;
+	struct store_outbox_row row;
+	char host[256] = "";
+	json_t *data;
+	char *text;
+	int rc;
+
+	if (cfg->alerts.operator_receiver < 0)
+		return 0;
+	r = &cfg->receivers[cfg->alerts.operator_receiver];
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		strlcpy_s(host, "this host", sizeof(host));
+	data = json_object();
+	json_object_set_new(data, "reason", json_str(why));
+	json_object_set_new(data, "domains", json_integer((json_int_t)cfg->n_domains));
+	json_object_set_new(data, "since", json_time(now));
+	json_object_set_new(data, "host", json_str(host));
+	text = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(data);
+	memset(&row, 0, sizeof(row));
+	alerting_new_id(row.id);
+	strlcpy_s(row.receiver, r->name, sizeof(row.receiver));
+	strlcpy_s(row.kind, alert_kind_str(ALERT_INCONCLUSIVE), sizeof(row.kind));
+	strlcpy_s(row.status, "UNKNOWN", sizeof(row.status));
+	row.created_at = now;
+	row.next_at = now;
+	row.run_id = run_id;
+	row.data = text;
+	rc = text ? store_outbox_add(st, &row) : STORE_ERROR;
+	free(text);
+	return rc;
+}
+
+int alerting_vantage(const struct config *cfg, struct store *st, int64_t run_id,
+		     const struct vantage *v, time_t now)
+{
+	char value[300], prev[300];
+	bool found, bad = v->smtp_blocked || v->dns_blind;
+	int rc;
+
+	if (store_meta_get(st, "vantage", prev, sizeof(prev), &found) < 0)
+		return STORE_ERROR;
+	if (bad && (!found || strncmp(prev, "bad", 3) != 0)) {
+		log_error("this run is inconclusive for the domains it cannot see: %s; their "
+			  "owners are not told, the operator receiver is", v->why);
+		bsnprintf(value, sizeof(value), "bad %lld %s", (long long)now, v->why);
+		if ((rc = store_meta_set(st, "vantage", value, now)) < 0 ||
+		    (rc = alerting_inconclusive(cfg, st, run_id, v->why, now)) < 0)
+			return rc;
+	} else if (!bad && found && strncmp(prev, "bad", 3) == 0) {
+		log_info("the monitor's view is sound again (port 25 and the resolver answer)");
+		return store_meta_set(st, "vantage", "ok", now);
+	}
+	return 0;
+}
+
+void alerting_vantage_seed(struct store *st, struct vantage *v)
+{
+	char prev[300];
+	bool found;
+
+	/* a run that starts after an inconclusive one starts wary: the first domains then do
+	 * not look dead before the window has seen enough addresses to tell */
+	if (store_meta_get(st, "vantage", prev, sizeof(prev), &found) == 0 && found &&
+	    strncmp(prev, "bad", 3) == 0 && strstr(prev, "port 25")) {
+		v->smtp_blocked = true;
+		strlcpy_s(v->why, strchr(prev + 4, ' ') ? strchr(prev + 4, ' ') + 1 : prev,
+			  sizeof(v->why));
+	}
 }

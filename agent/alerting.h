@@ -10,6 +10,7 @@
 #include "alerts/alert.h"
 #include "checks/facts.h"
 #include "checks/judge.h"
+#include "checks/vantage.h"
 #include "config.h"
 #include "store.h"
 
@@ -18,7 +19,12 @@ struct alerting_result {
 	enum alert_status status, previous;
 	char incident[ALERT_ID_LEN];
 	size_t queued;			/* outbox rows written, one per receiver */
+	bool unconfirmed;		/* an incident waits for confirming checks */
 };
+
+/* One log line per status change and per notification queued (nothing for the rest). */
+void alerting_log(const char *domain, const struct store_delta *d,
+		  const struct alerting_result *ar);
 
 /* The state machine's settings from the configuration. */
 void alerting_conf(const struct config *cfg, struct alert_conf *out);
@@ -41,6 +47,18 @@ int alerting_record(const struct config *cfg, struct store *st, int64_t run_id,
 		    const struct domain_conf *d, const struct domain_facts *df,
 		    const struct verdict *v, json_t *report, time_t now, unsigned batch_delay,
 		    struct store_delta *delta, struct alerting_result *res);
+
+/* Queue an "inconclusive" notification for the operator receiver (none configured: 0). */
+int alerting_inconclusive(const struct config *cfg, struct store *st, int64_t run_id,
+			  const char *why, time_t now);
+/*
+ * After the vantage verdict changed: remember it (meta "vantage", which status shows) and
+ * tell the operator once when the monitor's view turns bad.
+ */
+int alerting_vantage(const struct config *cfg, struct store *st, int64_t run_id,
+		     const struct vantage *v, time_t now);
+/* Start a run's tracker from the last run's verdict. */
+void alerting_vantage_seed(struct store *st, struct vantage *v);
 
 /* A fresh notification id: 32 hex digits from the system's random source. */
 void alerting_new_id(char out[33]);

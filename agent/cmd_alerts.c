@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "deliver.h"
 #include "output.h"
 #include "store.h"
 #include "checks/dnsname.h"
@@ -23,9 +24,11 @@ static void usage(FILE *f)
 		"usage: stswatch alerts [list] [--domain D] [--state S] [--limit N] [--format text|json]\n"
 		"       stswatch alerts silence DOMAIN [--code CODE] --for DURATION --reason TEXT\n"
 		"       stswatch alerts unsilence DOMAIN [--code CODE]\n"
+		"       stswatch alerts test RECEIVER\n"
 		"List the outbox and the alert history (pending, sent, failed, expired, with attempts,\n"
 		"the last answer or error and the next try) and the silences in force; hold the\n"
-		"notifications of a domain (or one finding code of it) for a while, or end that.\n"
+		"notifications of a domain (or one finding code of it) for a while, or end that; send\n"
+		"a test message to a receiver now and say what it answered.\n"
 		"\n"
 		"  -c, --config FILE   configuration (default " CONFIG_DEFAULT_PATH ")\n"
 		"      --db FILE       database\n"
@@ -242,7 +245,15 @@ int cmd_alerts(int argc, char **argv)
 		     unsilence(st, ldomain, code);
 		goto out;
 	}
-	cli_error("alerts", "unknown action \"%s\" (list, silence, unsilence)", what);
+	if (strcmp(what, "test") == 0) {
+		if (optind + 1 != argc) {
+			cli_error("alerts", "test takes one receiver name");
+			goto out;
+		}
+		rc = deliver_test(&cfg, argv[optind]);
+		goto out;
+	}
+	cli_error("alerts", "unknown action \"%s\" (list, silence, unsilence, test)", what);
 	usage(stderr);
 out:
 	free(ldomain);

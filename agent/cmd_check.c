@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clients.h"
 #include "commands.h"
 #include "config.h"
+#include "inorder.h"
 #include "output.h"
 #include "store.h"
 #include "sweep.h"
@@ -125,7 +127,11 @@ int cmd_check(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct config cfg, extra;
 	struct check_run run = { 0 };
+	struct clients_opts co;
+	struct clients cl = { 0 };
 	struct sweep_opts so;
+	struct loop *lp = NULL;
+	struct sweep *sw = NULL;
 	char err[512];
 	int opt, rc = EXIT_UNKNOWN;
 
@@ -204,9 +210,21 @@ int cmd_check(int argc, char **argv)
 		if (!run.st)
 			log_warning("%s (checking without history)", err);
 	}
-	sweep_opts_from_config(&so, &cfg);
-	if (sweep_run(&so, run.n, target_name, &run, on_result, &run, NULL, err, sizeof(err)) < 0) {
+	lp = loop_new(NULL);
+	if (!lp) {
+		cli_error("check", "cannot create the event loop");
+		goto out;
+	}
+	clients_opts_from_config(&co, &cfg);
+	if (clients_open(&cl, lp, &co, err, sizeof(err)) < 0) {
 		cli_error("check", "%s", err);
+		goto out;
+	}
+	sweep_opts_from_config(&so, &cfg);
+	so.concurrency = sweep_concurrency_for_limit(so.concurrency);
+	sw = sweep_new(lp, &cl, &so);
+	if (inorder_run(lp, sw, run.n, target_name, on_result, &run, 0) < 0) {
+		cli_error("check", "event loop failed");
 		goto out;
 	}
 	if (run.write_failed) {
@@ -224,6 +242,9 @@ int cmd_check(int argc, char **argv)
 		output_text_summary(stdout, &run.summary);
 	rc = cli_exit_for(run.summary.worst);
 out:
+	sweep_free(sw);
+	clients_close(&cl);
+	loop_free(lp);
 	store_close(run.st);
 	summary_free(&run.summary);
 	free(run.targets);

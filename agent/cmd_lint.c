@@ -9,6 +9,7 @@
 #include "output.h"
 #include "checks/dnsname.h"
 #include "checks/findings.h"
+#include "checks/judge.h"
 #include "checks/mx_match.h"
 #include "checks/policy.h"
 #include "checks/sts_txt.h"
@@ -69,15 +70,8 @@ static json_t *findings_json(const struct findings *fs)
 {
 	json_t *arr = json_array();
 
-	for (size_t i = 0; i < fs->n; i++) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "code", json_string(finding_code_str(fs->v[i].code)));
-		json_object_set_new(o, "severity", json_string(severity_str(fs->v[i].sev)));
-		json_object_set_new(o, "subject", json_str(fs->v[i].subject));
-		json_object_set_new(o, "message", json_str(fs->v[i].message));
-		json_array_append_new(arr, o);
-	}
+	for (size_t i = 0; i < fs->n; i++)
+		json_array_append_new(arr, output_json_finding(&fs->v[i]));
 	return arr;
 }
 
@@ -113,12 +107,17 @@ static int lint_policy(const char *path, char **mx, size_t n_mx, enum output_for
 	}
 	findings_init(&fs);
 	memset(&p, 0, sizeof(p));
-	if (toobig)
-		findings_add(&fs, F_POLICY_TOO_LARGE, SEV_CRITICAL, subject,
-			     "the file is larger than %d bytes (RFC 8461 3.3 lets senders stop reading "
-			     "at 64 KiB); senders treat it as no policy", POLICY_MAX_BODY);
-	else
+	if (toobig) {
+		struct finding_occurrence *fo = findings_add(&fs, F_POLICY_TOO_LARGE, SEV_CRITICAL,
+							     subject);
+
+		finding_set_what(fo, "the file is larger than %d bytes", POLICY_MAX_BODY);
+		finding_set_evidence(fo, "RFC 8461 3.3 lets senders stop reading at 64 KiB");
+		finding_set_consequence(fo, "senders treat it as no policy");
+		finding_set_fix(fo, "serve the plain policy file only");
+	} else {
 		policy_parse(body, len, &p, &fs, subject);
+	}
 	if (fmt == OUT_TEXT && !toobig)
 		printf("%s: %s, mode %s, max_age %ld, %zu mx pattern%s\n", subject,
 		       p.valid ? "valid" : "INVALID", policy_mode_str(p.mode), p.max_age, p.n_mx,
@@ -147,11 +146,8 @@ static int lint_policy(const char *path, char **mx, size_t n_mx, enum output_for
 			if (fmt == OUT_TEXT)
 				printf("  mx %s: NOT covered (%s)\n", mx[i], sb.buf);
 			json_object_set_new(o, "reason", json_str(sb.buf));
-			findings_add(&fs, F_MX_UNMATCHED,
-				     p.mode == POLICY_MODE_ENFORCE ? SEV_CRITICAL :
-				     p.mode == POLICY_MODE_TESTING ? SEV_WARNING : SEV_INFO, mx[i],
-				     "MX %s is not covered by the policy (%s); under enforce compliant "
-				     "senders refuse to deliver to it; add \"mx: %s\"", mx[i], sb.buf, mx[i]);
+			/* the judge's rule: as senders reading this policy in its mode see it */
+			judge_mx_unmatched(&p, p.mode, mx[i], &fs);
 			dynbuf_free(&sb);
 		}
 		json_array_append_new(cov, o);

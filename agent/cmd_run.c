@@ -5,9 +5,13 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clients.h"
 #include "commands.h"
 #include "alerting.h"
 #include "config.h"
+#include "daemon.h"
+#include "deliver.h"
+#include "inorder.h"
 #include "output.h"
 #include "store.h"
 #include "sweep.h"
@@ -30,22 +34,30 @@ struct run_state {
 	bool quiet;
 	size_t unrecorded;	/* domains checked but not recorded (each logged) */
 	size_t queued;		/* notifications queued */
+	struct vantage vt;	/* is the monitor's own view sound (port 25, the resolver)? */
+	struct deliver_stats delivery;
+	size_t delivery_pending;
 	char first_error[640];
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: stswatch run --once [options]\n"
-		"Check every configured domain that is due (its interval has passed since its last\n"
-		"check), record the results in the database and print one line per domain. Meant\n"
-		"for a systemd timer: the exit status says whether the run completed, not what it\n"
-		"found (use status, or the plugin, for that).\n"
+		"usage: stswatch run [options]          the scheduler daemon, in the foreground\n"
+		"       stswatch run --once [options]   one pass, for a systemd timer\n"
+		"The daemon checks every configured domain at its interval (phases spread by a hash\n"
+		"of the name and kept across restarts), re-checks a domain that turned bad after\n"
+		"retry_interval, delivers alerts as they come, reloads the configuration on SIGHUP\n"
+		"and stops within shutdown_timeout on SIGTERM (sd_notify: READY, STATUS, WATCHDOG,\n"
+		"RELOADING, STOPPING). --once checks every domain that is due (its interval has\n"
+		"passed since its last check), records each as it completes, delivers the alerts\n"
+		"that are due and prints one line per domain. The exit status says whether the run\n"
+		"completed, not what it found (use status, or the plugin, for that).\n"
 		"\n"
 		"  -c, --config FILE      configuration (default " CONFIG_DEFAULT_PATH ")\n"
 		"      --db FILE          database (default: the configuration's, else\n"
 		"                         " CONFIG_DEFAULT_DB ")\n"
-		"      --once             run once and exit (required)\n"
+		"      --once             run once and exit\n"
 		"      --all              check every domain, due or not\n"
 		"      --resolver ADDR[:PORT][,...], --ca-file FILE, --concurrency N\n"
 		"  -q, --quiet            print only the closing summary\n"
@@ -88,25 +100,53 @@ static void one_line(const struct domain_facts *df, const struct verdict *v, tim
 	putchar('\n');
 }
 
-/* One log line per status change and per notification queued, nothing for the rest. */
-static void log_changes(const char *domain, const struct store_delta *d,
-			const struct alerting_result *ar)
-{
-	if (d->old_status[0] && strcmp(d->old_status, d->new_status) != 0)
-		log_msg(strcmp(d->new_status, "OK") == 0 ? LOG_LVL_INFO : LOG_LVL_WARNING,
-			"%s: %s -> %s", domain, d->old_status, d->new_status);
-	if (ar->kind != ALERT_NONE)
-		log_info("%s: %s %s (incident %s) queued for %zu receiver%s", domain,
-			 alert_kind_str(ar->kind), alert_status_str(ar->status),
-			 ar->incident[0] ? ar->incident : "-", ar->queued, ar->queued == 1 ? "" : "s");
-}
-
 /* A domain that cannot be recorded is logged and counted; the others still are. */
 static void unrecorded(struct run_state *r, const char *domain)
 {
 	log_error("%s: not recorded: %s", domain, store_error(r->st));
 	if (!r->unrecorded++)
 		strlcpy_s(r->first_error, store_error(r->st), sizeof(r->first_error));
+}
+
+/*
+ * After the checks: deliver what is due, one attempt each, Alertmanager's firing alerts
+ * re-sent, within a bound (twice the longest receiver timeout); what is left stays pending
+ * for the next run.
+ */
+static void deliver_due(const struct config *cfg, struct loop *lp, struct store *st,
+			struct deliver_stats *out)
+{
+	struct curlm *cm;
+	struct deliver *d;
+	unsigned longest = cfg->alerts.timeout_ms;
+	uint64_t until;
+	char err[256];
+
+	memset(out, 0, sizeof(*out));
+	if (!cfg->n_receivers)
+		return;
+	cm = curlm_new(lp, err, sizeof(err));
+	if (!cm) {
+		log_error("alerts: cannot start libcurl: %s (notifications stay pending)", err);
+		return;
+	}
+	for (size_t i = 0; i < cfg->n_receivers; i++)
+		if (cfg->receivers[i].timeout_ms > longest)
+			longest = cfg->receivers[i].timeout_ms;
+	d = deliver_new(lp, cm, st, cfg);
+	deliver_alertmanager_sync(d);
+	until = loop_now(lp) + 2ull * longest + 2000;
+	/* one round of attempts: a retry is due at least 30 s later, the next run's business */
+	loop_run_once(lp, 0);
+	while (loop_now(lp) < until && !deliver_idle(d, loop_wall(lp)))
+		if (loop_run_once(lp, 200) < 0)
+			break;
+	*out = *deliver_stats(d);
+	if (deliver_in_flight(d))
+		log_warning("alerts: %u deliveries did not end within %llu s; they stay pending",
+			    deliver_in_flight(d), (unsigned long long)(2ull * longest + 2000) / 1000);
+	deliver_free(d);
+	curlm_free(cm);
 }
 
 static bool on_result(void *arg, size_t idx, struct domain_facts *df)
@@ -119,12 +159,15 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	struct alerting_result ar;
 	json_t *report;
 	time_t now = time(NULL);
+	bool changed;
 
 	if (store_load_history(r->st, df->domain, &h) < 0) {
 		/* judged without its history, a verdict would be quieter than the truth */
 		unrecorded(r, df->domain);
 		return true;
 	}
+	changed = vantage_feed(&r->vt, df);
+	vantage_apply(&r->vt, df);
 	judge_domain(&d->judge, df, &h, now, &v);
 	report = output_json_domain(df, &v);
 	/* one transaction per domain: what was checked is kept as it completes, with the
@@ -132,10 +175,12 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	if (alerting_record(r->cfg, r->st, r->run_id, d, df, &v, report, now, 0, &delta, &ar) < 0) {
 		unrecorded(r, df->domain);
 	} else {
-		log_changes(df->domain, &delta, &ar);
+		alerting_log(df->domain, &delta, &ar);
 		r->queued += ar.queued;
 		store_delta_free(&delta);
 	}
+	if (changed && alerting_vantage(r->cfg, r->st, r->run_id, &r->vt, now) < 0)
+		log_error("%s", store_error(r->st));
 	summary_add(&r->summary, v.status, df->domain);
 	if (!r->quiet)
 		one_line(df, &v, now);
@@ -164,8 +209,12 @@ int cmd_run(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct config cfg;
 	struct run_state r = { 0 };
+	struct clients_opts co;
+	struct clients cl = { 0 };
 	struct sweep_opts so;
-	struct sweep_stats stats;
+	struct loop *lp = NULL;
+	struct sweep *sw = NULL;
+	const struct sweep_stats *stats;
 	bool once = false, all = false;
 	char err[512];
 	time_t now, started;
@@ -206,13 +255,20 @@ int cmd_run(int argc, char **argv)
 			  argv[optind]);
 		goto out;
 	}
-	if (!once) {
-		cli_error("run", "--once is required: this version has no scheduler daemon; run it "
-			  "from a systemd timer (see stswatch-run.timer)");
+	if (!once && all) {
+		cli_error("run", "--all goes with --once; the daemon checks each domain at its interval");
 		goto out;
 	}
 	if (cli_load_config(&cfg, &c, true) < 0)
 		goto out;
+	if (!once) {
+		/* the daemon: in the foreground, until SIGTERM; reloads read the same file */
+		char *path = xstrdup(cfg.path);
+
+		rc = daemon_run(&cfg, path, &c);
+		free(path);
+		goto out;
+	}
 	r.cfg = &cfg;
 	r.st = store_open(cfg.database, STORE_RUNNER, err, sizeof(err));
 	if (!r.st) {
@@ -232,15 +288,31 @@ int cmd_run(int argc, char **argv)
 		if (all || !last || now + DUE_SLACK >= last + (time_t)cfg.domains[i].interval)
 			r.due[r.n_due++] = &cfg.domains[i];
 	}
+	vantage_init(&r.vt);
+	alerting_vantage_seed(r.st, &r.vt);
 	if (store_run_start(r.st, "run", now, &r.run_id) < 0) {
 		cli_error("run", "%s", store_error(r.st));
 		goto out;
 	}
-	sweep_opts_from_config(&so, &cfg);
-	if (sweep_run(&so, r.n_due, due_name, &r, on_result, &r, &stats, err, sizeof(err)) < 0) {
+	lp = loop_new(NULL);
+	if (!lp) {
+		cli_error("run", "cannot create the event loop");
+		goto out;
+	}
+	clients_opts_from_config(&co, &cfg);
+	if (clients_open(&cl, lp, &co, err, sizeof(err)) < 0) {
 		cli_error("run", "%s", err);
 		goto out;
 	}
+	sweep_opts_from_config(&so, &cfg);
+	so.concurrency = sweep_concurrency_for_limit(so.concurrency);
+	sw = sweep_new(lp, &cl, &so);
+	if (inorder_run(lp, sw, r.n_due, due_name, on_result, &r, 0) < 0) {
+		cli_error("run", "event loop failed");
+		goto out;
+	}
+	stats = sweep_stats(sw);
+	deliver_due(&cfg, lp, r.st, &r.delivery);
 	if (store_run_finish(r.st, r.run_id, time(NULL)) < 0)
 		log_warning("%s", store_error(r.st));
 	if (store_prune(r.st, cfg.retention_days, time(NULL), &pruned) < 0)
@@ -248,9 +320,20 @@ int cmd_run(int argc, char **argv)
 	printf("run %s: %zu of %zu domains due and checked in %.1f s (%zu MX hosts probed, %zu "
 	       "shared); %zu OK, %zu WARNING, %zu CRITICAL, %zu UNKNOWN; %ld old rows pruned\n",
 	       time_rfc3339(started, (char[32]){ 0 }, 32), r.n_due, cfg.n_domains,
-	       (double)(mono_ms() - t0) / 1000.0, stats.mx_hosts_probed, stats.mx_cache_hits,
+	       (double)(mono_ms() - t0) / 1000.0, stats->mx_hosts_probed, stats->mx_cache_hits,
 	       r.summary.counts[STATUS_OK], r.summary.counts[STATUS_WARNING],
 	       r.summary.counts[STATUS_CRITICAL], r.summary.counts[STATUS_UNKNOWN], pruned);
+	if (cfg.n_receivers) {
+		size_t failed_rows = 0;
+
+		if (store_outbox_counts(r.st, &r.delivery_pending, &failed_rows) < 0)
+			log_warning("%s", store_error(r.st));
+	}
+	if (cfg.n_receivers)
+		printf("alerts: %zu queued, %zu sent, %zu to retry, %zu failed, %zu expired; %zu "
+		       "pending in the outbox\n", r.queued, r.delivery.sent, r.delivery.retried,
+		       r.delivery.failed + r.delivery.disabled, r.delivery.expired,
+		       r.delivery_pending);
 	if (r.unrecorded) {
 		cli_error("run", "%zu of %zu checked domains were not recorded (each is logged "
 			  "above); the first: %s", r.unrecorded, r.n_due, r.first_error);
@@ -258,6 +341,9 @@ int cmd_run(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	sweep_free(sw);
+	clients_close(&cl);
+	loop_free(lp);
 	summary_free(&r.summary);
 	free(r.due);
 	store_close(r.st);

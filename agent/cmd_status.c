@@ -61,6 +61,22 @@ static void status_text(json_t *o, const char *domain, time_t now)
 	}
 }
 
+/* When the last run could not see (its port 25 blocked, its resolver mute), say so first. */
+static void vantage_note(struct store *st)
+{
+	char v[300], *why;
+	bool found;
+	long long since;
+
+	if (store_meta_get(st, "vantage", v, sizeof(v), &found) < 0 || !found ||
+	    strncmp(v, "bad ", 4) != 0)
+		return;
+	since = strtoll(v + 4, &why, 10);
+	printf("note: since %s the monitor's checks are inconclusive: %s; domains it cannot see "
+	       "are UNKNOWN (check.vantage) and their owners are not alerted\n\n",
+	       time_rfc3339((time_t)since, (char[32]){ 0 }, 32), *why ? why + 1 : "");
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -101,6 +117,8 @@ int cmd_status(int argc, char **argv)
 	st = open_db(&c, &cfg, false, STORE_READ, "status");
 	if (!st)
 		goto out;
+	if (c.format == OUT_TEXT)
+		vantage_note(st);
 	names = json_array();
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++)

@@ -491,7 +491,7 @@ static int load_domains(struct config *cfg, const config_setting_t *list, const 
 			if (strcmp(key, "name") == 0)
 				continue;
 			if (strcmp(key, "interval") == 0) {
-				if (config_get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err, errlen) < 0)
+				if (config_get_duration_ms(s, path, 5000, 30ull * 86400000, &ms, err, errlen) < 0)
 					return -1;
 				d->interval = (unsigned)(ms / 1000);
 			} else if (strcmp(key, "thresholds") == 0) {
@@ -554,7 +554,7 @@ static int load_groups(struct config *cfg, const config_setting_t *list, const c
 					return -1;
 				gc->has_route = true;
 			} else if (strcmp(key, "interval") == 0) {
-				if (config_get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err,
+				if (config_get_duration_ms(s, path, 5000, 30ull * 86400000, &ms, err,
 							   errlen) < 0)
 					return -1;
 				dd.interval = (unsigned)(ms / 1000);
@@ -635,11 +635,11 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 			} else if (strcmp(name, "ipv6") == 0)
 				r = config_get_bool(s, path, &cfg->ipv6, err, errlen);
 			else if (strcmp(name, "interval") == 0) {
-				r = config_get_duration_ms(s, path, 60000, 30ull * 86400000, &ms, err, errlen);
+				r = config_get_duration_ms(s, path, 5000, 30ull * 86400000, &ms, err, errlen);
 				if (r == 0)
 					cfg->interval = (unsigned)(ms / 1000);
 			} else if (strcmp(name, "retry_interval") == 0) {
-				r = config_get_duration_ms(s, path, 10000, 86400000, &ms, err, errlen);
+				r = config_get_duration_ms(s, path, 2000, 86400000, &ms, err, errlen);
 				if (r == 0)
 					cfg->retry_interval = (unsigned)(ms / 1000);
 			} else if (strcmp(name, "shutdown_timeout") == 0) {

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -108,11 +109,23 @@ static int dispatch(int argc, char **argv)
 	return EXIT_UNKNOWN;
 }
 
+/* Every domain in flight holds sockets: allow as many open files as the hard limit does. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	log_init(LOG_LVL_WARNING, false);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "stswatch: cannot initialise libcurl\n");

@@ -288,37 +288,6 @@ int nagios_perf_append(struct dynbuf *sb, const struct nagios_perf *p)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes are not one. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-	uint32_t cp;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1fu;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0fu;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;	/* also stops at the NUL */
-		cp = (cp << 6) | (s[i] & 0x3fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 void nagios_sanitize(char *s)
 {
 	unsigned char *r = (unsigned char *)s, *w = (unsigned char *)s;
@@ -328,7 +297,7 @@ void nagios_sanitize(char *s)
 		size_t n;
 
 		if (c >= 0x80) {
-			n = utf8_seq_len(r);
+			n = utf8_seq_len(r, 4);	/* the NUL ends a sequence */
 			if (n == 0) {
 				*w++ = '?';
 				r++;
@@ -529,6 +498,55 @@ char *nagios_render(const char *first_line, const char *perfdata, const char *lo
 	free(perf);
 	free(first);
 	return dynbuf_steal(&out);
+}
+
+/* Cut sb to at most n bytes, not inside a UTF-8 sequence. */
+static void cut_utf8(struct dynbuf *sb, size_t n)
+{
+	if (sb->len <= n)
+		return;
+	while (n && ((unsigned char)sb->buf[n] & 0xc0) == 0x80)
+		n--;
+	sb->buf[n] = '\0';
+	sb->len = n;
+}
+
+char *nagios_first_line(const char *domain, enum status st, const struct findings *fs,
+			const char *summary)
+{
+	const struct finding *top = NULL;
+	size_t problems = 0;
+	struct dynbuf sb;
+	char more[32] = "";
+
+	for (size_t i = 0; i < fs->n; i++) {
+		if (fs->v[i].sev == SEV_INFO)
+			continue;
+		if (!top)
+			top = &fs->v[i];
+		problems++;
+	}
+	dynbuf_init(&sb, 0);
+	dynbuf_printf(&sb, "MTA-STS %s - %s: ", status_str(st), domain);
+	if (top) {
+		char *headline = finding_join(top->what, top->evidence, NULL, NULL);
+
+		if (problems > 1)
+			bsnprintf(more, sizeof(more), " (+%zu more)", problems - 1);
+		dynbuf_printf(&sb, "%s %s: %s", finding_code_str(top->code), top->subject, headline);
+		free(headline);
+	} else {
+		dynbuf_printf(&sb, "%s", summary ? summary : "");
+	}
+	/* sanitized first, so what is removed leaves room; then cut, keeping the count */
+	nagios_sanitize(sb.buf);
+	sb.len = strlen(sb.buf);
+	if (sb.len + strlen(more) > NAGIOS_FIRST_LINE_MAX) {
+		cut_utf8(&sb, NAGIOS_FIRST_LINE_MAX - strlen(more) - 3);
+		dynbuf_printf(&sb, "...");
+	}
+	dynbuf_printf(&sb, "%s", more);
+	return dynbuf_steal(&sb);
 }
 
 int nagios_exit_code(enum status st)

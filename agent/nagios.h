@@ -86,6 +86,18 @@ void nagios_sanitize(char *s);
 char *nagios_render(const char *first_line, const char *perfdata, const char *long_text,
 		    size_t max_bytes);
 
+#define NAGIOS_FIRST_LINE_MAX 240	/* bytes of the first line a status view shows */
+
+/*
+ * The plugin's first line: "MTA-STS STATUS - DOMAIN: code subject: what (evidence)" for
+ * the first finding that is not INFO (findings are sorted worst first), then " (+N more)"
+ * when there are more, or "MTA-STS STATUS - DOMAIN: summary" when there is none. The
+ * headline is cut to fit NAGIOS_FIRST_LINE_MAX bytes ("..."), keeping the count, never
+ * inside a UTF-8 sequence; the line is sanitized. The caller frees the result.
+ */
+char *nagios_first_line(const char *domain, enum status st, const struct findings *fs,
+			const char *summary);
+
 /* The plugin exit code of a status: OK 0, WARNING 1, CRITICAL 2, UNKNOWN 3 (and anything else). */
 int nagios_exit_code(enum status st);
 

@@ -147,6 +147,21 @@ static json_t *mx_json(const struct domain_facts *df, const struct verdict *v)
 	return arr;
 }
 
+json_t *output_json_finding(const struct finding *f)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "code", json_string(finding_code_str(f->code)));
+	json_object_set_new(o, "severity", json_string(severity_str(f->sev)));
+	json_object_set_new(o, "subject", json_str(f->subject));
+	json_object_set_new(o, "message", json_str(f->message));
+	json_object_set_new(o, "what", json_str(f->what));
+	json_object_set_new(o, "evidence", json_str(f->evidence));
+	json_object_set_new(o, "consequence", json_str(f->consequence));
+	json_object_set_new(o, "fix", json_str(f->fix));
+	return o;
+}
+
 json_t *output_json_domain(const struct domain_facts *df, const struct verdict *v)
 {
 	json_t *o = json_object(), *fs = json_array(), *tr;
@@ -159,16 +174,8 @@ json_t *output_json_domain(const struct domain_facts *df, const struct verdict *
 	json_object_set_new(o, "fails_reason", json_or_null(v->fails_why));
 	json_object_set_new(o, "checked_at", json_time(df->checked_at));
 	json_object_set_new(o, "valid_paths", json_integer(v->valid_paths));
-	for (size_t i = 0; i < v->findings.n; i++) {
-		const struct finding *f = &v->findings.v[i];
-		json_t *fo = json_object();
-
-		json_object_set_new(fo, "code", json_string(finding_code_str(f->code)));
-		json_object_set_new(fo, "severity", json_string(severity_str(f->sev)));
-		json_object_set_new(fo, "subject", json_str(f->subject));
-		json_object_set_new(fo, "message", json_str(f->message));
-		json_array_append_new(fs, fo);
-	}
+	for (size_t i = 0; i < v->findings.n; i++)
+		json_array_append_new(fs, output_json_finding(&v->findings.v[i]));
 	json_object_set_new(o, "findings", fs);
 	json_object_set_new(o, "policy", policy_json(df, v));
 	if (df->tlsrpt_txt.rc != DNS_NOT_ASKED) {
@@ -194,17 +201,18 @@ int output_json_line(FILE *f, json_t *j)
 	return 0;
 }
 
+/* "2026-12-14 (15 days left)", "2026-11-25 (expired 3 days ago)": lib/timeutil's count. */
 static const char *days_str(time_t t, time_t now, char *buf, size_t len)
 {
-	char iso[32];
-	long d = days_until(t, now);
+	char iso[32], span[48];
 
 	time_rfc3339(t, iso, sizeof(iso));
 	iso[10] = '\0';
-	if (d >= 0)
-		bsnprintf(buf, len, "%s (%ld day%s left)", iso, d, d == 1 ? "" : "s");
+	time_span_str(t, now, span, sizeof(span));
+	if (t >= now)
+		bsnprintf(buf, len, "%s (%s left)", iso, span);
 	else
-		bsnprintf(buf, len, "%s (expired %ld day%s ago)", iso, -d, d == -1 ? "" : "s");
+		bsnprintf(buf, len, "%s (expired %s ago)", iso, span);
 	return buf;
 }
 

@@ -18,6 +18,9 @@ enum output_format {
 /* "text" or "json"; -1 when neither. */
 int output_format_parse(const char *s);
 
+/* One finding: code, severity, subject, message, and its parts what, evidence,
+ * consequence, fix (caller owns the reference). */
+json_t *output_json_finding(const struct finding *f);
 /* The JSON object DESIGN.md promises for one domain (caller owns the reference). */
 json_t *output_json_domain(const struct domain_facts *df, const struct verdict *v);
 /* Write a JSON value as one compact line. 0 or -1 (write error). */

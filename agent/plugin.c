@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clients.h"
 #include "commands.h"
 #include "config.h"
 #include "nagios.h"
@@ -19,7 +20,6 @@
 
 #define PLUGIN_DEFAULT_TIMEOUT 30	/* seconds, below the 60 s kill of Nagios and Icinga */
 #define PLUGIN_OUTPUT_MAX 8192		/* what Nagios keeps of plugin output */
-#define FIRST_LINE_MAX 240
 
 enum {
 	OPT_MX_ONLY = 6000,
@@ -75,32 +75,14 @@ static void help(void)
 	       PLUGIN_DEFAULT_TIMEOUT);
 }
 
-static const char *one_name(void *arg, size_t idx)
-{
-	(void)idx;
-	return ((struct plugin *)arg)->domain;
-}
-
-static bool keep_facts(void *arg, size_t idx, struct domain_facts *df)
+static void keep_facts(void *arg, struct domain_facts *df)
 {
 	struct plugin *p = arg;
 
-	(void)idx;
 	/* take ownership: the sweep frees what is left in df */
 	p->df = *df;
 	memset(df, 0, sizeof(*df));
 	p->got = true;
-	return true;
-}
-
-/* The message up to its first ';': what is wrong and the evidence. */
-static void short_message(const char *msg, char *buf, size_t len)
-{
-	size_t n = strcspn(msg, ";");
-
-	if (n >= len)
-		n = len - 4;
-	bsnprintf(buf, len, "%.*s%s", (int)n, msg, n < strlen(msg) && msg[n] != ';' ? "..." : "");
 }
 
 static double days_left(time_t t, time_t now)
@@ -134,7 +116,7 @@ static enum status apply_range(const struct plugin *p, enum status st, double da
 
 static int report(struct plugin *p, const struct verdict *v, time_t now)
 {
-	struct dynbuf first, pd, text;
+	struct dynbuf summary, pd, text;
 	const struct domain_facts *df = &p->df;
 	/* without -w/-c the perfdata still shows the day thresholds the judge applied */
 	const struct nagios_range dw = { .start = p->judge.warn_days, .end_inf = true };
@@ -143,46 +125,30 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 	const struct nagios_range *c = p->have_crit ? &p->crit : &dc;
 	enum status st = v->status;
 	const struct finding *top = NULL;
-	size_t problems = 0;
-	char buf[FIRST_LINE_MAX], *out;
+	char buf[64], *first, *out;
 	int rc;
 
-	dynbuf_init(&first, 0);
+	dynbuf_init(&summary, 0);
 	dynbuf_init(&pd, 0);
 	dynbuf_init(&text, 0);
-	for (size_t i = 0; i < v->findings.n; i++) {
-		const struct finding *f = &v->findings.v[i];
-
-		if (f->sev == SEV_INFO)
-			continue;
-		problems++;
-		if (!top)
-			top = f;
-	}
+	for (size_t i = 0; i < v->findings.n && !top; i++)
+		if (v->findings.v[i].sev != SEV_INFO)
+			top = &v->findings.v[i];
 	if (v->policy_cert_not_after)
 		st = apply_range(p, st, days_left(v->policy_cert_not_after, now));
 	if (v->mx_cert_not_after)
 		st = apply_range(p, st, days_left(v->mx_cert_not_after, now));
 
-	dynbuf_printf(&first, "MTA-STS %s - %s: ", status_str(st), df->domain);
-	if (top) {
-		short_message(top->message, buf, sizeof(buf));
-		dynbuf_printf(&first, "%s %s: %s", finding_code_str(top->code), top->subject, buf);
-		if (problems > 1)
-			dynbuf_printf(&first, " (+%zu more)", problems - 1);
-	} else {
-		dynbuf_printf(&first, "%s, %u of %zu MX hosts valid",
+	if (!top) {
+		char dist[48];
+
+		dynbuf_printf(&summary, "%s, %u of %zu MX hosts valid",
 			      v->mode ? policy_mode_str(v->mode) : "no policy", v->valid_paths, v->n_mx);
 		if (v->mx_cert_not_after)
-			dynbuf_printf(&first, ", earliest MX certificate expires in %.0f days",
-				      floor(days_left(v->mx_cert_not_after, now)));
+			dynbuf_printf(&summary, ", earliest MX certificate expires %s",
+				      time_distance_str(v->mx_cert_not_after, now, dist, sizeof(dist)));
 	}
-	if (first.len > FIRST_LINE_MAX) {
-		first.buf[FIRST_LINE_MAX - 3] = '\0';
-		first.len = FIRST_LINE_MAX - 3;
-		dynbuf_printf(&first, "...");
-	}
-	nagios_sanitize(first.buf);
+	first = nagios_first_line(df->domain, st, &v->findings, summary.buf);
 
 	if (v->policy_cert_not_after)
 		perf(&pd, "policy_cert_days", days_left(v->policy_cert_not_after, now), "", w, c);
@@ -249,14 +215,15 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 	}
 	if (text.buf)
 		nagios_sanitize(text.buf);
-	out = nagios_render(first.buf, pd.buf ? pd.buf : "", text.buf ? text.buf : "",
+	out = nagios_render(first, pd.buf ? pd.buf : "", text.buf ? text.buf : "",
 			    PLUGIN_OUTPUT_MAX);
 	fputs(out, stdout);
 	if (!*out || out[strlen(out) - 1] != '\n')
 		putchar('\n');
 	free(out);
 	rc = nagios_exit_code(st);
-	dynbuf_free(&first);
+	free(first);
+	dynbuf_free(&summary);
 	dynbuf_free(&pd);
 	dynbuf_free(&text);
 	return rc;
@@ -299,7 +266,12 @@ int cmd_plugin(int argc, char **argv)
 	};
 	struct plugin p;
 	struct config cfg;
+	struct clients_opts co;
+	struct clients cl = { 0 };
 	struct sweep_opts so;
+	struct sweep_domain_opts dopts = { 0 };
+	struct loop *lp = NULL;
+	struct sweep *sw = NULL;
 	struct verdict v;
 	char err[512];
 	const char *resolver = NULL, *ca_file = NULL, *config = NULL;
@@ -425,34 +397,46 @@ int cmd_plugin(int argc, char **argv)
 		goto out;
 	}
 
+	lp = loop_new(NULL);
+	if (!lp) {
+		rc = unknown("%s", "cannot create the event loop");
+		goto out;
+	}
+	clients_opts_from_config(&co, &cfg);
+	if (clients_open(&cl, lp, &co, err, sizeof(err)) < 0) {
+		rc = unknown("%s", err);
+		goto out;
+	}
 	sweep_opts_from_config(&so, &cfg);
 	so.concurrency = 1;
 	so.probe_policy = !mx_only;
 	so.probe_tlsrpt = !mx_only;
 	so.probe_mx = !policy_only;
+	sw = sweep_new(lp, &cl, &so);
 	/*
 	 * Steps keep their configured timeouts (the policy fetch waits as long as senders
 	 * do); the deadline ends whatever still runs, and that is UNKNOWN naming the pending
 	 * steps (--timeout-result), not a failure the deadline itself made.
 	 */
-	so.deadline_ms = (unsigned)(timeout * 1000 - (timeout > 2 ? 500 : 100));
-	if (sweep_run(&so, 1, one_name, &p, keep_facts, &p, NULL, err, sizeof(err)) < 0 || !p.got) {
-		rc = unknown("%s", p.got ? err : "the check did not run");
+	dopts.deadline_ms = (unsigned)(timeout * 1000 - (timeout > 2 ? 500 : 100));
+	sweep_add(sw, p.domain, &dopts, keep_facts, &p);
+	while (!sweep_idle(sw))
+		if (loop_run_once(lp, 1000) < 0)
+			break;
+	if (!p.got) {
+		rc = unknown("%s", "the check did not run (the event loop failed)");
 		goto out;
 	}
 	now = time(NULL);
+	/* --timeout-result: the severity the judge gives our own deadline */
+	p.judge.timeout_sev = status_severity(p.timeout_result);
 	judge_domain(&p.judge, &p.df, NULL, now, &v);
-	/* --timeout-result: the state our own deadline stands for */
-	for (size_t i = 0; i < v.findings.n; i++)
-		if (v.findings.v[i].code == F_CHECK_TIMEOUT)
-			v.findings.v[i].sev = p.timeout_result == STATUS_OK ? SEV_INFO :
-					      p.timeout_result == STATUS_WARNING ? SEV_WARNING :
-					      p.timeout_result == STATUS_CRITICAL ? SEV_CRITICAL : SEV_UNKNOWN;
-	findings_sort(&v.findings);
-	v.status = findings_status(&v.findings);
 	rc = report(&p, &v, now);
 	verdict_free(&v);
 out:
+	sweep_free(sw);
+	clients_close(&cl);
+	loop_free(lp);
 	domain_facts_free(&p.df);
 	config_free(&cfg);
 	return rc;

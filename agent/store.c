@@ -1230,24 +1230,47 @@ static int load_versions(struct store *st, const char *domain, struct history *h
 	return r < 0 ? -1 : 0;
 }
 
+/*
+ * The certificates seen for each subject of the domain: the last one seen (for renewal
+ * notes) and the last RENEWAL_HISTORY of them, oldest first (for the renewal habit).
+ */
 static int load_certs(struct store *st, const char *domain, struct history *h)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT subject, sha256, not_after FROM certs c"
-				  " WHERE domain = ?1 AND last_seen = (SELECT max(last_seen) FROM certs"
-				  " WHERE domain = ?1 AND subject = c.subject)", "history");
+	sqlite3_stmt *s = store_prepare(st, "SELECT subject, sha256, not_before, not_after,"
+					" first_seen, last_seen FROM certs WHERE domain = ?1"
+					" ORDER BY subject, first_seen, last_seen", "history");
+	struct cert_seen *cs = NULL;
+	time_t best_seen = 0;
 	int r;
 
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
 	while ((r = store_step_row(st, s, "history")) == 1) {
-		struct cert_seen *cs;
+		const char *subject = store_col_text(s, 0);
+		time_t last_seen = (time_t)sqlite3_column_int64(s, 5);
+		struct renewal_cert rc;
 
-		h->certs = xrealloc(h->certs, (h->n_certs + 1) * sizeof(*h->certs));
-		cs = &h->certs[h->n_certs++];
-		strlcpy_s(cs->subject, store_col_text(s, 0), sizeof(cs->subject));
-		strlcpy_s(cs->sha256, store_col_text(s, 1), sizeof(cs->sha256));
-		cs->not_after = (time_t)sqlite3_column_int64(s, 2);
+		if (!cs || strcmp(cs->subject, subject) != 0) {
+			h->certs = xrealloc(h->certs, (h->n_certs + 1) * sizeof(*h->certs));
+			cs = &h->certs[h->n_certs++];
+			memset(cs, 0, sizeof(*cs));
+			strlcpy_s(cs->subject, subject, sizeof(cs->subject));
+			best_seen = 0;
+		}
+		if (last_seen >= best_seen) {
+			best_seen = last_seen;
+			strlcpy_s(cs->sha256, store_col_text(s, 1), sizeof(cs->sha256));
+			cs->not_after = (time_t)sqlite3_column_int64(s, 3);
+		}
+		rc.not_before = (time_t)sqlite3_column_int64(s, 2);
+		rc.not_after = (time_t)sqlite3_column_int64(s, 3);
+		rc.first_seen = (time_t)sqlite3_column_int64(s, 4);
+		if (cs->n_hist == RENEWAL_HISTORY) {
+			memmove(cs->hist, cs->hist + 1, (RENEWAL_HISTORY - 1) * sizeof(cs->hist[0]));
+			cs->n_hist--;
+		}
+		cs->hist[cs->n_hist++] = rc;
 	}
 	sqlite3_finalize(s);
 	return r < 0 ? -1 : 0;
@@ -1287,47 +1310,57 @@ int store_last_checked(struct store *st, const char *domain, time_t *t)
 
 /* ---- maintenance ----------------------------------------------------------------------- */
 
+static const char *const prune_sql[] = {
+	"DELETE FROM checks WHERE id IN (SELECT id FROM checks WHERE checked_at < ?1 LIMIT ?2)",
+	"DELETE FROM findings WHERE id IN (SELECT id FROM findings WHERE closed_at < ?1 LIMIT ?2)",
+	"DELETE FROM status_changes WHERE id IN (SELECT id FROM status_changes WHERE at < ?1 LIMIT ?2)",
+	"DELETE FROM policy_versions WHERE rowid IN (SELECT rowid FROM policy_versions"
+	" WHERE last_seen < ?1 AND replaced_at IS NOT NULL LIMIT ?2)",
+	"DELETE FROM certs WHERE rowid IN (SELECT rowid FROM certs WHERE last_seen < ?1 LIMIT ?2)",
+	"DELETE FROM txt_ids WHERE rowid IN (SELECT rowid FROM txt_ids WHERE last_seen < ?1 LIMIT ?2)",
+	"DELETE FROM runs WHERE id IN (SELECT id FROM runs r WHERE started_at < ?1 AND NOT"
+	" EXISTS (SELECT 1 FROM checks WHERE run_id = r.id) LIMIT ?2)",
+	/* notifications delivered, failed or expired long ago; pending ones stay */
+	"DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox WHERE created_at < ?1"
+	" AND state != 'pending' LIMIT ?2)",
+	"DELETE FROM silences WHERE id IN (SELECT id FROM silences WHERE until < ?1 LIMIT ?2)",
+};
+
+int store_prune_step(struct store *st, unsigned retention_days, time_t now, unsigned *table,
+		     long *deleted)
+{
+	time_t cutoff = now - (time_t)retention_days * 86400;
+	sqlite3_stmt *s;
+	int changes, rc;
+
+	if (*table >= ARRAY_LEN(prune_sql))
+		return 0;
+	/* each batch is its own short transaction: readers (WAL) never wait */
+	s = store_prepare(st, prune_sql[*table], "prune");
+	if (!s)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, cutoff);
+	sqlite3_bind_int(s, 2, PRUNE_BATCH);
+	rc = store_step_write(st, s, "prune");
+	sqlite3_finalize(s);
+	if (rc < 0)
+		return rc;
+	changes = sqlite3_changes(st->db);
+	*deleted += changes;
+	if (changes < PRUNE_BATCH)
+		(*table)++;
+	return *table < ARRAY_LEN(prune_sql) ? 1 : 0;
+}
+
 int store_prune(struct store *st, unsigned retention_days, time_t now, long *deleted)
 {
-	static const char *const sql[] = {
-		"DELETE FROM checks WHERE id IN (SELECT id FROM checks WHERE checked_at < ?1 LIMIT ?2)",
-		"DELETE FROM findings WHERE id IN (SELECT id FROM findings WHERE closed_at < ?1 LIMIT ?2)",
-		"DELETE FROM status_changes WHERE id IN (SELECT id FROM status_changes WHERE at < ?1 LIMIT ?2)",
-		"DELETE FROM policy_versions WHERE rowid IN (SELECT rowid FROM policy_versions"
-		" WHERE last_seen < ?1 AND replaced_at IS NOT NULL LIMIT ?2)",
-		"DELETE FROM certs WHERE rowid IN (SELECT rowid FROM certs WHERE last_seen < ?1 LIMIT ?2)",
-		"DELETE FROM txt_ids WHERE rowid IN (SELECT rowid FROM txt_ids WHERE last_seen < ?1 LIMIT ?2)",
-		"DELETE FROM runs WHERE id IN (SELECT id FROM runs r WHERE started_at < ?1 AND NOT"
-		" EXISTS (SELECT 1 FROM checks WHERE run_id = r.id) LIMIT ?2)",
-		/* notifications delivered, failed or expired long ago; pending ones stay */
-		"DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox WHERE created_at < ?1"
-		" AND state != 'pending' LIMIT ?2)",
-		"DELETE FROM silences WHERE id IN (SELECT id FROM silences WHERE until < ?1 LIMIT ?2)",
-	};
-	time_t cutoff = now - (time_t)retention_days * 86400;
+	unsigned table = 0;
+	int rc;
 
 	*deleted = 0;
-	for (size_t i = 0; i < ARRAY_LEN(sql); i++) {
-		for (;;) {
-			/* each batch is its own short transaction: readers (WAL) never wait */
-			sqlite3_stmt *s = store_prepare(st, sql[i], "prune");
-			int changes, rc;
-
-			if (!s)
-				return STORE_ERROR;
-			sqlite3_bind_int64(s, 1, cutoff);
-			sqlite3_bind_int(s, 2, PRUNE_BATCH);
-			rc = store_step_write(st, s, "prune");
-			sqlite3_finalize(s);
-			if (rc < 0)
-				return rc;
-			changes = sqlite3_changes(st->db);
-			*deleted += changes;
-			if (changes < PRUNE_BATCH)
-				break;
-		}
-	}
-	return 0;
+	while ((rc = store_prune_step(st, retention_days, now, &table, deleted)) > 0)
+		;
+	return rc;
 }
 
 int store_check(struct store *st, char *out, size_t outlen)

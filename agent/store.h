@@ -188,6 +188,26 @@ int store_each_mx_expiry(struct store *st,
 			 int (*fn)(void *arg, const char *domain, const char *host, time_t not_after),
 			 void *arg);
 
+/* Call fn with every domain's alert state (JSON text). */
+int store_each_alert_state(struct store *st,
+			   int (*fn)(void *arg, const char *domain, const char *json), void *arg);
+
+/* The scheduler's due time and quick re-checks of a domain; 0 and zeros when none kept. */
+int store_schedule_get(struct store *st, const char *domain, time_t *next_due,
+		       unsigned *retries);
+/* Keep them (inside the domain's transaction). */
+int store_schedule_put(struct store *st, const char *domain, time_t next_due, unsigned retries,
+		       time_t now);
+
+/*
+ * One small step of pruning (a batch of one table): 1 when more is left, 0 when done.
+ * *table carries the position between calls (start at 0); *deleted adds up.
+ */
+int store_prune_step(struct store *st, unsigned retention_days, time_t now, unsigned *table,
+		     long *deleted);
+/* Fold the WAL into the database without waiting for readers (PRAGMA wal_checkpoint). */
+int store_checkpoint(struct store *st);
+
 /* A small key/value setting of the agent (the last vantage verdict, the last cycle). */
 int store_meta_get(struct store *st, const char *key, char *out, size_t len, bool *found);
 /* Set one. */

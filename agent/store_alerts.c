@@ -463,3 +463,68 @@ int store_each_mx_expiry(struct store *st,
 	sqlite3_finalize(s);
 	return r < 0 ? STORE_ERROR : 0;
 }
+
+int store_each_alert_state(struct store *st,
+			   int (*fn)(void *arg, const char *domain, const char *json), void *arg)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT domain, state FROM alert_state ORDER BY domain",
+					"alert state");
+	int r;
+
+	if (!s)
+		return STORE_ERROR;
+	while ((r = store_step_row(st, s, "alert state")) == 1)
+		if (fn(arg, store_col_text(s, 0), store_col_text(s, 1)))
+			break;
+	sqlite3_finalize(s);
+	return r < 0 ? STORE_ERROR : 0;
+}
+
+int store_schedule_get(struct store *st, const char *domain, time_t *next_due,
+		       unsigned *retries)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT next_due, retries FROM schedule WHERE domain = ?",
+					"schedule");
+	int r;
+
+	*next_due = 0;
+	*retries = 0;
+	if (!s)
+		return STORE_ERROR;
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	r = store_step_row(st, s, "schedule");
+	if (r == 1) {
+		*next_due = (time_t)sqlite3_column_int64(s, 0);
+		*retries = (unsigned)sqlite3_column_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	return r < 0 ? STORE_ERROR : 0;
+}
+
+int store_schedule_put(struct store *st, const char *domain, time_t next_due, unsigned retries,
+		       time_t now)
+{
+	sqlite3_stmt *s = store_prepare(st, "INSERT INTO schedule(domain, next_due, retries,"
+					" updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(domain) DO"
+					" UPDATE SET next_due = excluded.next_due, retries ="
+					" excluded.retries, updated_at = excluded.updated_at",
+					"schedule");
+	int rc;
+
+	if (!s)
+		return STORE_ERROR;
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, next_due);
+	sqlite3_bind_int(s, 3, (int)retries);
+	sqlite3_bind_int64(s, 4, now);
+	rc = store_step_write(st, s, "schedule");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_checkpoint(struct store *st)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : store_explain(st, rc, "checkpoint");
+}

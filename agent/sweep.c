@@ -1,24 +1,19 @@
-/* sweep: probe many domains on one loop with bounded concurrency; results in input order. */
+/* sweep: check domains on a caller's loop, a bounded window in flight, MX hosts shared. */
 #include "sweep.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "checks/dns_probe.h"
-#include "checks/dnsname.h"
-#include "checks/https_probe.h"
-#include "checks/smtp_probe.h"
-#include "checks/tlscert.h"
 #include "lib/dynbuf.h"
-#include "lib/loop.h"
+#include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
-#define HOST_CACHE_MAX 4096	/* finished MX hosts kept for other domains of the sweep */
+#define HOST_CACHE_MAX 4096	/* finished MX hosts kept for other domains by default */
 #define HOST_BUCKETS 1024
+#define FD_RESERVE 64		/* stdio, the database and its journal, epoll, c-ares, libcurl */
+#define FD_PER_DOMAIN 4		/* the policy fetch and a few STARTTLS probes at once */
 
 struct sweep;
 struct job;
@@ -29,79 +24,126 @@ struct probe_ref {
 	size_t i;
 };
 
-/* One MX host name, shared by every domain of the sweep that lists it. */
-struct host {
-	char name[HOST_LEN];
-	struct host *hnext;		/* hash chain */
-	struct host *lprev, *lnext;	/* LRU of finished hosts nobody waits for */
-	struct sweep *sw;
-	enum { HOST_RESOLVING, HOST_PROBING, HOST_DONE } state;
-	struct addr_answer addrs;
-	struct smtp_facts *smtp;
-	struct smtp_probe **probes;
-	struct probe_ref *refs;		/* callback arguments of the probes */
-	size_t n_smtp;
-	unsigned probes_left;
-	struct waiter *waiters;
-};
-
+/* A domain waiting for one MX host's facts. */
 struct waiter {
-	struct waiter *next;
+	struct waiter *prev, *next;	/* in the host's list */
+	struct host *h;
 	struct job *job;
 	size_t mx;	/* index in the job's df.mx */
 };
 
+/* One MX host name, shared by every domain that lists it. */
+struct host {
+	char name[HOST_LEN];
+	struct host *hnext;		/* hash chain */
+	struct host *dprev, *dnext;	/* finished hosts, oldest first */
+	struct sweep *sw;
+	enum { HOST_RESOLVING, HOST_PROBING, HOST_DONE } state;
+	uint64_t done_at;		/* loop ms when it finished */
+	void *query;			/* A/AAAA while resolving */
+	struct addr_answer addrs;
+	struct smtp_facts *smtp;
+	void **probes;			/* STARTTLS probes while probing */
+	struct probe_ref *refs;		/* callback arguments of the probes */
+	size_t n_smtp;
+	unsigned probes_left;
+	bool local_fault;		/* a probe could not run here: never reused */
+	struct waiter *waiters;
+};
+
+/* One domain in flight, or finished and waiting to be handed back. */
 struct job {
 	struct sweep *sw;
-	size_t idx;
-	bool started, done;
-	unsigned pending;	/* outstanding parts plus holds */
+	struct job *prev, *next;	/* in sw->active, then sw->ready */
 	struct domain_facts df;
-	struct https_req *req;
-	bool wait_sts, wait_tlsrpt, wait_mx, wait_addrs, wait_fetch;
-	unsigned wait_hosts;
+	struct sweep_domain_opts d;
+	sweep_done_fn fn;
+	void *arg;
+	unsigned pending;		/* outstanding parts plus holds */
+	void *q_sts, *q_tlsrpt, *q_mx, *q_paddrs;	/* DNS questions outstanding */
+	void *req;			/* the policy fetch */
+	struct waiter **waits;		/* per MX: non-NULL while its host is awaited */
+	struct loop_timer *deadline;
+	bool done;
+};
+
+/* A domain added beyond the window: its name and what to do with it, nothing more. */
+struct queued {
+	struct queued *next;
+	struct sweep_domain_opts d;
+	sweep_done_fn fn;
+	void *arg;
+	char name[];
+};
+
+struct job_list {
+	struct job *head, *tail;
 };
 
 struct sweep {
-	const struct sweep_opts *o;
 	struct loop *lp;
-	struct dns_client *dns;
-	struct https_client *https;
-	struct smtp_client *smtp;
-	struct tlscert_store *store;
+	struct clients *cl;
+	struct sweep_opts o;
 	struct host *buckets[HOST_BUCKETS];
-	struct host *lru_head, *lru_tail;
-	size_t n_lru;
-	struct job *ring;	/* window of jobs, indexed by idx % window */
-	size_t window;
-	size_t n, next_start, next_out;
-	size_t active;
-	sweep_name_fn name;
-	void *name_arg;
-	sweep_result_fn fn;
-	void *fn_arg;
-	bool stop;
-	bool deadline_hit;
-	struct loop_timer *deadline;
-	struct sweep_stats *stats;
+	struct host *done_head, *done_tail;
+	size_t n_done;
+	struct job_list active;		/* started */
+	struct job_list ready;		/* finished, to be handed back from the pump */
+	struct queued *q_head, *q_tail;
+	size_t n_queued;
+	unsigned in_flight;		/* active + ready */
+	sweep_room_fn on_room;
+	void *room_arg;
+	struct loop_timer *pump;
+	bool pumping;
+	bool free_after_pump;		/* sweep_free from a callback */
+	struct sweep_stats stats;
 };
 
 static void job_release(struct job *j);
+static void host_free(struct host *h);
 
-void sweep_opts_from_config(struct sweep_opts *o, const struct config *cfg)
+/* ---- lists ----------------------------------------------------------------------------- */
+
+static void list_push(struct job_list *l, struct job *j)
 {
-	memset(o, 0, sizeof(*o));
-	o->resolver = cfg->resolver;
-	o->ca_file = cfg->ca_file;
-	o->ehlo_name = cfg->ehlo_name;
-	o->to = cfg->to;
-	o->concurrency = cfg->concurrency;
-	o->ipv6 = cfg->ipv6;
-	o->probe_policy = true;
-	o->probe_mx = true;
-	o->probe_tlsrpt = true;
-	o->smtp_port = 25;
+	j->next = NULL;
+	j->prev = l->tail;
+	if (l->tail)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
 }
+
+static void list_unlink(struct job_list *l, struct job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		l->head = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	else
+		l->tail = j->prev;
+	j->prev = j->next = NULL;
+}
+
+static unsigned window(const struct sweep *sw)
+{
+	return sw->o.concurrency ? sw->o.concurrency : 1;
+}
+
+static void pump(void *arg);
+
+/* Hand back, start and feed from the loop, never from inside a caller's call. */
+static void schedule_pump(struct sweep *sw)
+{
+	if (!sw->pump && !sw->pumping)
+		sw->pump = loop_timer_add(sw->lp, 0, pump, sw);
+}
+
+/* ---- shared MX hosts ------------------------------------------------------------------- */
 
 static unsigned host_hash(const char *s)
 {
@@ -112,65 +154,80 @@ static unsigned host_hash(const char *s)
 	return h % HOST_BUCKETS;
 }
 
-static void lru_unlink(struct sweep *sw, struct host *h)
+static struct host *host_find(struct sweep *sw, const char *name)
 {
-	if (h->lprev)
-		h->lprev->lnext = h->lnext;
-	else if (sw->lru_head == h)
-		sw->lru_head = h->lnext;
-	else
-		return;	/* not in the list */
-	if (h->lnext)
-		h->lnext->lprev = h->lprev;
-	else
-		sw->lru_tail = h->lprev;
-	h->lprev = h->lnext = NULL;
-	sw->n_lru--;
+	struct host *h;
+
+	for (h = sw->buckets[host_hash(name)]; h; h = h->hnext)
+		if (strcmp(h->name, name) == 0)
+			return h;
+	return NULL;
 }
 
+static bool host_expired(const struct sweep *sw, const struct host *h)
+{
+	return sw->o.host_ttl_ms && loop_now(sw->lp) - h->done_at >= sw->o.host_ttl_ms;
+}
+
+static void done_unlink(struct sweep *sw, struct host *h)
+{
+	if (h->dprev)
+		h->dprev->dnext = h->dnext;
+	else
+		sw->done_head = h->dnext;
+	if (h->dnext)
+		h->dnext->dprev = h->dprev;
+	else
+		sw->done_tail = h->dprev;
+	h->dprev = h->dnext = NULL;
+	sw->n_done--;
+}
+
+/* Keep a finished host for others; drop what expired or passes the cache's size. */
+static void done_push(struct sweep *sw, struct host *h)
+{
+	size_t max = sw->o.host_cache_max ? sw->o.host_cache_max : HOST_CACHE_MAX;
+
+	h->dnext = NULL;
+	h->dprev = sw->done_tail;
+	if (sw->done_tail)
+		sw->done_tail->dnext = h;
+	else
+		sw->done_head = h;
+	sw->done_tail = h;
+	sw->n_done++;
+	while (sw->done_head && (sw->n_done > max || host_expired(sw, sw->done_head)))
+		host_free(sw->done_head);
+}
+
+/* Forget a host: its DNS question and probes end without callbacks; no one may wait on it. */
 static void host_free(struct host *h)
 {
 	struct sweep *sw = h->sw;
+	const struct probe_ops *ops = sw->cl->ops;
 	struct host **pp = &sw->buckets[host_hash(h->name)];
 
 	while (*pp && *pp != h)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = h->hnext;
-	lru_unlink(sw, h);
+	if (h->state == HOST_DONE)
+		done_unlink(sw, h);
+	if (h->query)
+		ops->dns_cancel(sw->cl, h->query);
 	for (size_t i = 0; h->probes && i < h->n_smtp; i++)
-		smtp_probe_cancel(h->probes[i]);
-	while (h->waiters) {
-		struct waiter *w = h->waiters;
-
-		h->waiters = w->next;
-		free(w);
-	}
+		if (h->probes[i])
+			ops->smtp_cancel(sw->cl, h->probes[i]);
 	free(h->probes);
 	free(h->refs);
 	free(h->smtp);
 	free(h);
 }
 
-static void lru_push(struct sweep *sw, struct host *h)
+/* Copy a finished host's facts into one domain's MX entry. */
+static void host_copy(const struct host *h, struct job *j, size_t mx)
 {
-	h->lprev = NULL;
-	h->lnext = sw->lru_head;
-	if (sw->lru_head)
-		sw->lru_head->lprev = h;
-	sw->lru_head = h;
-	if (!sw->lru_tail)
-		sw->lru_tail = h;
-	sw->n_lru++;
-	while (sw->n_lru > HOST_CACHE_MAX)
-		host_free(sw->lru_tail);
-}
-
-/* Hand a finished host's facts to one waiting domain. */
-static void host_deliver(struct host *h, struct waiter *w)
-{
-	struct job *j = w->job;
-	struct mx_host_facts *m = &j->df.mx[w->mx];
+	struct mx_host_facts *m = &j->df.mx[mx];
 
 	m->addrs = h->addrs;
 	m->n_smtp = h->n_smtp;
@@ -178,25 +235,44 @@ static void host_deliver(struct host *h, struct waiter *w)
 		m->smtp = xmalloc(h->n_smtp * sizeof(*m->smtp));
 		memcpy(m->smtp, h->smtp, h->n_smtp * sizeof(*m->smtp));
 	}
-	j->wait_hosts--;
-	job_release(j);
+}
+
+static void waiter_unlink(struct waiter *w)
+{
+	struct host *h = w->h;
+
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		h->waiters = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->job->waits[w->mx] = NULL;
 }
 
 static void host_finish(struct host *h)
 {
+	struct sweep *sw = h->sw;
+
 	h->state = HOST_DONE;
+	h->done_at = loop_now(sw->lp);
 	free(h->probes);
 	h->probes = NULL;
 	free(h->refs);
 	h->refs = NULL;
+	/* in a list before anyone is handed the facts, so a freed host is unlinked */
+	done_push(sw, h);
 	while (h->waiters) {
 		struct waiter *w = h->waiters;
+		struct job *j = w->job;
 
-		h->waiters = w->next;
-		host_deliver(h, w);
+		waiter_unlink(w);
+		host_copy(h, j, w->mx);
 		free(w);
+		job_release(j);	/* never calls back: a finished job waits for the pump */
 	}
-	lru_push(h->sw, h);
+	if (h->local_fault)
+		host_free(h);	/* our own descriptor shortage is no fact to share */
 }
 
 static void on_smtp_done(void *arg, const struct smtp_facts *res)
@@ -206,6 +282,8 @@ static void on_smtp_done(void *arg, const struct smtp_facts *res)
 
 	h->smtp[ref->i] = *res;
 	h->probes[ref->i] = NULL;
+	if (res->rc == SMTP_LOCAL)
+		h->local_fault = true;
 	if (--h->probes_left == 0)
 		host_finish(h);
 }
@@ -214,7 +292,9 @@ static void on_host_addrs(void *arg, const struct addr_answer *ans)
 {
 	struct host *h = arg;
 	struct sweep *sw = h->sw;
+	time_t now = loop_wall(sw->lp);
 
+	h->query = NULL;
 	h->addrs = *ans;
 	if (!ans->n) {
 		host_finish(h);
@@ -229,63 +309,74 @@ static void on_host_addrs(void *arg, const struct addr_answer *ans)
 	for (size_t i = 0; i < ans->n; i++) {
 		h->refs[i].h = h;
 		h->refs[i].i = i;
-		sw->stats->smtp_probes++;
-		h->probes[i] = smtp_probe_start(sw->smtp, h->name, ans->v[i].family, ans->v[i].ip,
-						time(NULL), on_smtp_done, &h->refs[i]);
+		sw->stats.smtp_probes++;
+		h->probes[i] = sw->cl->ops->smtp(sw->cl, h->name, ans->v[i].family, ans->v[i].ip,
+						 now, on_smtp_done, &h->refs[i]);
 	}
 }
 
-/* The shared entry for an MX host; resolution and probes start on first sight. */
+/* The shared entry for an MX host of job j; resolution and probes start on first sight. */
 static void host_wait(struct sweep *sw, struct job *j, size_t mx)
 {
 	const char *name = j->df.mx[mx].name;
-	unsigned b = host_hash(name);
-	struct host *h;
+	struct host *h = host_find(sw, name);
 	struct waiter *w;
 
-	for (h = sw->buckets[b]; h; h = h->hnext)
-		if (strcmp(h->name, name) == 0)
-			break;
-	j->wait_hosts++;
-	j->pending++;
+	if (h && h->state == HOST_DONE && (j->d.fresh || host_expired(sw, h))) {
+		host_free(h);	/* nobody waits on a finished host */
+		h = NULL;
+	}
 	if (h && h->state == HOST_DONE) {
-		struct waiter tmp = { .job = j, .mx = mx };
-
-		sw->stats->mx_cache_hits++;
-		lru_unlink(sw, h);
-		lru_push(sw, h);
-		host_deliver(h, &tmp);
+		sw->stats.mx_cache_hits++;
+		host_copy(h, j, mx);
 		return;
 	}
-	if (h)
-		sw->stats->mx_cache_hits++;
-	w = xmalloc(sizeof(*w));
+	w = xcalloc(1, sizeof(*w));
 	w->job = j;
 	w->mx = mx;
-	if (!h) {
+	j->waits[mx] = w;
+	j->pending++;
+	if (h) {
+		sw->stats.mx_cache_hits++;	/* joins a probe in flight */
+	} else {
+		unsigned b = host_hash(name);
+
 		h = xcalloc(1, sizeof(*h));
 		strlcpy_s(h->name, name, sizeof(h->name));
 		h->sw = sw;
 		h->state = HOST_RESOLVING;
 		h->hnext = sw->buckets[b];
 		sw->buckets[b] = h;
-		w->next = NULL;
-		h->waiters = w;
-		sw->stats->mx_hosts_probed++;
-		dns_query_addrs(sw->dns, h->name, sw->o->ipv6, on_host_addrs, h);
-		return;
+		sw->stats.mx_hosts_probed++;
+		h->query = sw->cl->ops->addrs(sw->cl, h->name, sw->o.ipv6, on_host_addrs, h);
 	}
+	w->h = h;
 	w->next = h->waiters;
+	if (h->waiters)
+		h->waiters->prev = w;
 	h->waiters = w;
 }
+
+/* A domain stops waiting for a host; a host nobody waits for any more is abandoned. */
+static void waiter_drop(struct waiter *w)
+{
+	struct host *h = w->h;
+
+	waiter_unlink(w);
+	free(w);
+	if (!h->waiters && h->state != HOST_DONE)
+		host_free(h);
+}
+
+/* ---- one domain ------------------------------------------------------------------------ */
 
 static void on_sts_txt(void *arg, struct txt_answer *ans)
 {
 	struct job *j = arg;
 
+	j->q_sts = NULL;
 	j->df.sts_txt = *ans;
 	ans->n = 0;	/* the records now belong to the facts */
-	j->wait_sts = false;
 	job_release(j);
 }
 
@@ -293,9 +384,9 @@ static void on_tlsrpt_txt(void *arg, struct txt_answer *ans)
 {
 	struct job *j = arg;
 
+	j->q_tlsrpt = NULL;
 	j->df.tlsrpt_txt = *ans;
 	ans->n = 0;
-	j->wait_tlsrpt = false;
 	job_release(j);
 }
 
@@ -303,10 +394,9 @@ static void on_fetch(void *arg, struct policy_fetch *res)
 {
 	struct job *j = arg;
 
+	j->req = NULL;
 	j->df.fetch = *res;
 	res->body = NULL;	/* taken */
-	j->req = NULL;
-	j->wait_fetch = false;
 	job_release(j);
 }
 
@@ -316,24 +406,22 @@ static void on_policy_addrs(void *arg, const struct addr_answer *ans)
 	struct sweep *sw = j->sw;
 	struct policy_fetch *pf = &j->df.fetch;
 
+	j->q_paddrs = NULL;
 	j->df.policy_addrs = *ans;
-	j->wait_addrs = false;
 	bsnprintf(pf->url, sizeof(pf->url), "https://mta-sts.%s/.well-known/mta-sts.txt",
 		  j->df.domain);
 	if (ans->n) {
-		j->pending++;
-		j->wait_fetch = true;
-		j->req = https_fetch_policy(sw->https, j->df.domain, ans, sw->o->to.policy_ms,
+		j->req = sw->cl->ops->fetch(sw->cl, j->df.domain, ans, sw->o.policy_ms,
 					    j->df.checked_at, on_fetch, j);
-		if (!j->req) {
+		if (j->req) {
+			j->pending++;
+		} else {
 			pf->rc = FETCH_PROTOCOL;
 			bsnprintf(pf->error, sizeof(pf->error), "cannot start the transfer");
-			j->wait_fetch = false;
-			j->pending--;
 		}
 	} else {
 		pf->rc = FETCH_DNS;
-		if (dns_result_definite(ans->rc4) && (!sw->o->ipv6 || dns_result_definite(ans->rc6)))
+		if (dns_result_definite(ans->rc4) && (!sw->o.ipv6 || dns_result_definite(ans->rc6)))
 			bsnprintf(pf->error, sizeof(pf->error), "mta-sts.%s has no A or AAAA record",
 				  j->df.domain);
 		else
@@ -348,16 +436,17 @@ static void on_mx(void *arg, const struct mx_answer *ans)
 	struct job *j = arg;
 	struct domain_facts *df = &j->df;
 
+	j->q_mx = NULL;
 	df->mx_rc = ans->rc;
 	strlcpy_s(df->mx_detail, ans->detail, sizeof(df->mx_detail));
 	df->mx_truncated = ans->truncated;
-	j->wait_mx = false;
 	if (ans->rc == DNS_OK && ans->n == 1 && ans->v[0].host[0] == '\0') {
 		df->mx_null = true;	/* RFC 7505: "0 ." */
-	} else if (ans->rc == DNS_OK) {
+	} else if (ans->rc == DNS_OK && ans->n) {
 		size_t k = 0;
 
 		df->mx = xcalloc(ans->n, sizeof(*df->mx));
+		j->waits = xcalloc(ans->n, sizeof(*j->waits));
 		for (size_t i = 0; i < ans->n; i++) {
 			if (!ans->v[i].host[0])
 				continue;	/* a null MX among others: ignored, noted by the judge */
@@ -371,18 +460,20 @@ static void on_mx(void *arg, const struct mx_answer *ans)
 			host_wait(j->sw, j, i);
 		}
 	}
-	job_release(j);
+	job_release(j);	/* the question's own count, held while the hosts were asked for */
 }
 
-static void job_deliver_ready(struct sweep *sw);
-
+/* Finished: out of the active list, handed back from the pump. */
 static void job_done(struct job *j)
 {
 	struct sweep *sw = j->sw;
 
 	j->done = true;
-	sw->active--;
-	job_deliver_ready(sw);
+	loop_timer_cancel(sw->lp, j->deadline);
+	j->deadline = NULL;
+	list_unlink(&sw->active, j);
+	list_push(&sw->ready, j);
+	schedule_pump(sw);
 }
 
 static void job_release(struct job *j)
@@ -391,248 +482,311 @@ static void job_release(struct job *j)
 		job_done(j);
 }
 
-static void job_start(struct sweep *sw, struct job *j, size_t idx)
-{
-	const struct sweep_opts *o = sw->o;
-	char qname[HOST_LEN + 16];
-
-	memset(j, 0, sizeof(*j));
-	j->sw = sw;
-	j->idx = idx;
-	j->started = true;
-	domain_facts_init(&j->df, sw->name(sw->name_arg, idx));
-	j->df.checked_at = time(NULL);
-	j->df.probe_policy = o->probe_policy;
-	j->df.probe_mx = o->probe_mx;
-	sw->active++;
-	if (sw->active > sw->stats->peak_in_flight)
-		sw->stats->peak_in_flight = sw->active;
-	j->pending = 1;	/* held while the questions go out: answers may come at once */
-	if (o->probe_policy) {
-		bsnprintf(qname, sizeof(qname), "_mta-sts.%s", j->df.domain);
-		j->pending += 2;
-		j->wait_sts = j->wait_addrs = true;
-		dns_query_txt(sw->dns, qname, on_sts_txt, j);
-		bsnprintf(qname, sizeof(qname), "mta-sts.%s", j->df.domain);
-		dns_query_addrs(sw->dns, qname, true, on_policy_addrs, j);
-	}
-	if (o->probe_tlsrpt) {
-		bsnprintf(qname, sizeof(qname), "_smtp._tls.%s", j->df.domain);
-		j->pending++;
-		j->wait_tlsrpt = true;
-		dns_query_txt(sw->dns, qname, on_tlsrpt_txt, j);
-	}
-	if (o->probe_mx) {
-		j->pending++;
-		j->wait_mx = true;
-		dns_query_mx(sw->dns, j->df.domain, on_mx, j);
-	}
-	job_release(j);
-}
-
-static void fill_more(struct sweep *sw)
-{
-	while (!sw->stop && sw->next_start < sw->n && sw->active < sw->o->concurrency &&
-	       sw->next_start - sw->next_out < sw->window) {
-		size_t idx = sw->next_start++;
-
-		job_start(sw, &sw->ring[idx % sw->window], idx);
-	}
-}
-
+/* What still runs, in words, for the deadline's finding. */
 static void describe_pending(struct job *j)
 {
 	struct dynbuf sb;
 
 	dynbuf_init(&sb, sizeof(j->df.pending) - 1);
-	if (j->wait_sts)
+	if (j->q_sts)
 		dynbuf_printf(&sb, "%sDNS TXT _mta-sts", sb.len ? ", " : "");
-	if (j->wait_tlsrpt)
+	if (j->q_tlsrpt)
 		dynbuf_printf(&sb, "%sDNS TXT _smtp._tls", sb.len ? ", " : "");
-	if (j->wait_mx)
+	if (j->q_mx)
 		dynbuf_printf(&sb, "%sDNS MX", sb.len ? ", " : "");
-	if (j->wait_addrs)
+	if (j->q_paddrs)
 		dynbuf_printf(&sb, "%sDNS A/AAAA mta-sts", sb.len ? ", " : "");
-	if (j->wait_fetch)
+	if (j->req)
 		dynbuf_printf(&sb, "%spolicy fetch", sb.len ? ", " : "");
-	for (size_t i = 0; i < j->df.n_mx; i++)
-		if (j->df.mx[i].addrs.rc4 == DNS_NOT_ASKED)
-			dynbuf_printf(&sb, "%sMX %s", sb.len ? ", " : "", j->df.mx[i].name);
+	for (size_t i = 0; j->waits && i < j->df.n_mx; i++)
+		if (j->waits[i])
+			dynbuf_printf(&sb, "%s%s %s", sb.len ? ", " : "",
+				      j->waits[i]->h->state == HOST_RESOLVING ? "DNS A/AAAA MX" :
+				      "STARTTLS MX", j->df.mx[i].name);
 	strlcpy_s(j->df.pending, sb.buf ? sb.buf : "", sizeof(j->df.pending));
 	dynbuf_free(&sb);
 }
 
-/* Hand finished domains to the caller in input order and start more. */
-static void job_deliver_ready(struct sweep *sw)
+/* Stop everything this domain asked for; shared hosts go on for the others. */
+static void job_detach(struct job *j)
 {
-	while (sw->next_out < sw->next_start) {
-		struct job *j = &sw->ring[sw->next_out % sw->window];
+	struct sweep *sw = j->sw;
+	const struct probe_ops *ops = sw->cl->ops;
+	void **qs[] = { &j->q_sts, &j->q_tlsrpt, &j->q_mx, &j->q_paddrs };
 
-		if (!j->done)
-			break;
-		if (!sw->stop && !sw->fn(sw->fn_arg, j->idx, &j->df))
-			sw->stop = true;
-		domain_facts_free(&j->df);
-		j->started = false;
-		sw->next_out++;
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+		if (*qs[i]) {
+			ops->dns_cancel(sw->cl, *qs[i]);
+			*qs[i] = NULL;
+		}
+	if (j->req) {
+		ops->fetch_cancel(sw->cl, j->req);
+		j->req = NULL;
 	}
-	fill_more(sw);
+	for (size_t i = 0; j->waits && i < j->df.n_mx; i++)
+		if (j->waits[i])
+			waiter_drop(j->waits[i]);
+	loop_timer_cancel(sw->lp, j->deadline);
+	j->deadline = NULL;
+	j->pending = 0;
 }
 
 static void on_deadline(void *arg)
 {
-	struct sweep *sw = arg;
+	struct job *j = arg;
 
-	sw->deadline = NULL;
-	sw->deadline_hit = true;
+	j->deadline = NULL;
+	describe_pending(j);
+	j->df.deadline_hit = true;
+	j->sw->stats.deadlines++;
+	job_detach(j);
+	job_done(j);
 }
 
-static void free_hosts(struct sweep *sw)
+static void job_free(struct job *j)
 {
+	domain_facts_free(&j->df);
+	free(j->waits);
+	free(j);
+}
+
+static void job_start(struct sweep *sw, struct queued *q)
+{
+	const struct sweep_opts *o = &sw->o;
+	const struct probe_ops *ops = sw->cl->ops;
+	struct job *j = xcalloc(1, sizeof(*j));
+	char qname[HOST_LEN + 16];
+
+	j->sw = sw;
+	j->d = q->d;
+	j->fn = q->fn;
+	j->arg = q->arg;
+	domain_facts_init(&j->df, q->name);
+	j->df.checked_at = loop_wall(sw->lp);
+	j->df.probe_policy = o->probe_policy;
+	j->df.probe_mx = o->probe_mx;
+	list_push(&sw->active, j);
+	sw->in_flight++;
+	if (sw->in_flight > sw->stats.peak_in_flight)
+		sw->stats.peak_in_flight = sw->in_flight;
+	if (j->d.deadline_ms)
+		j->deadline = loop_timer_add(sw->lp, j->d.deadline_ms, on_deadline, j);
+	j->pending = 1;	/* held while the questions go out */
+	if (o->probe_policy) {
+		bsnprintf(qname, sizeof(qname), "_mta-sts.%s", j->df.domain);
+		j->pending += 2;
+		j->q_sts = ops->txt(sw->cl, qname, on_sts_txt, j);
+		bsnprintf(qname, sizeof(qname), "mta-sts.%s", j->df.domain);
+		j->q_paddrs = ops->addrs(sw->cl, qname, true, on_policy_addrs, j);
+	}
+	if (o->probe_tlsrpt) {
+		bsnprintf(qname, sizeof(qname), "_smtp._tls.%s", j->df.domain);
+		j->pending++;
+		j->q_tlsrpt = ops->txt(sw->cl, qname, on_tlsrpt_txt, j);
+	}
+	if (o->probe_mx) {
+		j->pending++;
+		j->q_mx = ops->mx(sw->cl, j->df.domain, on_mx, j);
+	}
+	job_release(j);
+}
+
+/* ---- the window ------------------------------------------------------------------------ */
+
+static struct queued *queue_pop(struct sweep *sw)
+{
+	struct queued *q = sw->q_head;
+
+	sw->q_head = q->next;
+	if (!sw->q_head)
+		sw->q_tail = NULL;
+	sw->n_queued--;
+	return q;
+}
+
+static void sweep_release(struct sweep *sw)
+{
+	sweep_shutdown(sw);
 	for (size_t b = 0; b < HOST_BUCKETS; b++)
 		while (sw->buckets[b])
 			host_free(sw->buckets[b]);
+	loop_timer_cancel(sw->lp, sw->pump);
+	free(sw);
 }
 
-static void raise_fd_limit(void)
+/* Hand back finished domains, start waiting ones, ask the feeder for more. */
+static void pump(void *arg)
 {
-	struct rlimit rl;
+	struct sweep *sw = arg;
+	bool fed = false;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
+	sw->pump = NULL;
+	sw->pumping = true;
+	while (!sw->free_after_pump) {
+		if (sw->ready.head) {
+			struct job *j = sw->ready.head;
 
-static void default_ehlo(char *buf, size_t len)
-{
-	if (gethostname(buf, len) < 0 || !strchr(buf, '.') || !dns_name_valid(buf))
-		bsnprintf(buf, len, "stswatch.invalid");	/* RFC 2606: never a real host */
-}
+			list_unlink(&sw->ready, j);
+			sw->in_flight--;
+			j->fn(j->arg, &j->df);
+			job_free(j);
+		} else if (sw->q_head && sw->in_flight < window(sw)) {
+			struct queued *q = queue_pop(sw);
 
-/* After the deadline: every unfinished domain is delivered with what it has. */
-static void flush_unfinished(struct sweep *sw)
-{
-	for (size_t k = sw->next_out; k < sw->next_start; k++) {
-		struct job *j = &sw->ring[k % sw->window];
-
-		if (j->done)
-			continue;
-		describe_pending(j);
-		j->df.deadline_hit = true;
-		j->done = true;
-	}
-	while (sw->next_out < sw->next_start) {
-		struct job *j = &sw->ring[sw->next_out % sw->window];
-
-		if (!sw->stop && !sw->fn(sw->fn_arg, j->idx, &j->df))
-			sw->stop = true;
-		domain_facts_free(&j->df);
-		sw->next_out++;
-	}
-	/* domains never started are reported too, so every input gets an answer */
-	while (!sw->stop && sw->next_out < sw->n) {
-		struct domain_facts df;
-
-		domain_facts_init(&df, sw->name(sw->name_arg, sw->next_out));
-		df.checked_at = time(NULL);
-		df.deadline_hit = true;
-		strlcpy_s(df.pending, "not started", sizeof(df.pending));
-		if (!sw->fn(sw->fn_arg, sw->next_out, &df))
-			sw->stop = true;
-		domain_facts_free(&df);
-		sw->next_out++;
-	}
-}
-
-int sweep_run(const struct sweep_opts *o, size_t n, sweep_name_fn name, void *name_arg,
-	      sweep_result_fn fn, void *arg, struct sweep_stats *stats, char *err, size_t errlen)
-{
-	struct sweep sw;
-	struct sweep_stats local;
-	struct smtp_client_opts so;
-	char ehlo[HOST_LEN];
-	int rc = -1;
-
-	memset(&sw, 0, sizeof(sw));
-	if (!stats)
-		stats = &local;
-	memset(stats, 0, sizeof(*stats));
-	stats->domains = n;
-	sw.o = o;
-	sw.n = n;
-	sw.name = name;
-	sw.name_arg = name_arg;
-	sw.fn = fn;
-	sw.fn_arg = arg;
-	sw.stats = stats;
-	sw.window = (size_t)(o->concurrency ? o->concurrency : 1) * 4;
-	raise_fd_limit();
-
-	sw.lp = loop_new();
-	if (!sw.lp) {
-		bsnprintf(err, errlen, "cannot create the event loop");
-		goto out;
-	}
-	sw.store = tlscert_store_new(o->ca_file, err, errlen);
-	if (!sw.store)
-		goto out;
-	sw.dns = dns_client_new(sw.lp, o->resolver, o->to.dns_ms, o->to.dns_tries, err, errlen);
-	if (!sw.dns)
-		goto out;
-	sw.https = https_client_new(sw.lp, sw.store, err, errlen);
-	if (!sw.https)
-		goto out;
-	if (o->ehlo_name)
-		strlcpy_s(ehlo, o->ehlo_name, sizeof(ehlo));
-	else
-		default_ehlo(ehlo, sizeof(ehlo));
-	so.ehlo_name = ehlo;
-	so.connect_ms = o->to.smtp_connect_ms;
-	so.step_ms = o->to.smtp_step_ms;
-	so.port = o->smtp_port ? o->smtp_port : 25;
-	sw.smtp = smtp_client_new(sw.lp, sw.store, &so, err, errlen);
-	if (!sw.smtp)
-		goto out;
-	sw.ring = xcalloc(sw.window, sizeof(*sw.ring));
-	if (o->deadline_ms)
-		sw.deadline = loop_timer_add(sw.lp, o->deadline_ms, on_deadline, &sw);
-
-	fill_more(&sw);
-	while (!sw.stop && !sw.deadline_hit && sw.next_out < sw.n) {
-		if (loop_run_once(sw.lp, 1000) < 0) {
-			bsnprintf(err, errlen, "event loop failed");
-			goto out;
+			job_start(sw, q);
+			free(q);
+		} else if (!fed && sw->on_room && !sw->q_head && sw->in_flight < window(sw)) {
+			fed = true;
+			sw->on_room(sw->room_arg, sw, window(sw) - sw->in_flight);
+		} else {
+			break;
 		}
 	}
-	if (sw.deadline_hit) {
-		/* no callback may touch a job after this: hosts (and their probes), then clients */
-		free_hosts(&sw);
-		smtp_client_free(sw.smtp);
-		sw.smtp = NULL;
-		https_client_free(sw.https);
-		sw.https = NULL;
-		dns_client_free(sw.dns);
-		sw.dns = NULL;
-		flush_unfinished(&sw);
+	sw->pumping = false;
+	if (sw->free_after_pump)
+		sweep_release(sw);
+}
+
+/* ---- the interface --------------------------------------------------------------------- */
+
+void sweep_opts_from_config(struct sweep_opts *o, const struct config *cfg)
+{
+	memset(o, 0, sizeof(*o));
+	o->concurrency = cfg->concurrency;
+	o->ipv6 = cfg->ipv6;
+	o->probe_policy = true;
+	o->probe_mx = true;
+	o->probe_tlsrpt = true;
+	o->policy_ms = cfg->to.policy_ms;
+	o->host_ttl_ms = 0;
+}
+
+struct sweep *sweep_new(struct loop *lp, struct clients *c, const struct sweep_opts *o)
+{
+	struct sweep *sw = xcalloc(1, sizeof(*sw));
+
+	sw->lp = lp;
+	sw->cl = c;
+	sw->o = *o;
+	return sw;
+}
+
+void sweep_add(struct sweep *sw, const char *domain, const struct sweep_domain_opts *d,
+	       sweep_done_fn fn, void *arg)
+{
+	size_t len = strnlen(domain, HOST_LEN - 1);
+	struct queued *q = xmalloc(sizeof(*q) + len + 1);
+
+	q->next = NULL;
+	if (d)
+		q->d = *d;
+	else
+		memset(&q->d, 0, sizeof(q->d));
+	q->fn = fn;
+	q->arg = arg;
+	memcpy(q->name, domain, len);
+	q->name[len] = '\0';
+	if (sw->q_tail)
+		sw->q_tail->next = q;
+	else
+		sw->q_head = q;
+	sw->q_tail = q;
+	sw->n_queued++;
+	sw->stats.domains++;
+	schedule_pump(sw);
+}
+
+void sweep_on_room(struct sweep *sw, sweep_room_fn fn, void *arg)
+{
+	sw->on_room = fn;
+	sw->room_arg = arg;
+	if (fn)
+		schedule_pump(sw);
+}
+
+unsigned sweep_concurrency(const struct sweep *sw)
+{
+	return window(sw);
+}
+
+unsigned sweep_in_flight(const struct sweep *sw)
+{
+	return sw->in_flight;
+}
+
+size_t sweep_queued(const struct sweep *sw)
+{
+	return sw->n_queued;
+}
+
+bool sweep_idle(const struct sweep *sw)
+{
+	return !sw->in_flight && !sw->n_queued;
+}
+
+const struct sweep_stats *sweep_stats(const struct sweep *sw)
+{
+	return &sw->stats;
+}
+
+void sweep_shutdown(struct sweep *sw)
+{
+	while (sw->active.head) {
+		struct job *j = sw->active.head;
+
+		job_detach(j);	/* abandons the hosts only this domain waited for */
+		list_unlink(&sw->active, j);
+		job_free(j);
 	}
-	rc = 0;
-out:
-	free_hosts(&sw);
-	if (sw.smtp)
-		smtp_client_free(sw.smtp);
-	if (sw.https)
-		https_client_free(sw.https);
-	if (sw.dns)
-		dns_client_free(sw.dns);
-	if (sw.ring) {
-		for (size_t k = sw.next_out; k < sw.next_start; k++)
-			domain_facts_free(&sw.ring[k % sw.window].df);
+	while (sw->ready.head) {
+		struct job *j = sw->ready.head;
+
+		list_unlink(&sw->ready, j);
+		job_free(j);
 	}
-	if (sw.lp && sw.deadline)
-		loop_timer_cancel(sw.lp, sw.deadline);
-	free(sw.ring);
-	tlscert_store_free(sw.store);
-	loop_free(sw.lp);
-	return rc;
+	sw->in_flight = 0;
+	while (sw->q_head)
+		free(queue_pop(sw));
+}
+
+void sweep_free(struct sweep *sw)
+{
+	if (!sw)
+		return;
+	if (sw->pumping) {
+		/* from a callback: end the work now, free when the pump returns */
+		sweep_shutdown(sw);
+		sw->on_room = NULL;
+		sw->free_after_pump = true;
+		return;
+	}
+	sweep_release(sw);
+}
+
+unsigned sweep_fit_concurrency(unsigned wanted, uint64_t fd_limit)
+{
+	uint64_t fit;
+
+	if (fd_limit <= FD_RESERVE + FD_PER_DOMAIN)
+		return 1;
+	fit = (fd_limit - FD_RESERVE) / FD_PER_DOMAIN;
+	if (!wanted)
+		wanted = 1;
+	return fit < wanted ? (unsigned)fit : wanted;
+}
+
+unsigned sweep_concurrency_for_limit(unsigned wanted)
+{
+	struct rlimit rl;
+	unsigned fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return wanted;
+	fit = sweep_fit_concurrency(wanted, (uint64_t)rl.rlim_cur);
+	if (fit < wanted)
+		log_warning("concurrency lowered from %u to %u: this process may open %llu files "
+			    "(RLIMIT_NOFILE) and each domain in flight needs about %d; raise the "
+			    "limit (ulimit -n, or LimitNOFILE= in the systemd unit) to check more "
+			    "at once", wanted, fit, (unsigned long long)rl.rlim_cur, FD_PER_DOMAIN);
+	return fit;
 }

@@ -432,7 +432,8 @@ int alert_decide(const struct alert_conf *c, const char *domain, const struct al
 		 const struct alert_verdict *v, const struct alert_silence *sil, size_t n_sil,
 		 time_t now, struct alert_state *next, struct alert_note *note)
 {
-	bool blind = v->status == ALERT_UNKNOWN, keep_all = blind || v->could_not_tell;
+	bool blind = v->status == ALERT_UNKNOWN && !v->inconclusive;
+	bool keep_all = blind || v->could_not_tell || v->inconclusive;
 	bool changed, had_told = alert_state_told(prev) != ALERT_OK;
 	unsigned window = c->flap_window > 32 ? 32 : c->flap_window;
 	struct group *groups = NULL;
@@ -484,14 +485,14 @@ int alert_decide(const struct alert_conf *c, const char *domain, const struct al
 			note->blind = true;
 			add_event(note, ALERT_PROBLEM, SIZE_MAX);
 		}
-	} else {
+	} else if (!v->inconclusive) {
 		if (next->blind_told)
 			add_event(note, ALERT_RESOLVED, SIZE_MAX);
 		next->unknown_since = 0;
 		next->blind_told = false;
 	}
 
-	if (!blind)
+	if (!blind && !v->inconclusive)
 		n_groups = group_findings(v, &groups);
 	for (size_t k = 0; k < n_groups; k++) {
 		const struct alert_incident *old = find_prev(prev, groups[k].cause);

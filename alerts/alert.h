@@ -58,6 +58,8 @@ struct alert_finding {
 struct alert_verdict {
 	enum alert_status status;	/* the domain's status */
 	bool could_not_tell;		/* an UNKNOWN finding: nothing resolves on this check */
+	bool inconclusive;		/* the monitor's own view failed (vantage): nothing opens,
+					 * resolves or counts as the domain being unknown */
 	time_t fails_at;		/* 0: no failure predicted */
 	size_t n;
 	const struct alert_finding *v;

@@ -18,16 +18,21 @@ struct dns_client {
 	struct loop_timer *timer;
 	unsigned pending;
 	bool closing;
+	struct dns_query *early;	/* answered inside the call that asked, to report later */
 };
 
 enum qkind { Q_TXT, Q_MX, Q_ADDR };
 
-struct query {
+struct dns_query {
 	struct dns_client *dc;
+	struct dns_query *prev, *next;	/* in dc->early while it waits for later */
 	enum qkind kind;
-	void *fn;
+	void *fn;	/* NULL once cancelled: the answer is dropped */
 	void *arg;
 	unsigned waiting;	/* answers still due (2 for A + AAAA) */
+	bool starting;		/* inside dns_query_*: c-ares may answer at once */
+	bool answered;		/* every answer is in */
+	struct loop_timer *later;
 	char name[HOST_LEN];
 	union {
 		struct txt_answer txt;
@@ -37,6 +42,7 @@ struct query {
 };
 
 static void rearm(struct dns_client *dc);
+static void finish(struct dns_query *q);
 
 static void on_timer(void *arg)
 {
@@ -129,6 +135,8 @@ void dns_client_free(struct dns_client *dc)
 	loop_timer_cancel(dc->lp, dc->timer);
 	dc->timer = NULL;
 	ares_destroy(dc->ch);	/* callbacks run with ARES_EDESTRUCTION and only free */
+	while (dc->early)
+		finish(dc->early);	/* closing: freed without a callback */
 	free(dc);
 }
 
@@ -137,11 +145,27 @@ unsigned dns_pending(const struct dns_client *dc)
 	return dc->pending;
 }
 
-static void finish(struct query *q)
+static void early_unlink(struct dns_query *q)
 {
 	struct dns_client *dc = q->dc;
 
-	if (!dc->closing) {
+	if (q->prev)
+		q->prev->next = q->next;
+	else if (dc->early == q)
+		dc->early = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	q->prev = q->next = NULL;
+}
+
+static void finish(struct dns_query *q)
+{
+	struct dns_client *dc = q->dc;
+
+	early_unlink(q);
+	loop_timer_cancel(dc->lp, q->later);
+	q->later = NULL;
+	if (!dc->closing && q->fn) {
 		switch (q->kind) {
 		case Q_TXT:
 			((dns_txt_fn)q->fn)(q->arg, &q->u.txt);
@@ -160,21 +184,62 @@ static void finish(struct query *q)
 	free(q);
 }
 
+static void report_later(void *arg)
+{
+	struct dns_query *q = arg;
+
+	q->later = NULL;
+	finish(q);
+}
+
+/* The last answer of q is in: report it, or hold it while the asking call runs. */
+static void answered(struct dns_query *q)
+{
+	q->dc->pending--;
+	q->answered = true;
+	if (!q->starting)
+		finish(q);
+}
+
+/* The asking call returns: an answer that came inside it is reported from the loop. */
+static struct dns_query *started(struct dns_query *q)
+{
+	struct dns_client *dc = q->dc;
+
+	q->starting = false;
+	if (q->answered) {
+		q->next = dc->early;
+		if (dc->early)
+			dc->early->prev = q;
+		dc->early = q;
+		q->later = loop_timer_add(dc->lp, 0, report_later, q);
+	}
+	return q;
+}
+
+void dns_cancel(struct dns_client *dc, struct dns_query *q)
+{
+	(void)dc;
+	if (!q)
+		return;
+	q->fn = NULL;
+	if (q->answered)
+		finish(q);	/* held for later: nothing of c-ares refers to it */
+}
+
 struct addr_part {
-	struct query *q;
+	struct dns_query *q;
 	int family;
 };
 
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
-	struct query *q = arg;
+	struct dns_query *q = arg;
 
 	(void)timeouts;
 	if (status == ARES_EDESTRUCTION || q->dc->closing) {
-		if (--q->waiting == 0) {
-			q->dc->pending--;
-			finish(q);
-		}
+		if (--q->waiting == 0)
+			answered(q);
 		return;
 	}
 	switch (q->kind) {
@@ -195,16 +260,14 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 	case Q_ADDR:
 		break;
 	}
-	if (--q->waiting == 0) {
-		q->dc->pending--;
-		finish(q);
-	}
+	if (--q->waiting == 0)
+		answered(q);
 }
 
 static void on_addr_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct addr_part *part = arg;
-	struct query *q = part->q;
+	struct dns_query *q = part->q;
 	enum dns_result *rcp = part->family == AF_INET ? &q->u.addr.rc4 : &q->u.addr.rc6;
 
 	(void)timeouts;
@@ -221,47 +284,50 @@ static void on_addr_answer(void *arg, int status, int timeouts, unsigned char *a
 		}
 	}
 	free(part);
-	if (--q->waiting == 0) {
-		q->dc->pending--;
-		finish(q);
-	}
+	if (--q->waiting == 0)
+		answered(q);
 }
 
-static struct query *query_new(struct dns_client *dc, enum qkind kind, const char *name,
+static struct dns_query *query_new(struct dns_client *dc, enum qkind kind, const char *name,
 			       void *fn, void *arg)
 {
-	struct query *q = xcalloc(1, sizeof(*q));
+	struct dns_query *q = xcalloc(1, sizeof(*q));
 
 	q->dc = dc;
 	q->kind = kind;
 	q->fn = fn;
 	q->arg = arg;
 	q->waiting = 1;
+	q->starting = true;
 	strlcpy_s(q->name, name, sizeof(q->name));
 	dc->pending++;
 	return q;
 }
 
-void dns_query_txt(struct dns_client *dc, const char *name, dns_txt_fn fn, void *arg)
+struct dns_query *dns_query_txt(struct dns_client *dc, const char *name, dns_txt_fn fn,
+				void *arg)
 {
-	struct query *q = query_new(dc, Q_TXT, name, (void *)fn, arg);
+	struct dns_query *q = query_new(dc, Q_TXT, name, (void *)fn, arg);
 
 	ares_query(dc->ch, name, ns_c_in, ns_t_txt, on_answer, q);
 	rearm(dc);
+	return started(q);
 }
 
-void dns_query_mx(struct dns_client *dc, const char *name, dns_mx_fn fn, void *arg)
+struct dns_query *dns_query_mx(struct dns_client *dc, const char *name, dns_mx_fn fn,
+			       void *arg)
 {
-	struct query *q = query_new(dc, Q_MX, name, (void *)fn, arg);
+	struct dns_query *q = query_new(dc, Q_MX, name, (void *)fn, arg);
 
 	ares_query(dc->ch, name, ns_c_in, ns_t_mx, on_answer, q);
 	rearm(dc);
+	return started(q);
 }
 
-void dns_query_addrs(struct dns_client *dc, const char *name, bool ipv6, dns_addr_fn fn,
-		     void *arg)
+struct dns_query *dns_query_addrs(struct dns_client *dc, const char *name, bool ipv6,
+				  dns_addr_fn fn, void *arg)
 {
-	struct query *q = query_new(dc, Q_ADDR, name, (void *)fn, arg);
+	struct dns_query *q = query_new(dc, Q_ADDR, name, (void *)fn, arg);
 	struct addr_part *p4 = xmalloc(sizeof(*p4)), *p6;
 
 	q->waiting = ipv6 ? 2 : 1;
@@ -276,4 +342,5 @@ void dns_query_addrs(struct dns_client *dc, const char *name, bool ipv6, dns_add
 	}
 	ares_query(dc->ch, name, ns_c_in, ns_t_a, on_addr_answer, p4);
 	rearm(dc);
+	return started(q);
 }

@@ -9,6 +9,7 @@
 #include "lib/loop.h"
 
 struct dns_client;
+struct dns_query;
 
 typedef void (*dns_txt_fn)(void *arg, struct txt_answer *ans);	/* callee may take recs */
 typedef void (*dns_mx_fn)(void *arg, const struct mx_answer *ans);
@@ -22,13 +23,24 @@ struct dns_client *dns_client_new(struct loop *lp, const char *servers, unsigned
 				  unsigned tries, char *err, size_t errlen);
 /* Cancel every query (their callbacks are not called) and free the client. */
 void dns_client_free(struct dns_client *dc);
+/*
+ * The questions below call fn once, from the loop, never from inside the call. The handle
+ * they return is valid until fn is called or the query is cancelled.
+ */
 /* Ask for the TXT records of name; each record's strings are joined without separator. */
-void dns_query_txt(struct dns_client *dc, const char *name, dns_txt_fn fn, void *arg);
+struct dns_query *dns_query_txt(struct dns_client *dc, const char *name, dns_txt_fn fn,
+				void *arg);
 /* Ask for the MX records of name, sorted by preference then name. */
-void dns_query_mx(struct dns_client *dc, const char *name, dns_mx_fn fn, void *arg);
+struct dns_query *dns_query_mx(struct dns_client *dc, const char *name, dns_mx_fn fn,
+			       void *arg);
 /* Ask for A (and AAAA when ipv6) of name; one callback when both are answered. */
-void dns_query_addrs(struct dns_client *dc, const char *name, bool ipv6, dns_addr_fn fn,
-		     void *arg);
+struct dns_query *dns_query_addrs(struct dns_client *dc, const char *name, bool ipv6,
+				  dns_addr_fn fn, void *arg);
+/*
+ * Forget a query: its callback is not called. c-ares has no cancel for one query, so the
+ * question may still run until its answer or timeout, and is then dropped.
+ */
+void dns_cancel(struct dns_client *dc, struct dns_query *q);
 /* Queries still running. */
 unsigned dns_pending(const struct dns_client *dc);
 

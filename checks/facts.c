@@ -57,6 +57,8 @@ const char *fetch_result_str(enum fetch_result rc)
 		return "too large";
 	case FETCH_PROTOCOL:
 		return "protocol";
+	case FETCH_LOCAL:
+		return "local";
 	}
 	return "error";
 }
@@ -82,6 +84,8 @@ const char *smtp_result_str(enum smtp_result rc)
 		return "tls";
 	case SMTP_SKIPPED:
 		return "skipped";
+	case SMTP_LOCAL:
+		return "local";
 	}
 	return "error";
 }

@@ -91,9 +91,10 @@ enum fetch_result {
 	FETCH_TIMEOUT,
 	FETCH_TOO_LARGE,	/* the body passed POLICY_MAX_BODY; status and headers are kept */
 	FETCH_PROTOCOL,	/* not HTTP, or a broken response */
+	FETCH_LOCAL,	/* this host could not try (no descriptor for a socket): not the domain's fault */
 };
 
-/* "ok", "dns", "connect", "tls", "certificate", "timeout", "too large", "protocol". */
+/* "ok", "dns", "connect", "tls", "certificate", "timeout", "too large", "protocol", "local". */
 const char *fetch_result_str(enum fetch_result rc);
 
 struct policy_fetch {
@@ -121,6 +122,7 @@ enum smtp_result {
 	SMTP_NO_STARTTLS,	/* EHLO did not offer STARTTLS */
 	SMTP_TLS,		/* the TLS handshake failed */
 	SMTP_SKIPPED,		/* not probed: no route for this address family here */
+	SMTP_LOCAL,		/* this host could not try (no descriptor for a socket) */
 };
 
 enum smtp_stage {
@@ -175,6 +177,10 @@ struct domain_facts {
 	struct addr_answer policy_addrs;	/* mta-sts.DOMAIN */
 	struct policy_fetch fetch;
 	bool deadline_hit;		/* stopped by an outer deadline before completion */
+	/* facts about the monitor, not the domain (checks/vantage.c) */
+	bool vantage_smtp_blocked;	/* its outbound port 25 appears blocked */
+	bool vantage_dns_blind;		/* its resolver does not answer */
+	char vantage_why[240];
 	char pending[256];		/* what was still running then */
 };
 

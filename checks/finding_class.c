@@ -62,6 +62,8 @@ void finding_cause(enum finding_code code, const char *subject, char *buf, size_
 	case F_DNS_ERROR:
 	case F_DNS_NXDOMAIN:
 	case F_CHECK_TIMEOUT:
+	case F_CHECK_RESOURCES:
+	case F_CHECK_VANTAGE:
 		bsnprintf(buf, len, "domain");
 		return;
 	default:
@@ -82,6 +84,8 @@ bool finding_transient(enum finding_code code)
 	case F_POLICY_GONE:		/* follows a failed fetch */
 	case F_DNS_ERROR:
 	case F_CHECK_TIMEOUT:
+	case F_CHECK_RESOURCES:
+	case F_CHECK_VANTAGE:
 		return true;
 	default:
 		/* dates, names, records and policies do not flicker */

@@ -1,4 +1,7 @@
-/* findings: the catalogue of stable finding codes, severities, and a growable finding list. */
+/*
+ * findings: the catalogue of stable finding codes, severities, and the list of one check's
+ * findings, each in parts (what, evidence, consequence, fix) and merged by identity.
+ */
 #ifndef STSWATCH_FINDINGS_H
 #define STSWATCH_FINDINGS_H
 
@@ -9,9 +12,10 @@
 
 /*
  * Severity of one finding, and the status of a domain (the worst of its findings).
- * INFO findings leave the status OK. "Worst" ranks CRITICAL above UNKNOWN above WARNING
- * (monitoring-plugins' max_state_alt): a known failure outranks "could not tell", and
- * "could not tell" outranks a mere warning.
+ * INFO findings leave the status OK. "Worst" ranks CRITICAL above UNKNOWN above WARNING,
+ * which is this project's choice (monitoring-plugins' max_state_alt ranks UNKNOWN below
+ * WARNING): a known failure outranks "could not tell", and "could not tell" outranks a
+ * mere warning.
  */
 enum severity {
 	SEV_INFO = 0,	/* a note; the status stays OK */
@@ -86,14 +90,36 @@ enum finding_code {
 	F_TLSRPT_NOTE,		/* tlsrpt.note: strict ABNF and real senders differ */
 	F_DNS_NXDOMAIN,		/* dns.nxdomain: the mail domain itself does not exist */
 	F_MX_NOTE,		/* mx.note: more MX hosts than are probed */
+	F_CHECK_RESOURCES,	/* check.resources: stswatch ran short of descriptors, not the domain */
+	F_CHECK_VANTAGE,	/* check.vantage: the monitor's port 25 or resolver fails, not the domain */
 	F__COUNT
 };
 
+#define FINDING_OCC_MAX 8	/* occurrences listed in a merged finding's evidence */
+
+struct finding_occurrence;	/* one time a finding was added: the handle that fills it */
+struct finding_occurrences;	/* the occurrences behind a finding (internal) */
+
+/*
+ * One finding. Its identity is (code, subject): a list never holds two findings with the
+ * same identity; adding one again merges it (see findings_add). The parts are never NULL
+ * ("" when not given), are kept up to date by the finding_set_* calls, and are read-only
+ * (an empty part may be a shared string).
+ */
 struct finding {
 	enum finding_code code;
-	enum severity sev;
-	char *subject;	/* what the finding is about: a host, "host[ip]", a record name */
-	char *message;	/* what is wrong, evidence, consequence for senders, fix */
+	enum severity sev;	/* the worst of its occurrences */
+	char *subject;		/* what the finding is about: a host, "host[ip]", a record name */
+	char *what;		/* what is wrong */
+	char *evidence;		/* the header, date, pattern or host that shows it; merged:
+				 * each occurrence's, "; "-separated, then "and N more" */
+	char *consequence;	/* what it means for senders; merged: each distinct one */
+	char *fix;		/* what to do; merged: each distinct one */
+	char *message;		/* the parts joined (finding_join): kept for compatibility */
+	unsigned senders_accept;	/* sender profiles (bitmask) that accept it; 0: n/a */
+	unsigned senders_reject;	/* sender profiles that reject it; 0: n/a */
+	unsigned n_occurrences;	/* times it was added */
+	struct finding_occurrences *occ;
 };
 
 struct findings {
@@ -113,18 +139,56 @@ const char *status_str(enum status st);
 int status_parse(const char *s);
 /* The status one finding of this severity gives a domain. */
 enum status severity_status(enum severity sev);
+/* The severity that gives a domain this status (OK gives INFO). */
+enum severity status_severity(enum status st);
 /* Rank for "worst of": OK 0, WARNING 1, UNKNOWN 2, CRITICAL 3. */
 int status_rank(enum status st);
 /* The worse of two statuses. */
 enum status status_worst(enum status a, enum status b);
+/* The worse of two severities, in the same order (CRITICAL > UNKNOWN > WARNING > INFO). */
+enum severity severity_worst(enum severity a, enum severity b);
 
 /* Start an empty list. */
 void findings_init(struct findings *fs);
-/* Free every finding and the list. */
+/* Free every finding, its occurrences (every handle) and the list. */
 void findings_free(struct findings *fs);
-/* Append a finding; subject and message are copied. */
-void findings_add(struct findings *fs, enum finding_code code, enum severity sev,
-		  const char *subject, const char *fmt, ...) PRINTF_LIKE(5, 6);
+/*
+ * Add one occurrence of the finding (code, subject) with this severity and return the
+ * handle that fills its parts with the finding_set_* calls. A finding with the same
+ * identity already in the list is not repeated: the occurrence merges into it (the worst
+ * severity; the what of the first occurrence of that severity, the lead; every occurrence
+ * in the evidence, up to FINDING_OCC_MAX, then a count of the rest; each distinct
+ * consequence and fix, the lead's first). The handle stays valid until findings_free,
+ * whatever is added, merged or sorted meanwhile; the list's struct finding entries move
+ * when it grows or is sorted, so keep the handle, not a pointer into fs->v.
+ */
+struct finding_occurrence *findings_add(struct findings *fs, enum finding_code code,
+					enum severity sev, const char *subject);
+/* What is wrong: "line 3: mode \"enforcing\" is not one of enforce, testing, none". */
+void finding_set_what(struct finding_occurrence *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* The evidence: the record, header, date, pattern, host (shown in parentheses). */
+void finding_set_evidence(struct finding_occurrence *o, const char *fmt, ...)
+	PRINTF_LIKE(2, 3);
+/* The consequence for senders. */
+void finding_set_consequence(struct finding_occurrence *o, const char *fmt, ...)
+	PRINTF_LIKE(2, 3);
+/* The fix. */
+void finding_set_fix(struct finding_occurrence *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* The sender profiles that accept and reject what the finding describes (bitmasks). */
+void finding_set_senders(struct finding_occurrence *o, unsigned accept, unsigned reject);
+
+/*
+ * Join parts into one message: what, then " (evidence)" when there is evidence, then
+ * "; consequence" and "; fix" when given. Returns a string the caller frees.
+ */
+char *finding_join(const char *what, const char *evidence, const char *consequence,
+		   const char *fix);
+/*
+ * "what (evidence)" of a finding in at most len - 1 bytes, cut with "..." (never inside a
+ * UTF-8 sequence), for one-line summaries such as a mail subject.
+ */
+void finding_headline(const struct finding *f, char *buf, size_t len);
+
 /* Does the list hold a finding of this code (any subject)? */
 const struct finding *findings_find(const struct findings *fs, enum finding_code code);
 /* The worst status of the list (OK when empty or only INFO). */

@@ -2,10 +2,13 @@
 #include "https_probe.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <openssl/ssl.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "policy.h"
+#include "lib/curlm.h"
 #include "lib/dynbuf.h"
 #include "lib/loop.h"
 #include "lib/str.h"
@@ -19,10 +22,9 @@
 struct https_client {
 	struct loop *lp;
 	struct tlscert_store *store;
-	CURLM *multi;
-	struct loop_timer *timer;
+	struct curlm *cm;
+	uint16_t port;
 	struct https_req *reqs;	/* all transfers in flight */
-	unsigned port;		/* PORT HOOK (issue 8): 443 unless https_client_set_port */
 };
 
 struct https_req {
@@ -30,8 +32,10 @@ struct https_req {
 	struct https_req *prev, *next;
 	CURL *easy;
 	struct curl_slist *resolve;
+	struct curl_slist *connect_to;
 	struct dynbuf body;
 	bool too_large;
+	int socket_errno;	/* why opening a socket failed here, 0 when it did not */
 	STACK_OF(X509) *chain;	/* as the peer sent it, captured during the handshake */
 	char tls_version[16];
 	char host[HOST_LEN];
@@ -42,78 +46,19 @@ struct https_req {
 	struct policy_fetch res;
 };
 
-static void check_done(struct https_client *hc);
-
-static void on_timer(void *arg)
-{
-	struct https_client *hc = arg;
-	int running;
-
-	hc->timer = NULL;
-	curl_multi_socket_action(hc->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(hc);
-}
-
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct https_client *hc = userp;
-
-	(void)multi;
-	loop_timer_cancel(hc->lp, hc->timer);
-	hc->timer = NULL;
-	if (timeout_ms >= 0)
-		hc->timer = loop_timer_add(hc->lp, (uint64_t)timeout_ms, on_timer, hc);
-	return 0;
-}
-
-static void on_io(void *arg, int fd, unsigned events)
-{
-	struct https_client *hc = arg;
-	int running, ev = 0;
-
-	if (events & LOOP_READ)
-		ev |= CURL_CSELECT_IN;
-	if (events & LOOP_WRITE)
-		ev |= CURL_CSELECT_OUT;
-	if (events & LOOP_ERROR)
-		ev |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(hc->multi, fd, ev, &running);
-	check_done(hc);
-}
-
-static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct https_client *hc = userp;
-	unsigned ev = 0;
-
-	(void)easy;
-	(void)socketp;
-	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		ev |= LOOP_READ;
-	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		ev |= LOOP_WRITE;
-	loop_io(hc->lp, s, what == CURL_POLL_REMOVE ? 0 : ev, on_io, hc);
-	return 0;
-}
-
-struct https_client *https_client_new(struct loop *lp, struct tlscert_store *st, char *err,
-				      size_t errlen)
+struct https_client *https_client_new(struct loop *lp, struct tlscert_store *st,
+				      const struct https_client_opts *o, char *err, size_t errlen)
 {
 	struct https_client *hc = xcalloc(1, sizeof(*hc));
 
 	hc->lp = lp;
 	hc->store = st;
-	hc->port = 443;
-	hc->multi = curl_multi_init();
-	if (!hc->multi) {
-		bsnprintf(err, errlen, "cannot start libcurl");
+	hc->port = o && o->port ? o->port : 443;
+	hc->cm = curlm_new(lp, err, errlen);
+	if (!hc->cm) {
 		free(hc);
 		return NULL;
 	}
-	curl_multi_setopt(hc->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(hc->multi, CURLMOPT_SOCKETDATA, hc);
-	curl_multi_setopt(hc->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(hc->multi, CURLMOPT_TIMERDATA, hc);
 	return hc;
 }
 
@@ -127,9 +72,12 @@ static void req_free(struct https_req *r)
 		hc->reqs = r->next;
 	if (r->next)
 		r->next->prev = r->prev;
-	curl_multi_remove_handle(hc->multi, r->easy);
-	curl_easy_cleanup(r->easy);
+	if (r->easy) {
+		curlm_cancel(hc->cm, r->easy);	/* nothing when it already ended */
+		curl_easy_cleanup(r->easy);
+	}
 	curl_slist_free_all(r->resolve);
+	curl_slist_free_all(r->connect_to);
 	dynbuf_free(&r->body);
 	if (r->chain)
 		sk_X509_pop_free(r->chain, X509_free);
@@ -143,14 +91,8 @@ void https_client_free(struct https_client *hc)
 		return;
 	while (hc->reqs)
 		req_free(hc->reqs);
-	loop_timer_cancel(hc->lp, hc->timer);
-	curl_multi_cleanup(hc->multi);
+	curlm_free(hc->cm);
 	free(hc);
-}
-
-void https_client_set_port(struct https_client *hc, unsigned port)
-{
-	hc->port = port;	/* PORT HOOK (issue 8) */
 }
 
 void https_cancel(struct https_client *hc, struct https_req *req)
@@ -204,6 +146,29 @@ static CURLcode ssl_ctx_cb(CURL *easy, void *sslctx, void *userp)
 	SSL_CTX_set_ex_data(ctx, chain_index, userp);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, capture_verify_cb);
 	return CURLE_OK;
+}
+
+/*
+ * libcurl opens its sockets here, so a socket this host cannot open (its descriptor limit
+ * reached) is told apart from a policy host that does not answer.
+ */
+static curl_socket_t open_socket(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct https_req *r = userp;
+	int fd;
+
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd < 0) {
+		r->socket_errno = errno;
+		return CURL_SOCKET_BAD;
+	}
+	return fd;
+}
+
+static bool local_fault(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
 }
 
 static void classify(struct https_req *r, CURLcode rc)
@@ -266,6 +231,12 @@ static void classify(struct https_req *r, CURLcode rc)
 		pf->rc = FETCH_PROTOCOL;
 		break;
 	}
+	if (rc != CURLE_OK && local_fault(r->socket_errno)) {
+		pf->rc = FETCH_LOCAL;
+		bsnprintf(pf->error, sizeof(pf->error), "this host cannot open a socket: %s",
+			  strerror(r->socket_errno));
+		return;
+	}
 	if (pf->rc == FETCH_TOO_LARGE)
 		bsnprintf(pf->error, sizeof(pf->error), "body larger than %d bytes", POLICY_MAX_BODY);
 	else if (rc != CURLE_OK)
@@ -278,23 +249,14 @@ static void classify(struct https_req *r, CURLcode rc)
 	}
 }
 
-static void check_done(struct https_client *hc)
+static void on_done(void *arg, CURL *easy, CURLcode rc)
 {
-	CURLMsg *msg;
-	int left;
+	struct https_req *r = arg;
 
-	while ((msg = curl_multi_info_read(hc->multi, &left))) {
-		struct https_req *r = NULL;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-		if (!r)
-			continue;
-		classify(r, msg->data.result);
-		r->fn(r->arg, &r->res);
-		req_free(r);
-	}
+	(void)easy;
+	classify(r, rc);
+	r->fn(r->arg, &r->res);
+	req_free(r);
 }
 
 struct https_req *https_fetch_policy(struct https_client *hc, const char *domain,
@@ -318,23 +280,34 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 
 	/* Pin the addresses c-ares found, so one resolver configuration holds everywhere. */
 	dynbuf_init(&pin, 0);
-	dynbuf_printf(&pin, "%s:%u:", r->host, hc->port);	/* PORT HOOK (issue 8) */
+	dynbuf_printf(&pin, "%s:%u:", r->host, (unsigned)hc->port);
 	for (size_t i = 0; i < addrs->n; i++)
 		dynbuf_printf(&pin, addrs->v[i].family == AF_INET6 ? "%s[%s]" : "%s%s",
 			      i ? "," : "", addrs->v[i].ip);
 	r->resolve = curl_slist_append(NULL, pin.buf);
+	if (hc->port != 443) {
+		/* the URL (so Host and SNI) stays a sender's; only the connection moves */
+		dynbuf_reset(&pin);
+		dynbuf_printf(&pin, "%s:443:%s:%u", r->host, r->host, (unsigned)hc->port);
+		r->connect_to = curl_slist_append(NULL, pin.buf);
+	}
 	dynbuf_free(&pin);
+	r->next = hc->reqs;
+	if (hc->reqs)
+		hc->reqs->prev = r;
+	hc->reqs = r;
 
 	r->easy = curl_easy_init();
-	if (!r->easy || !r->resolve) {
-		free(r);
+	if (!r->easy || !r->resolve || (hc->port != 443 && !r->connect_to)) {
+		req_free(r);
 		return NULL;
 	}
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
-	if (hc->port != 443)
-		curl_easy_setopt(r->easy, CURLOPT_PORT, (long)hc->port);	/* PORT HOOK (issue 8) */
-	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(r->easy, CURLOPT_RESOLVE, r->resolve);
+	if (r->connect_to)
+		curl_easy_setopt(r->easy, CURLOPT_CONNECT_TO, r->connect_to);
+	curl_easy_setopt(r->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(r->easy, CURLOPT_OPENSOCKETDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
@@ -360,11 +333,7 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
-	r->next = hc->reqs;
-	if (hc->reqs)
-		hc->reqs->prev = r;
-	hc->reqs = r;
-	if (curl_multi_add_handle(hc->multi, r->easy) != CURLM_OK) {
+	if (curlm_add(hc->cm, r->easy, on_done, r) < 0) {
 		req_free(r);
 		return NULL;
 	}

@@ -2,6 +2,7 @@
 #ifndef STSWATCH_HTTPS_PROBE_H
 #define STSWATCH_HTTPS_PROBE_H
 
+#include <stdint.h>
 #include <time.h>
 
 #include "facts.h"
@@ -13,23 +14,25 @@ struct https_req;
 
 typedef void (*https_done_fn)(void *arg, struct policy_fetch *res);	/* callee may take body */
 
-/* A fetcher on the loop; it trusts the CAs of st. NULL with err on failure. */
-struct https_client *https_client_new(struct loop *lp, struct tlscert_store *st, char *err,
-				      size_t errlen);
+struct https_client_opts {
+	uint16_t port;	/* 0 or 443; another port only for tests against servers on loopback */
+};
+
+/*
+ * A fetcher on the loop (libcurl multi through lib/curlm); it trusts the CAs of st, which
+ * must outlive it. o may be NULL for the defaults. NULL with err on failure.
+ */
+struct https_client *https_client_new(struct loop *lp, struct tlscert_store *st,
+				      const struct https_client_opts *o, char *err, size_t errlen);
 /* Abort every transfer (no callbacks) and free the client. */
 void https_client_free(struct https_client *hc);
-/*
- * PORT HOOK (issue 8, branch tiers; to be replaced by the policy fetch's own port
- * parameter): connect to port instead of 443 for every later fetch, so tests/fakes can
- * serve the policy from an unprivileged port. The URL shown stays the sender's.
- */
-void https_client_set_port(struct https_client *hc, unsigned port);
-
 /*
  * GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt connected only to the given addresses
  * (no DNS of its own), no redirect followed, body capped at POLICY_MAX_BODY, timeout_ms for
  * the whole transfer, the certificate checked for mta-sts.DOMAIN at time now (its facts
- * kept even when verification fails). fn is called once, from the loop.
+ * kept even when verification fails). With another port than 443 the URL, Host header and
+ * SNI stay the same and only the connection goes to that port. fn is called once, from
+ * the loop, never from inside this call; NULL when the transfer cannot be set up.
  */
 struct https_req *https_fetch_policy(struct https_client *hc, const char *domain,
 				     const struct addr_answer *addrs, unsigned timeout_ms,

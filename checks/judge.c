@@ -31,6 +31,7 @@ void judge_opts_defaults(struct judge_opts *o)
 	o->crit_frac = 0.1;
 	o->slow_ms = 10000;
 	o->tlsrpt = true;
+	o->timeout_sev = SEV_UNKNOWN;
 }
 
 void judge_cert_thresholds(const struct judge_opts *o, time_t not_before, time_t not_after,
@@ -47,23 +48,30 @@ void judge_cert_thresholds(const struct judge_opts *o, time_t not_before, time_t
 		*crit_s = o->crit_frac * life;
 }
 
-/* "in 5 days (2026-12-03T10:00:00Z)", "3 days ago (...)", "in 7 hours (...)" */
+/* "in 5 days (2026-12-03T10:00:00Z)", "3 days ago (...)": lib/timeutil's one wording. */
 static const char *when_str(time_t t, time_t now, char *buf, size_t len)
 {
-	char iso[32];
-	double d = difftime(t, now);
-	double ad = d < 0 ? -d : d;
+	char dist[48], iso[32];
 
-	time_rfc3339(t, iso, sizeof(iso));
-	if (ad < 2 * DAY)
-		bsnprintf(buf, len, "%s %.0f hours%s (%s)", d < 0 ? "" : "in", ad / 3600,
-			  d < 0 ? " ago" : "", iso);
-	else
-		bsnprintf(buf, len, "%s %.0f days%s (%s)", d < 0 ? "" : "in", ad / DAY,
-			  d < 0 ? " ago" : "", iso);
-	if (buf[0] == ' ')
-		memmove(buf, buf + 1, strlen(buf));
+	bsnprintf(buf, len, "%s (%s)", time_distance_str(t, now, dist, sizeof(dist)),
+		  time_rfc3339(t, iso, sizeof(iso)));
 	return buf;
+}
+
+/* Just the date, for evidence. */
+static const char *iso_str(time_t t, char *buf, size_t len)
+{
+	return time_rfc3339(t, buf, len);
+}
+
+/*
+ * The sender rule of RFC 8461 3.3 and 5.1: a sender holds a policy version until max_age
+ * after it last could have fetched it, which is when another body replaced it, or now
+ * while it is still served.
+ */
+static time_t held_until(const struct policy_version *pv, time_t now)
+{
+	return (pv->replaced_at ? pv->replaced_at : now) + pv->max_age;
 }
 
 static bool txt_definitely_absent(enum dns_result rc)
@@ -74,10 +82,13 @@ static bool txt_definitely_absent(enum dns_result rc)
 static void dns_error(struct findings *fs, const char *subject, const char *what,
 		      enum dns_result rc, const char *detail, const char *consequence)
 {
-	findings_add(fs, F_DNS_ERROR, SEV_UNKNOWN, subject,
-		     "DNS lookup of %s failed (%s); %s; check the name servers of the zone and "
-		     "DNSSEC, or the resolver stswatch uses",
-		     what, detail && detail[0] ? detail : dns_result_str(rc), consequence);
+	struct finding_occurrence *fo = findings_add(fs, F_DNS_ERROR, SEV_UNKNOWN, subject);
+
+	finding_set_what(fo, "DNS lookup of %s failed", what);
+	finding_set_evidence(fo, "%s", detail && detail[0] ? detail : dns_result_str(rc));
+	finding_set_consequence(fo, "%s", consequence);
+	finding_set_fix(fo, "check the name servers of the zone and DNSSEC, or the resolver "
+			"stswatch uses");
 }
 
 /* Media type of a Content-Type header: "text/plain; charset=utf-8" -> "text/plain". */
@@ -108,11 +119,31 @@ static void sha256_hex(const char *data, size_t len, char out[65])
 
 /* ---- TXT records ------------------------------------------------------------------- */
 
+static void judge_txt_removed(const struct history *h, time_t now, const char *subject,
+			      struct verdict *v)
+{
+	const struct policy_version *last = h->n_versions ? &h->versions[0] : NULL;
+	struct finding_occurrence *fo;
+	char when[80], until[32];
+
+	fo = findings_add(&v->findings, F_STS_TXT_REMOVED, SEV_WARNING, subject);
+	finding_set_what(fo, "the TXT record (id %s) is gone", h->txt_id);
+	finding_set_evidence(fo, "last seen %s", when_str(h->txt_last_seen, now, when, sizeof(when)));
+	finding_set_consequence(fo, "senders that cached the %s policy keep applying it until %s, "
+				"new senders see no MTA-STS",
+				last ? policy_mode_str(last->mode) : "cached",
+				last ? iso_str(held_until(last, now), until, sizeof(until)) :
+				"its max_age");
+	finding_set_fix(fo, "to retire MTA-STS publish \"mode: none\" under a new id first and "
+			"remove the record after max_age (RFC 8461 8.3)");
+}
+
 static void judge_txt(const struct domain_facts *df, const struct history *h, time_t now,
 		      struct verdict *v)
 {
 	const struct txt_answer *ta = &df->sts_txt;
-	char subject[HOST_LEN + 16], when[80];
+	struct finding_occurrence *fo;
+	char subject[HOST_LEN + 16];
 
 	bsnprintf(subject, sizeof(subject), "_mta-sts.%s", df->domain);
 	if (ta->rc == DNS_NOT_ASKED)
@@ -125,23 +156,14 @@ static void judge_txt(const struct domain_facts *df, const struct history *h, ti
 	}
 	sts_txt_select((const char *const *)ta->recs, ta->lens, ta->n, &v->txt, &v->findings,
 		       subject);
-	if (ta->truncated)
-		findings_add(&v->findings, F_STS_TXT_NOTE, SEV_INFO, subject,
-			     "more than %d TXT records or an oversized record at %s; only the first "
-			     "%d were read", FACTS_MAX_TXT, subject, FACTS_MAX_TXT);
-	if (!v->txt.valid && h->known && h->txt_id[0] && txt_definitely_absent(ta->rc)) {
-		const struct policy_version *last = h->n_versions ? &h->versions[0] : NULL;
-		time_t until = last ? (last->replaced_at ? last->replaced_at : now) + last->max_age : 0;
-
-		findings_add(&v->findings, F_STS_TXT_REMOVED, SEV_WARNING, subject,
-			     "the TXT record (id %s) was last seen %s and is gone: senders that "
-			     "cached the %s policy keep applying it until %s, new senders see no "
-			     "MTA-STS; to retire MTA-STS publish \"mode: none\" under a new id first "
-			     "and remove the record after max_age (RFC 8461 8.3)",
-			     h->txt_id, when_str(h->txt_last_seen, now, when, sizeof(when)),
-			     last ? policy_mode_str(last->mode) : "cached",
-			     last ? time_rfc3339(until, (char[32]){ 0 }, 32) : "its max_age");
+	if (ta->truncated) {
+		fo = findings_add(&v->findings, F_STS_TXT_NOTE, SEV_INFO, subject);
+		finding_set_what(fo, "more than %d TXT records or an oversized record at %s",
+				 FACTS_MAX_TXT, subject);
+		finding_set_consequence(fo, "only the first %d were read", FACTS_MAX_TXT);
 	}
+	if (!v->txt.valid && h->known && h->txt_id[0] && txt_definitely_absent(ta->rc))
+		judge_txt_removed(h, now, subject, v);
 }
 
 static void judge_tlsrpt(const struct judge_opts *o, const struct domain_facts *df,
@@ -172,40 +194,49 @@ static void judge_tlsrpt(const struct judge_opts *o, const struct domain_facts *
 		      subject);
 }
 
-/* ---- the policy --------------------------------------------------------------------- */
+/* ---- certificates ------------------------------------------------------------------- */
 
-static void cert_findings(const struct judge_opts *o, const struct cert_facts *cf,
-			  enum finding_code c_expired, enum finding_code c_name,
-			  enum finding_code c_untrusted, enum severity sev, const char *subject,
-			  const char *consequence, time_t now, struct findings *fs)
+static void cert_findings(const struct cert_facts *cf, enum finding_code c_expired,
+			  enum finding_code c_name, enum finding_code c_untrusted, enum severity sev,
+			  const char *subject, const char *consequence, time_t now,
+			  struct findings *fs)
 {
-	char when[80], why[512];
+	struct finding_occurrence *fo;
+	char dist[48], iso[32], why[512];
 
-	(void)o;
-	if (cf->problems & CERT_P_EXPIRED)
-		findings_add(fs, c_expired, sev, subject,
-			     "certificate (issuer %s) expired %s; %s; renew it and check the renewal "
-			     "job", cf->issuer, when_str(cf->not_after, now, when, sizeof(when)),
-			     consequence);
-	if (cf->problems & CERT_P_NAME_MISMATCH)
-		findings_add(fs, c_name, sev, subject,
-			     "certificate names %s, not %s (RFC 8461 4.2 wants a DNS-ID for the host); "
-			     "%s; get a certificate with %s in its subject alternative names",
-			     cf->sans[0] ? cf->sans : "no DNS name at all", cf->expected_name,
-			     consequence, cf->expected_name);
+	if (cf->problems & CERT_P_EXPIRED) {
+		fo = findings_add(fs, c_expired, sev, subject);
+		finding_set_what(fo, "certificate expired %s",
+				 time_distance_str(cf->not_after, now, dist, sizeof(dist)));
+		finding_set_evidence(fo, "notAfter %s, issuer %s",
+				     iso_str(cf->not_after, iso, sizeof(iso)), cf->issuer);
+		finding_set_consequence(fo, "%s", consequence);
+		finding_set_fix(fo, "renew it and check the renewal job");
+	}
+	if (cf->problems & CERT_P_NAME_MISMATCH) {
+		fo = findings_add(fs, c_name, sev, subject);
+		finding_set_what(fo, "certificate names %s, not %s",
+				 cf->sans[0] ? cf->sans : "no DNS name at all", cf->expected_name);
+		finding_set_evidence(fo, "RFC 8461 4.2 wants a DNS-ID for the host");
+		finding_set_consequence(fo, "%s", consequence);
+		finding_set_fix(fo, "get a certificate with %s in its subject alternative names",
+				cf->expected_name);
+	}
 	if (cf->problems & CERT_P_UNTRUSTED) {
 		unsigned rest = cf->problems & CERT_P_UNTRUSTED;
 		struct cert_facts only = *cf;
 
 		only.problems = rest;
 		cert_problems_str(&only, why, sizeof(why));
-		findings_add(fs, c_untrusted, sev, subject,
-			     "certificate is not trusted: %s; %s; %s", why, consequence,
-			     rest & CERT_P_MISSING_INTERMEDIATE ?
-			     "configure the server to send the intermediate certificate(s) with its own" :
-			     rest & CERT_P_SELF_SIGNED ?
-			     "use a certificate from a public CA (for example ACME/Let's Encrypt)" :
-			     "use a certificate that chains to a public root");
+		fo = findings_add(fs, c_untrusted, sev, subject);
+		finding_set_what(fo, "certificate is not trusted");
+		finding_set_evidence(fo, "%s", why);
+		finding_set_consequence(fo, "%s", consequence);
+		finding_set_fix(fo, "%s", rest & CERT_P_MISSING_INTERMEDIATE ?
+				"configure the server to send the intermediate certificate(s) with "
+				"its own" : rest & CERT_P_SELF_SIGNED ?
+				"use a certificate from a public CA (for example ACME/Let's Encrypt)" :
+				"use a certificate that chains to a public root");
 	}
 }
 
@@ -223,115 +254,264 @@ static enum severity expiry_severity(const struct judge_opts *o, const struct ce
 	return SEV_INFO;
 }
 
-static void judge_policy(const struct judge_opts *o, const struct domain_facts *df,
-			 const struct history *h, time_t now, struct verdict *v)
+/* cert.expiring: "certificate expires in 5 days (notAfter ..., issuer ...)". */
+static void cert_expiring(struct findings *fs, enum finding_code code, enum severity sev,
+			  const char *subject, const char *issuer, time_t end, time_t now,
+			  const char *consequence)
 {
-	const struct policy_fetch *pf = &df->fetch;
-	char host[HOST_LEN + 16], when[80];
-	const char *url = pf->url[0] ? pf->url : "the policy URL";
-	bool txt_absent = !v->txt.valid && txt_definitely_absent(df->sts_txt.rc);
-	const char *cons = "senders cannot fetch the policy, so new senders apply no MTA-STS and "
-			   "senders with a cached copy keep it until it expires";
+	struct finding_occurrence *fo = findings_add(fs, code, sev, subject);
+	char dist[48], iso[32];
 
-	bsnprintf(host, sizeof(host), "mta-sts.%s", df->domain);
-	switch (pf->rc) {
-	case FETCH_NOT_ASKED:
+	finding_set_what(fo, "certificate expires %s", time_distance_str(end, now, dist,
+								       sizeof(dist)));
+	finding_set_evidence(fo, "notAfter %s, issuer %s", iso_str(end, iso, sizeof(iso)), issuer);
+	finding_set_consequence(fo, "%s", consequence);
+	finding_set_fix(fo, "renew it now and check the renewal job");
+}
+
+/* The renewal habit of a subject's certificates, the one seen now the newest. */
+static bool renewal_of(const struct history *h, const char *subject, const struct cert_facts *cf,
+		       time_t now, struct renewal_habit *out)
+{
+	struct renewal_cert v[RENEWAL_HISTORY + 1];
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t k = 0; k < h->n_certs && !n; k++) {
+		const struct cert_seen *cs = &h->certs[k];
+
+		if (strcmp(cs->subject, subject) != 0)
+			continue;
+		memcpy(v, cs->hist, cs->n_hist * sizeof(v[0]));
+		n = cs->n_hist;
+	}
+	if (!n)
+		return false;
+	if (v[n - 1].not_after != cf->not_after || v[n - 1].not_before != cf->not_before) {
+		v[n].first_seen = now;
+		v[n].not_before = cf->not_before;
+		v[n].not_after = cf->not_after;
+		n++;
+	}
+	renewal_habit_of(v, n, out);
+	return out->known;
+}
+
+/*
+ * The expiry of a certificate that verifies. By the thresholds (days, or a fraction of
+ * the lifetime), unless the history shows a renewal habit: then quiet while the renewal
+ * is not yet due, a warning as soon as it is overdue (the critical threshold stays the
+ * backstop either way), so an automated renewal gives no warning every cycle and a
+ * broken renewal job is seen as soon as it missed its usual time.
+ */
+static void cert_expiry(const struct judge_opts *o, const struct history *h,
+			const char *subject, const struct cert_facts *cf, time_t end, time_t now,
+			bool may_be_critical, enum finding_code code, const char *consequence,
+			struct findings *fs)
+{
+	enum severity sev = expiry_severity(o, cf, now, may_be_critical);
+	struct renewal_habit habit;
+	double warn_s, crit_s;
+	struct finding_occurrence *fo;
+	char dist[48], iso[32], due[32];
+
+	judge_cert_thresholds(o, cf->not_before, cf->not_after, &warn_s, &crit_s);
+	if (!renewal_of(h, subject, cf, now, &habit)) {
+		if (sev != SEV_INFO)
+			cert_expiring(fs, code, sev, subject, cf->issuer, end, now, consequence);
 		return;
-	case FETCH_DNS:
-		if (!dns_result_definite(df->policy_addrs.rc4) ||
-		    (df->policy_addrs.rc6 != DNS_NOT_ASKED && !dns_result_definite(df->policy_addrs.rc6))) {
-			enum dns_result bad = dns_result_definite(df->policy_addrs.rc4) ?
-					      df->policy_addrs.rc6 : df->policy_addrs.rc4;
-
-			dns_error(&v->findings, host, "A/AAAA mta-sts", bad, df->policy_addrs.detail,
-				  "whether the policy host exists cannot be told");
+	}
+	if (now < habit.overdue) {
+		if (difftime(cf->not_after, now) < crit_s) {
+			cert_expiring(fs, code, sev, subject, cf->issuer, end, now, consequence);
 			return;
 		}
-		if (txt_absent)
-			return;	/* no MTA-STS at all: sts.txt.missing says it */
-		findings_add(&v->findings, F_POLICY_FETCH, SEV_CRITICAL, host,
-			     "%s has no A or AAAA record, so %s cannot be fetched; %s; publish an "
-			     "address for %s that serves the policy over HTTPS", host, url, cons, host);
+		if (sev == SEV_INFO)
+			return;
+		fo = findings_add(fs, code, SEV_INFO, subject);
+		finding_set_what(fo, "certificate expires %s; its renewal is not due yet",
+				 time_distance_str(end, now, dist, sizeof(dist)));
+		finding_set_evidence(fo, "renewed at about %.0f days left %u times; due by %s",
+				     habit.left_days, habit.renewals,
+				     iso_str(habit.due, due, sizeof(due)));
 		return;
+	}
+	fo = findings_add(fs, code, severity_worst(sev, SEV_WARNING), subject);
+	finding_set_what(fo, "the certificate's renewal is overdue: it expires %s",
+			 time_distance_str(end, now, dist, sizeof(dist)));
+	finding_set_evidence(fo, "renewed at about %.0f days before expiry in the last %u "
+			     "renewals, so due by %s; notAfter %s, issuer %s", habit.left_days,
+			     habit.renewals, iso_str(habit.due, due, sizeof(due)),
+			     iso_str(end, iso, sizeof(iso)), cf->issuer);
+	finding_set_consequence(fo, "%s", consequence);
+	finding_set_fix(fo, "the renewal job (an ACME client, its timer or cron) did not run or "
+			"failed: look at it now, while the certificate is still valid");
+}
+
+/* cert.renewed: the certificate seen for subject before is replaced by a later one. */
+static void cert_renewed(const struct history *h, enum finding_code code, const char *subject,
+			 const struct cert_facts *cf, struct findings *fs)
+{
+	char a[32], b[32];
+
+	if (!cf->present)
+		return;
+	for (size_t k = 0; k < h->n_certs; k++) {
+		const struct cert_seen *cs = &h->certs[k];
+		struct finding_occurrence *fo;
+
+		if (strcmp(cs->subject, subject) != 0 || !cs->sha256[0] ||
+		    strcmp(cs->sha256, cf->sha256) == 0 || cf->not_after <= cs->not_after)
+			continue;
+		fo = findings_add(fs, code, SEV_INFO, subject);
+		finding_set_what(fo, "certificate renewed");
+		finding_set_evidence(fo, "notAfter %s -> %s", iso_str(cs->not_after, a, sizeof(a)),
+				     iso_str(cf->not_after, b, sizeof(b)));
+	}
+}
+
+/* ---- the policy --------------------------------------------------------------------- */
+
+#define POLICY_CONSEQ "senders cannot fetch the policy, so new senders apply no MTA-STS " \
+	"and senders with a cached copy keep it until it expires"
+
+/* A fetch that did not get a response. Returns false when nothing more is to be judged. */
+static bool policy_fetch_failed(const struct domain_facts *df, const char *host, const char *url,
+				bool txt_absent, struct verdict *v)
+{
+	const struct policy_fetch *pf = &df->fetch;
+	const struct addr_answer *pa = &df->policy_addrs;
+	struct finding_occurrence *fo;
+
+	switch (pf->rc) {
+	case FETCH_NOT_ASKED:
+		return false;
+	case FETCH_LOCAL:
+		/* our own shortage says nothing about the domain: could not tell */
+		fo = findings_add(&v->findings, F_CHECK_RESOURCES, SEV_UNKNOWN, host);
+		finding_set_what(fo, "%s was not fetched", url);
+		finding_set_evidence(fo, "%s", pf->error);
+		finding_set_consequence(fo, "that is a limit of this monitor, not a fault of the "
+					"domain, so whether senders can fetch the policy is not known");
+		finding_set_fix(fo, "raise stswatch's open-files limit (LimitNOFILE=) or lower its "
+				"concurrency");
+		return false;
+	case FETCH_DNS:
+		if (!dns_result_definite(pa->rc4) ||
+		    (pa->rc6 != DNS_NOT_ASKED && !dns_result_definite(pa->rc6))) {
+			enum dns_result bad = dns_result_definite(pa->rc4) ? pa->rc6 : pa->rc4;
+
+			dns_error(&v->findings, host, "A/AAAA mta-sts", bad, pa->detail,
+				  "whether the policy host exists cannot be told");
+			return false;
+		}
+		if (txt_absent)
+			return false;	/* no MTA-STS at all: sts.txt.missing says it */
+		fo = findings_add(&v->findings, F_POLICY_FETCH, SEV_CRITICAL, host);
+		finding_set_what(fo, "%s has no A or AAAA record, so %s cannot be fetched", host,
+				 url);
+		finding_set_consequence(fo, POLICY_CONSEQ);
+		finding_set_fix(fo, "publish an address for %s that serves the policy over HTTPS",
+				host);
+		return false;
 	case FETCH_CONNECT:
 	case FETCH_TIMEOUT:
 	case FETCH_TLS:
 	case FETCH_PROTOCOL:
-		findings_add(&v->findings, F_POLICY_FETCH, SEV_CRITICAL, host,
-			     "fetching %s failed (%s%s%s: %s); %s; make %s answer HTTPS on port 443",
-			     url, fetch_result_str(pf->rc), pf->ip[0] ? " at " : "", pf->ip, pf->error,
-			     cons, host);
+		fo = findings_add(&v->findings, F_POLICY_FETCH, SEV_CRITICAL, host);
+		finding_set_what(fo, "fetching %s failed", url);
+		finding_set_evidence(fo, "%s%s%s: %s", fetch_result_str(pf->rc),
+				     pf->ip[0] ? " at " : "", pf->ip, pf->error);
+		finding_set_consequence(fo, POLICY_CONSEQ);
+		finding_set_fix(fo, "make %s answer HTTPS on port 443", host);
 		break;
 	case FETCH_CERT:
-		if (!pf->cert.problems)
-			findings_add(&v->findings, F_POLICY_CERT_UNTRUSTED, SEV_CRITICAL, host,
-				     "certificate rejected while fetching %s: %s; %s", url, pf->error,
-				     cons);
+		if (pf->cert.problems)
+			break;	/* the certificate findings say what is wrong */
+		fo = findings_add(&v->findings, F_POLICY_CERT_UNTRUSTED, SEV_CRITICAL, host);
+		finding_set_what(fo, "certificate rejected while fetching %s", url);
+		finding_set_evidence(fo, "%s", pf->error);
+		finding_set_consequence(fo, POLICY_CONSEQ);
+		finding_set_fix(fo, "use a certificate for %s that chains to a public root", host);
 		break;
 	case FETCH_TOO_LARGE:
-		findings_add(&v->findings, F_POLICY_TOO_LARGE, SEV_CRITICAL, host,
-			     "%s is larger than %d bytes (RFC 8461 3.3 lets senders stop reading at "
-			     "64 KiB); senders treat it as no policy; serve the plain policy file only",
-			     url, POLICY_MAX_BODY);
+		fo = findings_add(&v->findings, F_POLICY_TOO_LARGE, SEV_CRITICAL, host);
+		finding_set_what(fo, "%s is larger than %d bytes", url, POLICY_MAX_BODY);
+		finding_set_evidence(fo, "RFC 8461 3.3 lets senders stop reading at 64 KiB");
+		finding_set_consequence(fo, "senders treat it as no policy");
+		finding_set_fix(fo, "serve the plain policy file only");
 		break;
 	case FETCH_OK:
 		break;
 	}
+	return true;
+}
 
-	/* The certificate of the policy host, whenever one was seen. */
-	if (pf->cert.present) {
-		v->policy_cert_not_after = pf->cert.not_after;
-		cert_findings(o, &pf->cert, F_POLICY_CERT_EXPIRED, F_POLICY_CERT_NAME,
-			      F_POLICY_CERT_UNTRUSTED, SEV_CRITICAL, host, cons, now, &v->findings);
-		if (!pf->cert.problems) {
-			enum severity sev = expiry_severity(o, &pf->cert, now, true);
+/* The certificate of the policy host, whenever one was seen. */
+static void policy_cert(const struct judge_opts *o, const struct domain_facts *df,
+			const struct history *h, const char *host, time_t now, struct verdict *v)
+{
+	const struct cert_facts *cf = &df->fetch.cert;
 
-			if (sev != SEV_INFO)
-				findings_add(&v->findings, F_POLICY_CERT_EXPIRING, sev, host,
-					     "certificate (issuer %s) expires %s; after that %s; renew "
-					     "it now and check the renewal job", pf->cert.issuer,
-					     when_str(pf->cert.not_after, now, when, sizeof(when)), cons);
-		}
-		for (size_t i = 0; i < h->n_certs; i++) {
-			const struct cert_seen *cs = &h->certs[i];
+	if (!cf->present)
+		return;
+	v->policy_cert_not_after = cf->not_after;
+	cert_findings(cf, F_POLICY_CERT_EXPIRED, F_POLICY_CERT_NAME, F_POLICY_CERT_UNTRUSTED,
+		      SEV_CRITICAL, host, POLICY_CONSEQ, now, &v->findings);
+	if (!cf->problems)
+		cert_expiry(o, h, host, cf, cf->not_after, now, true, F_POLICY_CERT_EXPIRING,
+			    "after that " POLICY_CONSEQ, &v->findings);
+	cert_renewed(h, F_POLICY_CERT_RENEWED, host, cf, &v->findings);
+}
 
-			if (strcmp(cs->subject, host) == 0 && cs->sha256[0] &&
-			    strcmp(cs->sha256, pf->cert.sha256) != 0 && pf->cert.not_after > cs->not_after)
-				findings_add(&v->findings, F_POLICY_CERT_RENEWED, SEV_INFO, host,
-					     "certificate renewed: notAfter %s -> %s",
-					     time_rfc3339(cs->not_after, (char[32]){ 0 }, 32),
-					     time_rfc3339(pf->cert.not_after, (char[32]){ 0 }, 32));
-		}
-	}
-	if (pf->rc != FETCH_OK)
-		goto gone;
+/* The HTTP response: status, redirect, media type, time. Returns whether a body counts. */
+static bool policy_response(const struct judge_opts *o, const struct policy_fetch *pf,
+			    const char *host, const char *url, struct verdict *v)
+{
+	struct finding_occurrence *fo;
 
 	if (pf->http_status >= 300 && pf->http_status < 400) {
-		findings_add(&v->findings, F_POLICY_REDIRECT, SEV_CRITICAL, host,
-			     "%s answers HTTP %ld redirecting to %s; senders do not follow redirects "
-			     "(RFC 8461 3.3), so they get no policy; serve the file directly with "
-			     "status 200", url, pf->http_status, pf->location[0] ? pf->location : "(no Location)");
-		goto gone;
+		fo = findings_add(&v->findings, F_POLICY_REDIRECT, SEV_CRITICAL, host);
+		finding_set_what(fo, "%s answers HTTP %ld redirecting to %s", url, pf->http_status,
+				 pf->location[0] ? pf->location : "(no Location)");
+		finding_set_evidence(fo, "RFC 8461 3.3: senders do not follow redirects");
+		finding_set_consequence(fo, "senders get no policy");
+		finding_set_fix(fo, "serve the file directly with status 200");
+		return false;
 	}
 	if (pf->http_status != 200) {
-		findings_add(&v->findings, F_POLICY_HTTP_STATUS, SEV_CRITICAL, host,
-			     "%s answers HTTP %ld, not 200 (RFC 8461 3.3); senders treat that as no "
-			     "policy; serve /.well-known/mta-sts.txt with status 200", url,
-			     pf->http_status);
-		goto gone;
+		fo = findings_add(&v->findings, F_POLICY_HTTP_STATUS, SEV_CRITICAL, host);
+		finding_set_what(fo, "%s answers HTTP %ld, not 200", url, pf->http_status);
+		finding_set_evidence(fo, "RFC 8461 3.3");
+		finding_set_consequence(fo, "senders treat that as no policy");
+		finding_set_fix(fo, "serve /.well-known/mta-sts.txt with status 200");
+		return false;
 	}
 	if (!content_type_ok(pf->content_type)) {
-		findings_add(&v->findings, F_POLICY_CONTENT_TYPE, SEV_CRITICAL, host,
-			     "%s is served as \"%s\", not text/plain (RFC 8461 3.3); senders that "
-			     "check the media type reject it (a CMS or error page often answers here); "
-			     "serve it with Content-Type: text/plain",
-			     url, pf->content_type[0] ? pf->content_type : "(no Content-Type)");
+		fo = findings_add(&v->findings, F_POLICY_CONTENT_TYPE, SEV_CRITICAL, host);
+		finding_set_what(fo, "%s is served as \"%s\", not text/plain", url,
+				 pf->content_type[0] ? pf->content_type : "(no Content-Type)");
+		finding_set_evidence(fo, "RFC 8461 3.3; a CMS or error page often answers here");
+		finding_set_consequence(fo, "senders that check the media type reject it");
+		finding_set_fix(fo, "serve it with Content-Type: text/plain");
 	}
-	if (pf->total_ms > o->slow_ms)
-		findings_add(&v->findings, F_POLICY_SLOW, SEV_WARNING, host,
-			     "fetching %s took %.1f s (threshold %.1f s); senders give up after about a "
-			     "minute and some much sooner; make the policy host answer faster",
-			     url, pf->total_ms / 1000.0, o->slow_ms / 1000.0);
+	if (pf->total_ms > o->slow_ms) {
+		fo = findings_add(&v->findings, F_POLICY_SLOW, SEV_WARNING, host);
+		finding_set_what(fo, "fetching %s took %.1f s", url, pf->total_ms / 1000.0);
+		finding_set_evidence(fo, "threshold %.1f s", o->slow_ms / 1000.0);
+		finding_set_consequence(fo, "senders give up after about a minute and some much "
+					"sooner");
+		finding_set_fix(fo, "make the policy host answer faster");
+	}
+	return true;
+}
+
+/* The body: parsed, hashed, and whether senders would use it. */
+static void policy_body(const struct domain_facts *df, const char *host, const char *url,
+			bool txt_absent, struct verdict *v)
+{
+	const struct policy_fetch *pf = &df->fetch;
+	struct finding_occurrence *fo;
 
 	v->have_policy = true;
 	sha256_hex(pf->body ? pf->body : "", pf->body_len, v->policy_sha256);
@@ -339,18 +519,48 @@ static void judge_policy(const struct judge_opts *o, const struct domain_facts *
 	v->policy_usable = v->policy.valid && content_type_ok(pf->content_type) && v->txt.valid;
 	if (v->policy_usable)
 		v->mode = v->policy.mode;
-	if (v->policy.valid && txt_absent)
-		findings_add(&v->findings, F_POLICY_NOTE, SEV_INFO, host,
-			     "a valid %s policy is served at %s, but without a TXT record at "
-			     "_mta-sts.%s senders never fetch it", policy_mode_str(v->policy.mode), url,
-			     df->domain);
-	return;
-gone:
-	if (h->policy_served)
-		findings_add(&v->findings, F_POLICY_GONE, SEV_WARNING, host,
-			     "%s served a valid policy until %s and no longer does; senders that "
-			     "cached it keep it until it expires, new senders get none",
-			     url, when_str(h->policy_last_served, now, when, sizeof(when)));
+	if (v->policy.valid && txt_absent) {
+		fo = findings_add(&v->findings, F_POLICY_NOTE, SEV_INFO, host);
+		finding_set_what(fo, "a valid %s policy is served at %s, but there is no TXT record "
+				 "at _mta-sts.%s", policy_mode_str(v->policy.mode), url, df->domain);
+		finding_set_consequence(fo, "senders never fetch it");
+		finding_set_fix(fo, "publish the TXT record, or remove the policy");
+	}
+}
+
+static void policy_gone(const struct history *h, const char *host, const char *url,
+			time_t now, struct verdict *v)
+{
+	struct finding_occurrence *fo;
+	char when[80];
+
+	if (!h->policy_served)
+		return;
+	fo = findings_add(&v->findings, F_POLICY_GONE, SEV_WARNING, host);
+	finding_set_what(fo, "%s no longer serves a valid policy", url);
+	finding_set_evidence(fo, "it did until %s",
+			     when_str(h->policy_last_served, now, when, sizeof(when)));
+	finding_set_consequence(fo, "senders that cached it keep it until it expires, new "
+				"senders get none");
+	finding_set_fix(fo, "serve the policy again, or retire MTA-STS as RFC 8461 8.3 says");
+}
+
+static void judge_policy(const struct judge_opts *o, const struct domain_facts *df,
+			 const struct history *h, time_t now, struct verdict *v)
+{
+	const struct policy_fetch *pf = &df->fetch;
+	char host[HOST_LEN + 16];
+	const char *url = pf->url[0] ? pf->url : "the policy URL";
+	bool txt_absent = !v->txt.valid && txt_definitely_absent(df->sts_txt.rc);
+
+	bsnprintf(host, sizeof(host), "mta-sts.%s", df->domain);
+	if (!policy_fetch_failed(df, host, url, txt_absent, v))
+		return;
+	policy_cert(o, df, h, host, now, v);
+	if (pf->rc == FETCH_OK && policy_response(o, pf, host, url, v))
+		policy_body(df, host, url, txt_absent, v);
+	else
+		policy_gone(h, host, url, now, v);
 }
 
 /* ---- MX hosts ------------------------------------------------------------------------ */
@@ -368,6 +578,13 @@ static time_t addr_good_until(const struct smtp_facts *s)
 	if (s->cert.chain_not_after && s->cert.chain_not_after < t)
 		t = s->cert.chain_not_after;
 	return t;
+}
+
+/* The severity a policy's mode gives a host senders would refuse: enforce refuses now. */
+static enum severity mode_severity(enum policy_mode mode)
+{
+	return mode == POLICY_MODE_ENFORCE ? SEV_CRITICAL :
+	       mode == POLICY_MODE_TESTING ? SEV_WARNING : SEV_INFO;
 }
 
 /* Severity of an MX failure, given the mode and whether a valid path remains. */
@@ -397,46 +614,95 @@ static const char *mode_consequence(enum policy_mode mode, unsigned valid_paths)
 	}
 }
 
-static void smtp_findings(const struct judge_opts *o, const char *host, const struct smtp_facts *s,
-			  enum policy_mode mode, unsigned valid_paths, time_t now,
-			  struct findings *fs)
+void judge_mx_unmatched(const struct policy *p, enum policy_mode mode, const char *host,
+			struct findings *fs)
+{
+	enum { REASONS = 4 };
+	struct finding_occurrence *fo;
+	struct dynbuf ev;
+	char why[256];
+
+	dynbuf_init(&ev, 2048);
+	if (!p->n_mx)
+		dynbuf_printf(&ev, "the policy has no mx pattern");
+	else
+		dynbuf_printf(&ev, "%zu pattern%s", p->n_mx, p->n_mx == 1 ? "" : "s");
+	for (size_t i = 0; i < p->n_mx && i < REASONS; i++) {
+		mx_pattern_match(p->mx[i], host, why, sizeof(why));
+		dynbuf_printf(&ev, "; %s", why);
+	}
+	if (p->n_mx > REASONS)
+		dynbuf_printf(&ev, "; and %zu more", p->n_mx - REASONS);
+	fo = findings_add(fs, F_MX_UNMATCHED, mode_severity(mode), host);
+	finding_set_what(fo, "MX %s is not covered by any policy mx pattern", host);
+	finding_set_evidence(fo, "%s", ev.buf ? ev.buf : "");
+	finding_set_consequence(fo, "compliant senders %s it", mode == POLICY_MODE_ENFORCE ?
+				"refuse to deliver to" : "would refuse under enforce to deliver to");
+	finding_set_fix(fo, "add \"mx: %s\" to the policy and bump the id", host);
+	dynbuf_free(&ev);
+}
+
+static void smtp_findings(const char *host, const struct smtp_facts *s, enum policy_mode mode,
+			  unsigned valid_paths, bool blocked, time_t now, struct findings *fs)
 {
 	char subject[HOST_LEN + IP_STR_LEN + 4];
 	enum severity sev = path_severity(mode, valid_paths);
 	const char *cons = mode_consequence(mode, valid_paths);
+	struct finding_occurrence *fo;
 
 	bsnprintf(subject, sizeof(subject), "%s[%s]", host, s->ip);
 	switch (s->rc) {
 	case SMTP_NOT_ASKED:
 	case SMTP_SKIPPED:
 		return;
+	case SMTP_LOCAL:
+		fo = findings_add(fs, F_CHECK_RESOURCES, SEV_UNKNOWN, subject);
+		finding_set_what(fo, "STARTTLS was not tried");
+		finding_set_evidence(fo, "%s", s->error);
+		finding_set_consequence(fo, "that is a limit of this monitor, not a fault of the MX, "
+					"so whether senders can deliver here is not known");
+		finding_set_fix(fo, "raise stswatch's open-files limit (LimitNOFILE=) or lower its "
+				"concurrency");
+		return;
 	case SMTP_CONNECT:
 	case SMTP_TIMEOUT:
 	case SMTP_REJECTED:
 	case SMTP_PROTOCOL:
-		findings_add(fs, F_MX_CONNECT, sev, subject,
-			     "SMTP on port 25 failed at %s: %s; %s; make the MX answer SMTP here",
-			     smtp_stage_str(s->stage), s->error, cons);
+		if (blocked && s->stage == SMTP_STAGE_CONNECT &&
+		    (s->rc == SMTP_CONNECT || s->rc == SMTP_TIMEOUT))
+			return;	/* the monitor cannot reach port 25: check.vantage says it */
+		fo = findings_add(fs, F_MX_CONNECT, sev, subject);
+		finding_set_what(fo, "SMTP on port 25 failed at %s", smtp_stage_str(s->stage));
+		finding_set_evidence(fo, "%s", s->error);
+		finding_set_consequence(fo, "%s", cons);
+		finding_set_fix(fo, "make the MX answer SMTP here");
 		return;
 	case SMTP_NO_STARTTLS:
-		findings_add(fs, F_MX_STARTTLS_MISSING, sev, subject,
-			     "the EHLO reply does not offer STARTTLS (banner \"%s\"); %s; enable "
-			     "STARTTLS with a valid certificate for %s", s->banner, cons, host);
+		fo = findings_add(fs, F_MX_STARTTLS_MISSING, sev, subject);
+		finding_set_what(fo, "the EHLO reply does not offer STARTTLS");
+		finding_set_evidence(fo, "banner \"%s\"", s->banner);
+		finding_set_consequence(fo, "%s", cons);
+		finding_set_fix(fo, "enable STARTTLS with a valid certificate for %s", host);
 		return;
 	case SMTP_TLS:
-		findings_add(fs, F_MX_TLS_HANDSHAKE, sev, subject,
-			     "STARTTLS was accepted but %s; %s; check the server's TLS settings and "
-			     "certificate files", s->error, cons);
+		fo = findings_add(fs, F_MX_TLS_HANDSHAKE, sev, subject);
+		finding_set_what(fo, "STARTTLS was accepted but the TLS handshake failed");
+		finding_set_evidence(fo, "%s", s->error);
+		finding_set_consequence(fo, "%s", cons);
+		finding_set_fix(fo, "check the server's TLS settings and certificate files");
 		return;
 	case SMTP_OK:
 		break;
 	}
-	if (s->tls_version_num < TLS1_2_VERSION)
-		findings_add(fs, F_MX_TLS_VERSION, sev, subject,
-			     "negotiated %s, older than TLS 1.2 (RFC 8996 deprecates TLS 1.0 and 1.1; "
-			     "current senders refuse it); %s; enable TLS 1.2 and 1.3", s->tls_version,
-			     cons);
-	cert_findings(o, &s->cert, F_MX_CERT_EXPIRED, F_MX_CERT_NAME, F_MX_CERT_UNTRUSTED, sev,
+	if (s->tls_version_num < TLS1_2_VERSION) {
+		fo = findings_add(fs, F_MX_TLS_VERSION, sev, subject);
+		finding_set_what(fo, "negotiated %s, older than TLS 1.2", s->tls_version);
+		finding_set_evidence(fo, "RFC 8996 deprecates TLS 1.0 and 1.1; current senders "
+				     "refuse it");
+		finding_set_consequence(fo, "%s", cons);
+		finding_set_fix(fo, "enable TLS 1.2 and 1.3");
+	}
+	cert_findings(&s->cert, F_MX_CERT_EXPIRED, F_MX_CERT_NAME, F_MX_CERT_UNTRUSTED, sev,
 		      subject, cons, now, fs);
 }
 
@@ -469,49 +735,61 @@ static unsigned valid_under(char *const *patterns, size_t n, const struct verdic
 	return count;
 }
 
-static void judge_mx(const struct judge_opts *o, const struct domain_facts *df, time_t now,
-		     struct verdict *v)
+/* The mode the MX hosts are judged under. */
+static enum policy_mode mx_mode(const struct domain_facts *df, const struct verdict *v)
 {
-	enum policy_mode mode = v->mode;
-	bool match = v->have_policy && v->policy.n_mx > 0;
-	char when[80];
-
 	if (!df->probe_policy)
-		mode = POLICY_MODE_ENFORCE;	/* --mx-only: judge the paths as enforce would */
-	else if (!v->policy_usable && v->have_policy && v->policy.valid &&
-		 !dns_result_definite(df->sts_txt.rc))
-		mode = v->policy.mode;	/* the TXT lookup failed: senders likely hold this one */
+		return POLICY_MODE_ENFORCE;	/* --mx-only: judge the paths as enforce would */
+	if (!v->policy_usable && v->have_policy && v->policy.valid &&
+	    !dns_result_definite(df->sts_txt.rc))
+		return v->policy.mode;	/* the TXT lookup failed: senders likely hold this one */
+	return v->mode;
+}
+
+/* The MX answer as a whole: an error, null MX, none, too many. False: no host to judge. */
+static bool mx_set(const struct domain_facts *df, enum policy_mode mode, struct verdict *v)
+{
+	struct finding_occurrence *fo;
+
 	if (df->mx_rc == DNS_NOT_ASKED)
-		return;
+		return false;
 	if (!dns_result_definite(df->mx_rc)) {
 		dns_error(&v->findings, df->domain, "MX", df->mx_rc, df->mx_detail,
 			  "which hosts receive mail cannot be told");
-		return;
+		return false;
 	}
 	if (df->mx_null) {
-		findings_add(&v->findings, F_MX_NULL, SEV_INFO, df->domain,
-			     "null MX (RFC 7505): the domain accepts no mail, so MTA-STS protects "
-			     "nothing here; remove the MTA-STS records or publish real MX hosts");
-		return;
+		fo = findings_add(&v->findings, F_MX_NULL, SEV_INFO, df->domain);
+		finding_set_what(fo, "null MX: the domain accepts no mail");
+		finding_set_evidence(fo, "RFC 7505");
+		finding_set_consequence(fo, "MTA-STS protects nothing here");
+		finding_set_fix(fo, "remove the MTA-STS records or publish real MX hosts");
+		return false;
 	}
 	if (df->n_mx == 0) {
-		enum severity sev = mode == POLICY_MODE_ENFORCE ? SEV_CRITICAL :
-				    mode == POLICY_MODE_TESTING ? SEV_WARNING : SEV_INFO;
-
-		findings_add(&v->findings, F_MX_NONE, sev, df->domain,
-			     "%s has no MX records (%s); senders fall back to the address of the "
-			     "domain itself, which no MTA-STS policy can cover, so %s; publish MX "
-			     "records", df->domain, dns_result_str(df->mx_rc),
-			     mode == POLICY_MODE_ENFORCE ? "compliant senders have no valid path" :
-			     "it would fail under enforce");
-		return;
+		fo = findings_add(&v->findings, F_MX_NONE, mode_severity(mode), df->domain);
+		finding_set_what(fo, "%s has no MX records", df->domain);
+		finding_set_evidence(fo, "%s", dns_result_str(df->mx_rc));
+		finding_set_consequence(fo, "senders fall back to the address of the domain itself, "
+					"which no MTA-STS policy can cover, so %s",
+					mode == POLICY_MODE_ENFORCE ?
+					"compliant senders have no valid path" :
+					"it would fail under enforce");
+		finding_set_fix(fo, "publish MX records");
+		return false;
 	}
-	if (df->mx_truncated)
-		findings_add(&v->findings, F_MX_NOTE, SEV_INFO, df->domain,
-			     "more than %d MX hosts; only the first %d (by preference) were probed",
-			     FACTS_MAX_MX, FACTS_MAX_MX);
+	if (df->mx_truncated) {
+		fo = findings_add(&v->findings, F_MX_NOTE, SEV_INFO, df->domain);
+		finding_set_what(fo, "more than %d MX hosts", FACTS_MAX_MX);
+		finding_set_consequence(fo, "only the first %d (by preference) were probed",
+					FACTS_MAX_MX);
+	}
+	return true;
+}
 
-	/* First pass: match and TLS state of every host. */
+/* Match and TLS state of every host: the valid paths. */
+static void mx_paths(const struct domain_facts *df, bool match, struct verdict *v)
+{
 	v->n_mx = df->n_mx;
 	v->mx = xcalloc(df->n_mx, sizeof(*v->mx));
 	for (size_t i = 0; i < df->n_mx; i++) {
@@ -535,74 +813,105 @@ static void judge_mx(const struct judge_opts *o, const struct domain_facts *df, 
 		if (match && !mv->matched)
 			v->unmatched++;
 	}
+}
 
-	/* Second pass: findings, with severities that know whether a valid path remains. */
-	for (size_t i = 0; i < df->n_mx; i++) {
-		const struct mx_host_facts *m = &df->mx[i];
-		struct mx_verdict *mv = &v->mx[i];
-		unsigned others = v->valid_paths - (mv->valid ? 1 : 0);
+/* One host's findings, with severities that know whether a valid path remains. */
+static void mx_host(const struct mx_host_facts *m, const struct mx_verdict *mv,
+		    enum policy_mode mode, bool match, bool blocked, time_t now, struct verdict *v)
+{
+	const struct addr_answer *ad = &m->addrs;
+	bool partial = !dns_result_definite(ad->rc4) ||
+		       (ad->rc6 != DNS_NOT_ASKED && !dns_result_definite(ad->rc6));
+	unsigned others = v->valid_paths - (mv->valid ? 1 : 0);
+	struct finding_occurrence *fo;
 
-		if (match && !mv->matched && v->have_policy) {
-			char why[256] = "", best[400] = "";
-
-			for (size_t p = 0; p < v->policy.n_mx; p++) {
-				mx_pattern_match(v->policy.mx[p], m->name, why, sizeof(why));
-				if (p == 0 || strstr(why, "wildcard"))
-					bsnprintf(best, sizeof(best), "%s", why);
-			}
-			findings_add(&v->findings, F_MX_UNMATCHED,
-				     mode == POLICY_MODE_ENFORCE ? SEV_CRITICAL :
-				     mode == POLICY_MODE_TESTING ? SEV_WARNING : SEV_INFO, m->name,
-				     "MX %s is not covered by any policy mx pattern (%zu pattern%s; %s); "
-				     "compliant senders %s it; add \"mx: %s\" to the policy and bump the id",
-				     m->name, v->policy.n_mx, v->policy.n_mx == 1 ? "" : "s", best,
-				     mode == POLICY_MODE_ENFORCE ? "refuse to deliver to" :
-				     "would refuse under enforce to deliver to", m->name);
+	if (match && !mv->matched && v->have_policy)
+		judge_mx_unmatched(&v->policy, mode, m->name, &v->findings);
+	if (ad->n == 0) {
+		if (partial) {
+			dns_error(&v->findings, m->name, "A/AAAA of the MX",
+				  dns_result_definite(ad->rc4) ? ad->rc6 : ad->rc4, ad->detail,
+				  "whether this MX can receive mail cannot be told");
+			return;
 		}
-		if (m->addrs.n == 0) {
-			if (!dns_result_definite(m->addrs.rc4) ||
-			    (m->addrs.rc6 != DNS_NOT_ASKED && !dns_result_definite(m->addrs.rc6)))
-				dns_error(&v->findings, m->name, "A/AAAA of the MX",
-					  dns_result_definite(m->addrs.rc4) ? m->addrs.rc6 : m->addrs.rc4,
-					  m->addrs.detail, "whether this MX can receive mail cannot be told");
-			else
-				findings_add(&v->findings, F_MX_UNRESOLVABLE,
-					     path_severity(mode, others), m->name,
-					     "MX %s has no A or AAAA record; senders cannot connect to it; "
-					     "%s; fix the MX record or publish the host's address", m->name,
-					     mode_consequence(mode, others));
-			continue;
-		}
-		if (!dns_result_definite(m->addrs.rc4) ||
-		    (m->addrs.rc6 != DNS_NOT_ASKED && !dns_result_definite(m->addrs.rc6)))
-			findings_add(&v->findings, F_DNS_ERROR, SEV_INFO, m->name,
-				     "one address family of %s could not be resolved (%s); only the "
-				     "addresses found were probed", m->name, m->addrs.detail);
-		for (size_t a = 0; a < m->n_smtp; a++) {
-			/* an address failing beside a good one on the same host is a warning */
-			unsigned paths = mv->valid ? v->valid_paths : others;
-
-			smtp_findings(o, m->name, &m->smtp[a], mode, paths, now, &v->findings);
-		}
+		fo = findings_add(&v->findings, F_MX_UNRESOLVABLE, path_severity(mode, others),
+				  m->name);
+		finding_set_what(fo, "MX %s has no A or AAAA record", m->name);
+		finding_set_consequence(fo, "senders cannot connect to it; %s",
+					mode_consequence(mode, others));
+		finding_set_fix(fo, "fix the MX record or publish the host's address");
+		return;
 	}
-
-	/* fails_at under the current policy, and expiry of the certificates on valid paths. */
-	if (mode == POLICY_MODE_ENFORCE) {
-		time_t last = 0;
-
-		for (size_t i = 0; i < v->n_mx; i++)
-			if (v->mx[i].valid && v->mx[i].valid_until > last)
-				last = v->mx[i].valid_until;
-		if (!v->valid_paths) {
-			v->fails_at = now;
-			bsnprintf(v->fails_why, sizeof(v->fails_why),
-				  "no MX host gives a valid path under the current policy");
-		} else {
-			v->fails_at = last;
-			bsnprintf(v->fails_why, sizeof(v->fails_why),
-				  "the last valid MX certificate expires");
-		}
+	if (partial) {
+		fo = findings_add(&v->findings, F_DNS_ERROR, SEV_INFO, m->name);
+		finding_set_what(fo, "one address family of %s could not be resolved", m->name);
+		finding_set_evidence(fo, "%s", ad->detail);
+		finding_set_consequence(fo, "only the addresses found were probed");
 	}
+	/* an address failing beside a good one on the same host is a warning */
+	for (size_t a = 0; a < m->n_smtp; a++)
+		smtp_findings(m->name, &m->smtp[a], mode, mv->valid ? v->valid_paths : others,
+			      blocked, now, &v->findings);
+}
+
+/*
+ * The monitor's own port 25 appears blocked (checks/vantage.c): an MX address whose TCP
+ * connection failed says nothing about the domain. One UNKNOWN finding says so; true when
+ * no valid path could be seen, so that no failure date is made up.
+ */
+static bool mx_vantage(const struct domain_facts *df, struct verdict *v)
+{
+	struct finding_occurrence *fo;
+	size_t untried = 0;
+
+	if (!df->vantage_smtp_blocked)
+		return false;
+	for (size_t i = 0; i < df->n_mx; i++)
+		for (size_t a = 0; a < df->mx[i].n_smtp; a++) {
+			const struct smtp_facts *s = &df->mx[i].smtp[a];
+
+			untried += (s->rc == SMTP_CONNECT || s->rc == SMTP_TIMEOUT) &&
+				   s->stage == SMTP_STAGE_CONNECT;
+		}
+	if (!untried)
+		return false;
+	fo = findings_add(&v->findings, F_CHECK_VANTAGE, SEV_UNKNOWN, df->domain);
+	finding_set_what(fo, "%zu MX address%s could not be reached from this monitor", untried,
+			 untried == 1 ? "" : "es");
+	finding_set_evidence(fo, "%s", df->vantage_why);
+	finding_set_consequence(fo, "that is the monitor's own network, not the domain's "
+				"fault: whether senders can deliver is not known from here");
+	finding_set_fix(fo, "let this host connect out to port 25 (cloud providers often block "
+			"it), or run stswatch where it can");
+	return v->valid_paths == 0;
+}
+
+/* fails_at under the current policy: now without a valid path, else the last one's end. */
+static void mx_fails_at(enum policy_mode mode, time_t now, struct verdict *v)
+{
+	time_t last = 0;
+
+	if (mode != POLICY_MODE_ENFORCE)
+		return;
+	for (size_t i = 0; i < v->n_mx; i++)
+		if (v->mx[i].valid && v->mx[i].valid_until > last)
+			last = v->mx[i].valid_until;
+	if (!v->valid_paths) {
+		v->fails_at = now;
+		bsnprintf(v->fails_why, sizeof(v->fails_why),
+			  "no MX host gives a valid path under the current policy");
+	} else {
+		v->fails_at = last;
+		bsnprintf(v->fails_why, sizeof(v->fails_why),
+			  "the last valid MX certificate expires");
+	}
+}
+
+/* Expiry of the certificates on good addresses: critical when it ends the last path. */
+static void mx_cert_expiry(const struct judge_opts *o, const struct domain_facts *df,
+			   const struct history *h, enum policy_mode mode, time_t now,
+			   struct verdict *v)
+{
 	for (size_t i = 0; i < df->n_mx; i++) {
 		const struct mx_host_facts *m = &df->mx[i];
 
@@ -610,28 +919,38 @@ static void judge_mx(const struct judge_opts *o, const struct domain_facts *df, 
 			const struct smtp_facts *s = &m->smtp[a];
 			time_t end = addr_good_until(s);
 			bool last_path;
-			enum severity sev;
 			char subject[HOST_LEN + IP_STR_LEN + 4];
 
 			if (!addr_good(s))
 				continue;
 			if (!v->mx_cert_not_after || end < v->mx_cert_not_after)
 				v->mx_cert_not_after = end;
-			/* critical only when this certificate's expiry ends the last valid path */
 			last_path = mode == POLICY_MODE_ENFORCE && v->mx[i].valid && end >= v->fails_at;
-			sev = expiry_severity(o, &s->cert, now, last_path);
-			if (sev == SEV_INFO)
-				continue;
 			bsnprintf(subject, sizeof(subject), "%s[%s]", m->name, s->ip);
-			findings_add(&v->findings, F_MX_CERT_EXPIRING, sev, subject,
-				     "certificate (issuer %s) expires %s; %s; renew it now and check "
-				     "the renewal job", s->cert.issuer, when_str(end, now, when, sizeof(when)),
-				     last_path ? "it is the last valid path: compliant senders stop "
-				     "delivering then" : mode == POLICY_MODE_ENFORCE ?
-				     "this path fails then, others remain" :
-				     "this path would then fail under enforce");
+			cert_expiry(o, h, subject, &s->cert, end, now, last_path, F_MX_CERT_EXPIRING,
+				    last_path ? "it is the last valid path: compliant senders stop "
+				    "delivering then" : mode == POLICY_MODE_ENFORCE ?
+				    "this path fails then, others remain" :
+				    "this path would then fail under enforce", &v->findings);
 		}
 	}
+}
+
+static void judge_mx(const struct judge_opts *o, const struct domain_facts *df,
+		     const struct history *h, time_t now, struct verdict *v)
+{
+	enum policy_mode mode = mx_mode(df, v);
+	bool match = v->have_policy && v->policy.n_mx > 0;
+
+	if (!mx_set(df, mode, v))
+		return;
+	mx_paths(df, match, v);
+	for (size_t i = 0; i < df->n_mx; i++)
+		mx_host(&df->mx[i], &v->mx[i], mode, match, df->vantage_smtp_blocked, now, v);
+	if (mx_vantage(df, v))
+		return;	/* no path could be tried from here: no failure date either */
+	mx_fails_at(mode, now, v);
+	mx_cert_expiry(o, df, h, mode, now, v);
 }
 
 /* ---- history: ids, cached policies, changes ------------------------------------------ */
@@ -642,167 +961,217 @@ static bool version_is_current(const struct policy_version *pv, const struct ver
 	       strcmp(pv->txt_id, v->txt.id) == 0;
 }
 
-static void judge_history(const struct domain_facts *df, const struct history *h, time_t now,
-			  struct verdict *v)
+static void history_id_changed(const struct history *h, const char *subject, struct verdict *v)
 {
-	char subject[HOST_LEN + 16], when[80];
+	struct finding_occurrence *fo;
 
-	if (!h->known)
+	if (!v->txt.valid || !h->txt_id[0] || strcmp(h->txt_id, v->txt.id) == 0)
 		return;
-	bsnprintf(subject, sizeof(subject), "_mta-sts.%s", df->domain);
+	fo = findings_add(&v->findings, F_STS_ID_CHANGED, SEV_INFO, subject);
+	finding_set_what(fo, "policy id changed from %s to %s", h->txt_id, v->txt.id);
+	finding_set_consequence(fo, "senders fetch the policy again");
+}
 
-	/* the id */
-	if (v->txt.valid && h->txt_id[0] && strcmp(h->txt_id, v->txt.id) != 0)
-		findings_add(&v->findings, F_STS_ID_CHANGED, SEV_INFO, subject,
-			     "policy id changed from %s to %s: senders fetch the policy again",
-			     h->txt_id, v->txt.id);
-	if (v->txt.valid && v->have_policy) {
-		const struct policy_version *stale = NULL, *reused = NULL;
+/*
+ * The current id served another body before, and a sender may still hold it: stale when
+ * that body is the one the id replaced, reused when another id came in between.
+ */
+static void history_id_reuse(const struct history *h, time_t now, const char *subject,
+			     struct verdict *v)
+{
+	const struct policy_version *stale = NULL, *reused = NULL;
+	struct finding_occurrence *fo;
+	char when[80], seen[32];
 
-		for (size_t i = 0; i < h->n_versions; i++) {
-			const struct policy_version *pv = &h->versions[i];
-			time_t held = (pv->replaced_at ? pv->replaced_at : now) + pv->max_age;
+	if (!v->txt.valid || !v->have_policy)
+		return;
+	for (size_t i = 0; i < h->n_versions; i++) {
+		const struct policy_version *pv = &h->versions[i];
 
-			/* once no sender can hold the old body, the id no longer matters */
-			if (strcmp(pv->txt_id, v->txt.id) != 0 || strcmp(pv->sha256, v->policy_sha256) == 0 ||
-			    held <= now)
-				continue;
-			/* was another id published after this version? then the id came back */
-			for (size_t k = 0; k < h->n_versions; k++)
-				if (strcmp(h->versions[k].txt_id, v->txt.id) != 0 &&
-				    h->versions[k].first_seen > pv->last_seen)
-					reused = pv;
-			if (!reused && !stale)
-				stale = pv;
-		}
-		if (reused)
-			findings_add(&v->findings, F_STS_ID_REUSED, SEV_WARNING, subject,
-				     "id %s was used before for another policy body (seen %s); a sender "
-				     "that still caches that body under this id never refetches; use a "
-				     "new id for every change (a timestamp works)", v->txt.id,
-				     time_rfc3339(reused->first_seen, (char[32]){ 0 }, 32));
-		else if (stale) {
-			time_t until = (stale->replaced_at ? stale->replaced_at : now) + stale->max_age;
-
-			findings_add(&v->findings, F_STS_ID_STALE, SEV_WARNING, subject,
-				     "the policy body changed (sha256 %.12s -> %.12s) but the id stayed "
-				     "%s: senders holding the old policy do not refetch it until its "
-				     "max_age runs out (%s); bump the id whenever the policy changes",
-				     stale->sha256, v->policy_sha256, v->txt.id,
-				     when_str(until, now, when, sizeof(when)));
-		}
+		/* once no sender can hold the old body, the id no longer matters */
+		if (strcmp(pv->txt_id, v->txt.id) != 0 || strcmp(pv->sha256, v->policy_sha256) == 0 ||
+		    held_until(pv, now) <= now)
+			continue;
+		/* was another id published after this version? then the id came back */
+		for (size_t k = 0; k < h->n_versions; k++)
+			if (strcmp(h->versions[k].txt_id, v->txt.id) != 0 &&
+			    h->versions[k].first_seen > pv->last_seen)
+				reused = pv;
+		if (!reused && !stale)
+			stale = pv;
 	}
-
-	/* the MX set */
-	if (df->mx_rc == DNS_OK && h->n_mx && !df->mx_null) {
-		struct dynbuf added, removed;
-
-		dynbuf_init(&added, 1024);
-		dynbuf_init(&removed, 1024);
-		for (size_t i = 0; i < df->n_mx; i++) {
-			bool seen = false;
-
-			for (size_t k = 0; k < h->n_mx; k++)
-				seen |= strcmp(h->mx[k], df->mx[i].name) == 0;
-			if (!seen)
-				dynbuf_printf(&added, "%s%s", added.len ? ", " : "", df->mx[i].name);
-		}
-		for (size_t k = 0; k < h->n_mx; k++) {
-			bool seen = false;
-
-			for (size_t i = 0; i < df->n_mx; i++)
-				seen |= strcmp(h->mx[k], df->mx[i].name) == 0;
-			if (!seen)
-				dynbuf_printf(&removed, "%s%s", removed.len ? ", " : "", h->mx[k]);
-		}
-		if (added.len || removed.len)
-			findings_add(&v->findings, F_MX_CHANGED, SEV_INFO, df->domain,
-				     "MX set changed since %s: added %s; removed %s",
-				     time_rfc3339(h->last_checked, (char[32]){ 0 }, 32),
-				     added.len ? added.buf : "none", removed.len ? removed.buf : "none");
-		dynbuf_free(&added);
-		dynbuf_free(&removed);
+	if (reused) {
+		fo = findings_add(&v->findings, F_STS_ID_REUSED, SEV_WARNING, subject);
+		finding_set_what(fo, "id %s was used before for another policy body", v->txt.id);
+		finding_set_evidence(fo, "seen %s", iso_str(reused->first_seen, seen, sizeof(seen)));
+		finding_set_consequence(fo, "a sender that still caches that body under this id "
+					"never refetches");
+		finding_set_fix(fo, "use a new id for every change (a timestamp works)");
+	} else if (stale) {
+		fo = findings_add(&v->findings, F_STS_ID_STALE, SEV_WARNING, subject);
+		finding_set_what(fo, "the policy body changed but the id stayed %s", v->txt.id);
+		finding_set_evidence(fo, "sha256 %.12s -> %.12s", stale->sha256, v->policy_sha256);
+		finding_set_consequence(fo, "senders holding the old policy do not refetch it until "
+					"its max_age runs out (%s)",
+					when_str(held_until(stale, now), now, when, sizeof(when)));
+		finding_set_fix(fo, "bump the id whenever the policy changes");
 	}
+}
 
-	/* renewed MX certificates */
-	for (size_t i = 0; i < df->n_mx; i++) {
+static bool name_in(const char *name, char *const *list, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(list[k], name) == 0)
+			return true;
+	return false;
+}
+
+static void history_mx_changed(const struct domain_facts *df, const struct history *h,
+			       struct verdict *v)
+{
+	struct finding_occurrence *fo;
+	struct dynbuf added, removed;
+	char since[32];
+
+	if (df->mx_rc != DNS_OK || !h->n_mx || df->mx_null)
+		return;
+	dynbuf_init(&added, 1024);
+	dynbuf_init(&removed, 1024);
+	for (size_t i = 0; i < df->n_mx; i++)
+		if (!name_in(df->mx[i].name, h->mx, h->n_mx))
+			dynbuf_printf(&added, "%s%s", added.len ? ", " : "", df->mx[i].name);
+	for (size_t k = 0; k < h->n_mx; k++) {
+		bool seen = false;
+
+		for (size_t i = 0; i < df->n_mx; i++)
+			seen |= strcmp(h->mx[k], df->mx[i].name) == 0;
+		if (!seen)
+			dynbuf_printf(&removed, "%s%s", removed.len ? ", " : "", h->mx[k]);
+	}
+	if (added.len || removed.len) {
+		fo = findings_add(&v->findings, F_MX_CHANGED, SEV_INFO, df->domain);
+		finding_set_what(fo, "MX set changed since %s",
+				 iso_str(h->last_checked, since, sizeof(since)));
+		finding_set_evidence(fo, "added %s; removed %s", added.len ? added.buf : "none",
+				     removed.len ? removed.buf : "none");
+	}
+	dynbuf_free(&added);
+	dynbuf_free(&removed);
+}
+
+static void history_certs_renewed(const struct domain_facts *df, const struct history *h,
+				  struct verdict *v)
+{
+	for (size_t i = 0; i < df->n_mx; i++)
 		for (size_t a = 0; a < df->mx[i].n_smtp; a++) {
 			const struct smtp_facts *s = &df->mx[i].smtp[a];
 			char subj[HOST_LEN + IP_STR_LEN + 4];
 
-			if (!s->cert.present)
-				continue;
 			bsnprintf(subj, sizeof(subj), "%s[%s]", df->mx[i].name, s->ip);
-			for (size_t k = 0; k < h->n_certs; k++) {
-				const struct cert_seen *cs = &h->certs[k];
-
-				if (strcmp(cs->subject, subj) == 0 && cs->sha256[0] &&
-				    strcmp(cs->sha256, s->cert.sha256) != 0 && s->cert.not_after > cs->not_after)
-					findings_add(&v->findings, F_MX_CERT_RENEWED, SEV_INFO, subj,
-						     "certificate renewed: notAfter %s -> %s",
-						     time_rfc3339(cs->not_after, (char[32]){ 0 }, 32),
-						     time_rfc3339(s->cert.not_after, (char[32]){ 0 }, 32));
-			}
+			cert_renewed(h, F_MX_CERT_RENEWED, subj, &s->cert, &v->findings);
 		}
-	}
+}
 
-	/*
-	 * Cached policies (RFC 8461 3.3, 5.1): a sender holds a version until max_age after it
-	 * last could have fetched it, and replaces it early only when it sees a new id and can
-	 * fetch the new policy. Judge the current MX set under every version still held.
-	 */
+/* A cached enforce policy that covers none of the working MX hosts: mail fails now. */
+static void cached_policy_blocks(const struct policy_version *pv, bool same_id,
+				 const char *missing, const char *domain, time_t now,
+				 struct verdict *v)
+{
+	struct finding_occurrence *fo;
+	char when[80], first[32];
+
+	fo = findings_add(&v->findings, F_CACHE_STALE_POLICY, SEV_CRITICAL, domain);
+	finding_set_what(fo, "senders that cached the enforce policy served under id %s keep it "
+			 "until %s, and it covers none of the working MX hosts", pv->txt_id,
+			 when_str(held_until(pv, now), now, when, sizeof(when)));
+	finding_set_evidence(fo, "sha256 %.12s, first seen %s; %s; working MX hosts: %s",
+			     pv->sha256, iso_str(pv->first_seen, first, sizeof(first)),
+			     same_id ? "they keep it because the id did not change" :
+			     "they keep it because the new policy cannot be used",
+			     missing[0] ? missing : "none");
+	finding_set_consequence(fo, "their mail to the domain fails now");
+	finding_set_fix(fo, "%s", same_id ?
+			"put the old MX hosts back until then, and bump the id now" :
+			"fix the policy host and keep the old MX hosts until then");
+	if (!v->fails_at || now < v->fails_at) {
+		v->fails_at = now;
+		bsnprintf(v->fails_why, sizeof(v->fails_why),
+			  "a cached policy (id %s) covers no working MX host", pv->txt_id);
+	}
+}
+
+/* A cached policy that leaves some MX hosts out: those senders use the rest. */
+static void cached_policy_narrows(const struct policy_version *pv, const char *missing,
+				  unsigned n, time_t until, const char *domain, time_t now,
+				  struct verdict *v)
+{
+	struct finding_occurrence *fo;
+	time_t hold = held_until(pv, now);
+	char when[80];
+
+	if (missing[0]) {
+		fo = findings_add(&v->findings, F_CACHE_STALE_POLICY, SEV_WARNING, domain);
+		finding_set_what(fo, "senders that cached the policy served under id %s do not "
+				 "accept MX %s", pv->txt_id, missing);
+		finding_set_evidence(fo, "they hold it until %s",
+				     when_str(hold, now, when, sizeof(when)));
+		finding_set_consequence(fo, "they still deliver to the %u host%s it covers", n,
+					n == 1 ? "" : "s");
+		finding_set_fix(fo, "bump the id so they refetch");
+	}
+	if (until < hold && (!v->fails_at || until < v->fails_at)) {
+		v->fails_at = until;
+		bsnprintf(v->fails_why, sizeof(v->fails_why),
+			  "the last MX certificate valid under a cached policy (id %s) expires",
+			  pv->txt_id);
+	}
+}
+
+/*
+ * Cached policies (RFC 8461 3.3, 5.1): a sender holds a version until held_until, and
+ * replaces it early only when it sees a new id and can fetch the new policy. Judge the
+ * current MX set under every enforce version still held.
+ */
+static void history_cached_policies(const struct domain_facts *df, const struct history *h,
+				    time_t now, struct verdict *v)
+{
 	if (df->mx_rc != DNS_OK || df->mx_null || !v->n_mx)
 		return;
 	for (size_t i = 0; i < h->n_versions; i++) {
 		const struct policy_version *pv = &h->versions[i];
-		time_t hold_until = (pv->replaced_at ? pv->replaced_at : now) + pv->max_age;
-		bool kept, same_id = v->txt.valid && strcmp(pv->txt_id, v->txt.id) == 0;
-		char missing[512], vwhen[80];
+		bool same_id = v->txt.valid && strcmp(pv->txt_id, v->txt.id) == 0;
+		char missing[512];
 		time_t until;
 		unsigned n;
 
-		if (version_is_current(pv, v) || pv->mode != POLICY_MODE_ENFORCE || hold_until <= now)
+		if (version_is_current(pv, v) || pv->mode != POLICY_MODE_ENFORCE ||
+		    held_until(pv, now) <= now)
 			continue;
 		if (v->policy_usable && strcmp(pv->sha256, v->policy_sha256) == 0)
 			continue;	/* same body as what new senders get */
-		kept = same_id || !v->policy_usable;
-		if (!kept)
-			continue;
+		if (!same_id && v->policy_usable)
+			continue;	/* a new id and a usable policy: senders replace it */
 		n = valid_under(pv->mx, pv->n_mx, v, &until, missing, sizeof(missing));
-		if (n == 0) {
-			findings_add(&v->findings, F_CACHE_STALE_POLICY, SEV_CRITICAL, df->domain,
-				     "senders that cached the enforce policy served under id %s (sha256 "
-				     "%.12s, first seen %s) %s until %s; it covers none of the working MX "
-				     "hosts (%s), so their mail to the domain fails now; %s",
-				     pv->txt_id, pv->sha256,
-				     time_rfc3339(pv->first_seen, (char[32]){ 0 }, 32),
-				     same_id ? "keep it, because the id did not change," :
-				     "keep it, because the new policy cannot be used,",
-				     when_str(hold_until, now, vwhen, sizeof(vwhen)),
-				     missing[0] ? missing : "none", same_id ?
-				     "put the old MX hosts back until then, and bump the id now" :
-				     "fix the policy host and keep the old MX hosts until then");
-			if (!v->fails_at || now < v->fails_at) {
-				v->fails_at = now;
-				bsnprintf(v->fails_why, sizeof(v->fails_why),
-					  "a cached policy (id %s) covers no working MX host", pv->txt_id);
-			}
-		} else {
-			if (missing[0])
-				findings_add(&v->findings, F_CACHE_STALE_POLICY, SEV_WARNING, df->domain,
-					     "senders that cached the policy served under id %s (until %s) "
-					     "do not accept MX %s; they still deliver to the %u host%s it "
-					     "covers; bump the id so they refetch", pv->txt_id,
-					     when_str(hold_until, now, vwhen, sizeof(vwhen)), missing, n,
-					     n == 1 ? "" : "s");
-			if (until < hold_until && (!v->fails_at || until < v->fails_at)) {
-				v->fails_at = until;
-				bsnprintf(v->fails_why, sizeof(v->fails_why),
-					  "the last MX certificate valid under a cached policy (id %s) "
-					  "expires", pv->txt_id);
-			}
-		}
+		if (n == 0)
+			cached_policy_blocks(pv, same_id, missing, df->domain, now, v);
+		else
+			cached_policy_narrows(pv, missing, n, until, df->domain, now, v);
 	}
+}
+
+static void judge_history(const struct domain_facts *df, const struct history *h, time_t now,
+			  struct verdict *v)
+{
+	char subject[HOST_LEN + 16];
+
+	if (!h->known)
+		return;
+	bsnprintf(subject, sizeof(subject), "_mta-sts.%s", df->domain);
+	history_id_changed(h, subject, v);
+	history_id_reuse(h, now, subject, v);
+	history_mx_changed(df, h, v);
+	history_certs_renewed(df, h, v);
+	history_cached_policies(df, h, now, v);
 }
 
 /* ---- the whole domain ---------------------------------------------------------------- */
@@ -811,28 +1180,42 @@ int judge_domain(const struct judge_opts *o, const struct domain_facts *df,
 		 const struct history *h, time_t now, struct verdict *out)
 {
 	static const struct history none;
+	struct finding_occurrence *fo;
 
 	memset(out, 0, sizeof(*out));
 	findings_init(&out->findings);
 	if (!h)
 		h = &none;
-	if (df->deadline_hit)
-		findings_add(&out->findings, F_CHECK_TIMEOUT, SEV_UNKNOWN, df->domain,
-			     "the check did not finish before its deadline (still pending: %s); "
-			     "the verdict covers only what was answered",
-			     df->pending[0] ? df->pending : "unknown");
+	if (df->deadline_hit) {
+		/* the severity our own deadline stands for: UNKNOWN, or --timeout-result */
+		fo = findings_add(&out->findings, F_CHECK_TIMEOUT, o->timeout_sev, df->domain);
+		finding_set_what(fo, "the check did not finish before its deadline");
+		finding_set_evidence(fo, "still pending: %s", df->pending[0] ? df->pending : "unknown");
+		finding_set_consequence(fo, "the verdict covers only what was answered");
+		finding_set_fix(fo, "give the check more time, or look into the pending step");
+	}
 	if (df->mx_rc == DNS_NXDOMAIN) {
 		/* every other name of the domain is then NXDOMAIN too: one finding says it */
-		findings_add(&out->findings, F_DNS_NXDOMAIN, SEV_CRITICAL, df->domain,
-			     "%s does not exist in DNS (NXDOMAIN for its MX query): no mail can be "
-			     "sent to it, with or without MTA-STS; check the spelling in the watch "
-			     "list, the registration and the delegation of the domain", df->domain);
+		fo = findings_add(&out->findings, F_DNS_NXDOMAIN, SEV_CRITICAL, df->domain);
+		finding_set_what(fo, "%s does not exist in DNS", df->domain);
+		finding_set_evidence(fo, "NXDOMAIN for its MX query");
+		finding_set_consequence(fo, "no mail can be sent to it, with or without MTA-STS");
+		finding_set_fix(fo, "check the spelling in the watch list, the registration and the "
+				"delegation of the domain");
 		goto out;
+	}
+	if (df->vantage_dns_blind) {
+		fo = findings_add(&out->findings, F_CHECK_VANTAGE, SEV_UNKNOWN, df->domain);
+		finding_set_what(fo, "this monitor's resolver does not answer");
+		finding_set_evidence(fo, "%s", df->vantage_why);
+		finding_set_consequence(fo, "the DNS answers the verdict needs are missing because of "
+					"the monitor, not the domain");
+		finding_set_fix(fo, "fix the resolver stswatch uses (resolver = in stswatch.conf)");
 	}
 	judge_txt(df, h, now, out);
 	judge_tlsrpt(o, df, out);
 	judge_policy(o, df, h, now, out);
-	judge_mx(o, df, now, out);
+	judge_mx(o, df, h, now, out);
 	judge_history(df, h, now, out);
 out:
 	findings_sort(&out->findings);

@@ -12,6 +12,7 @@
 #include "facts.h"
 #include "findings.h"
 #include "policy.h"
+#include "renewal.h"
 #include "sts_txt.h"
 #include "tlsrpt.h"
 
@@ -20,9 +21,12 @@ struct judge_opts {
 	double warn_frac, crit_frac;	/* ...or this fraction of a certificate's lifetime */
 	unsigned slow_ms;		/* a policy fetch slower than this is policy.slow */
 	bool tlsrpt;			/* report missing or invalid TLS-RPT */
+	enum severity timeout_sev;	/* of check.timeout, our own deadline (the plugin's
+					 * --timeout-result); UNKNOWN by default */
 };
 
-/* Defaults: warning 21 days or a third of the lifetime, critical 7 days or a tenth. */
+/* Defaults: warning 21 days or a third of the lifetime, critical 7 days or a tenth; a
+ * deadline is UNKNOWN. */
 void judge_opts_defaults(struct judge_opts *o);
 
 /* One policy version seen in the past, as the store remembers it. */
@@ -42,6 +46,8 @@ struct cert_seen {
 	char subject[320];
 	char sha256[65];
 	time_t not_after;
+	size_t n_hist;
+	struct renewal_cert hist[RENEWAL_HISTORY];	/* its certificates, oldest first */
 };
 
 /* What earlier checks of the domain left behind; all zero when there is no history. */
@@ -99,6 +105,15 @@ void verdict_free(struct verdict *v);
 
 /* Free what a history owns (filled by the store). */
 void history_free(struct history *h);
+
+/*
+ * Add mx.unmatched for host, which no pattern of policy p covers, as senders reading p in
+ * mode see it: CRITICAL under enforce (they refuse the host now), WARNING under testing,
+ * INFO otherwise; the evidence says why each pattern (the first few) does not match. The
+ * live judge and lint both call it, so the rule lives here once.
+ */
+void judge_mx_unmatched(const struct policy *p, enum policy_mode mode, const char *host,
+			struct findings *fs);
 
 /* Thresholds for one certificate: seconds before notAfter that count as warning, critical. */
 void judge_cert_thresholds(const struct judge_opts *o, time_t not_before, time_t not_after,

@@ -10,6 +10,7 @@
 
 static enum log_level cur_level = LOG_LVL_WARNING;
 static bool use_syslog;
+static bool journal_prefix;
 
 void log_init(enum log_level level, bool to_syslog)
 {
@@ -17,6 +18,11 @@ void log_init(enum log_level level, bool to_syslog)
 	if (to_syslog && !use_syslog)
 		openlog("stswatch", LOG_PID, LOG_DAEMON);
 	use_syslog = to_syslog;
+}
+
+void log_journal_prefix(bool on)
+{
+	journal_prefix = on;
 }
 
 enum log_level log_level(void)
@@ -48,6 +54,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (use_syslog)
 		syslog(prio[level], "%s", buf);
+	else if (journal_prefix)
+		fprintf(stderr, "<%d>%s\n", prio[level], buf);
 	else
 		fprintf(stderr, "stswatch: %s: %s\n", tag[level], buf);
 }

@@ -15,6 +15,11 @@ enum log_level {
 
 /* Choose the level and the sink (syslog for the daemon, stderr otherwise). */
 void log_init(enum log_level level, bool to_syslog);
+/*
+ * Prefix each line on standard error with its syslog priority ("<3>" ... "<7>", as
+ * journald reads a service's output) instead of "stswatch: level:".
+ */
+void log_journal_prefix(bool on);
 /* Current level, so costly debug output can be skipped. */
 enum log_level log_level(void);
 /* Parse "error", "warning", "info", "debug"; -1 when unknown. */

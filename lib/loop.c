@@ -1,4 +1,4 @@
-/* loop: the one event loop: file descriptors on epoll, timers on CLOCK_MONOTONIC. */
+/* loop: the one event loop: file descriptors on epoll, timers on an injectable clock. */
 #include "loop.h"
 
 #include <errno.h>
@@ -28,6 +28,7 @@ struct io_slot {
 
 struct loop {
 	int epfd;
+	struct loop_clock clock;
 	uint64_t now;
 	uint64_t seq;
 	struct loop_timer **heap;
@@ -37,9 +38,33 @@ struct loop {
 	unsigned nio;
 };
 
-struct loop *loop_new(void)
+static uint64_t real_mono(void *arg)
+{
+	(void)arg;
+	return mono_ms();
+}
+
+static time_t real_wall(void *arg)
+{
+	(void)arg;
+	return time(NULL);
+}
+
+static uint64_t clock_ms(struct loop *lp)
+{
+	return lp->clock.mono_ms(lp->clock.arg);
+}
+
+struct loop *loop_new(const struct loop_clock *clock)
 {
 	struct loop *lp = xcalloc(1, sizeof(*lp));
+
+	if (clock) {
+		lp->clock = *clock;
+	} else {
+		lp->clock.mono_ms = real_mono;
+		lp->clock.wall = real_wall;
+	}
 
 	lp->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (lp->epfd < 0) {
@@ -49,7 +74,7 @@ struct loop *loop_new(void)
 		errno = e;
 		return NULL;
 	}
-	lp->now = mono_ms();
+	lp->now = clock_ms(lp);
 	return lp;
 }
 
@@ -68,6 +93,11 @@ void loop_free(struct loop *lp)
 uint64_t loop_now(struct loop *lp)
 {
 	return lp->now;
+}
+
+time_t loop_wall(struct loop *lp)
+{
+	return lp->clock.wall(lp->clock.arg);
 }
 
 unsigned loop_pending(const struct loop *lp)
@@ -182,7 +212,7 @@ struct loop_timer *loop_timer_add(struct loop *lp, uint64_t ms, loop_timer_fn fn
 {
 	struct loop_timer *t = xmalloc(sizeof(*t));
 
-	t->due = mono_ms() + ms;
+	t->due = clock_ms(lp) + ms;
 	t->seq = lp->seq++;
 	t->fn = fn;
 	t->arg = arg;
@@ -205,12 +235,13 @@ void loop_timer_cancel(struct loop *lp, struct loop_timer *t)
 
 static void fire_timers(struct loop *lp)
 {
-	/* Only timers due at the start of this round fire, so a callback that adds a
-	 * zero-delay timer cannot starve file descriptors. */
-	uint64_t now = mono_ms();
+	/* Only timers that existed when this round began fire, so a callback that adds a
+	 * zero-delay timer cannot starve file descriptors, whatever the clock does. A timer
+	 * added later is due no earlier than now and, on a tie, sorts after the older ones. */
+	uint64_t now = clock_ms(lp), seq_limit = lp->seq;
 
 	lp->now = now;
-	while (lp->nheap && lp->heap[0]->due <= now) {
+	while (lp->nheap && lp->heap[0]->due <= now && lp->heap[0]->seq < seq_limit) {
 		struct loop_timer *t = lp->heap[0];
 		loop_timer_fn fn = t->fn;
 		void *arg = t->arg;
@@ -226,7 +257,7 @@ int loop_run_once(struct loop *lp, int max_ms)
 	struct epoll_event evs[64];
 	int timeout = max_ms, n;
 
-	lp->now = mono_ms();
+	lp->now = clock_ms(lp);
 	if (lp->nheap) {
 		uint64_t due = lp->heap[0]->due;
 		int wait = due <= lp->now ? 0 : (int)(due - lp->now > 60000 ? 60000 : due - lp->now);
@@ -240,7 +271,7 @@ int loop_run_once(struct loop *lp, int max_ms)
 			return 0;
 		return -1;
 	}
-	lp->now = mono_ms();
+	lp->now = clock_ms(lp);
 	for (int i = 0; i < n; i++) {
 		int fd = evs[i].data.fd;
 		unsigned ev = 0;

@@ -22,5 +22,11 @@ void printable_copy(char *dst, size_t dstlen, const char *src, size_t n);
 void hex_encode(const unsigned char *in, size_t n, char *out);
 /* Parse a decimal number in [lo, hi]; 0 on success. */
 int parse_long(const char *s, long lo, long hi, long *out);
+/*
+ * Length of the UTF-8 character (RFC 3629) at s, of at most n bytes: 1 for ASCII, 2 to 4
+ * for a well-formed sequence (no overlong form, no surrogate, nothing above U+10FFFF), 0
+ * when the bytes are not one. A NUL ends a sequence, so a terminated string is safe.
+ */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
 
 #endif

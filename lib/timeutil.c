@@ -40,9 +40,49 @@ int time_parse(const char *s, time_t *out)
 	return *out == (time_t)-1 ? -1 : 0;
 }
 
+#define MINUTE 60.0
+#define HOUR 3600.0
+#define DAY 86400.0
+
 long days_until(time_t t, time_t now)
 {
-	double d = difftime(t, now) / 86400.0;
+	/* a conversion to long cuts toward zero, on both sides of now */
+	return (long)(difftime(t, now) / DAY);
+}
 
-	return d < 0 ? -(long)((-d) + 0.999999999) : (long)d;
+const char *time_span_str(time_t t, time_t now, char *buf, size_t len)
+{
+	double d = difftime(t, now), ad = d < 0 ? -d : d;
+	const char *unit;
+	long n;
+
+	if (ad >= 2 * DAY) {
+		n = days_until(t, now);
+		n = n < 0 ? -n : n;
+		unit = "day";
+	} else if (ad >= 2 * HOUR) {
+		n = (long)(ad / HOUR);
+		unit = "hour";
+	} else if (ad >= 2 * MINUTE) {
+		n = (long)(ad / MINUTE);
+		unit = "minute";
+	} else {
+		n = (long)ad;
+		unit = "second";
+	}
+	bsnprintf(buf, len, "%ld %s%s", n, unit, n == 1 ? "" : "s");
+	return buf;
+}
+
+const char *time_distance_str(time_t t, time_t now, char *buf, size_t len)
+{
+	char span[48];
+
+	if (t == now)
+		bsnprintf(buf, len, "now");
+	else if (t > now)
+		bsnprintf(buf, len, "in %s", time_span_str(t, now, span, sizeof(span)));
+	else
+		bsnprintf(buf, len, "%s ago", time_span_str(t, now, span, sizeof(span)));
+	return buf;
 }

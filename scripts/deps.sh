@@ -8,9 +8,10 @@
 set -eu
 
 build="gcc make pkg-config libssl-dev libcurl4-openssl-dev libc-ares-dev libconfig-dev
-libjansson-dev libsqlite3-dev libcmocka-dev"
+libjansson-dev libsqlite3-dev libcmocka-dev libsystemd-dev"
 # the lab: real DNS, web and mail servers in a network namespace, a private CA
-lab="iproute2 openssl unbound nginx postfix python3 sqlite3 procps psmisc ca-certificates curl"
+lab="iproute2 openssl unbound nginx postfix python3 sqlite3 procps psmisc ca-certificates curl
+prometheus-alertmanager prometheus dovecot-core nftables systemd"
 # fuzz targets (libFuzzer) and the monitoring engines the plugin definitions are tested in;
 # systemd for systemd-analyze, systemd-sysusers and systemd-tmpfiles, dpkg-dev for
 # dpkg-buildflags (tests/install.sh)

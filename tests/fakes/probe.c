@@ -313,10 +313,13 @@ static int run_probe(const struct args *a, struct loop *lp, struct tlscert_store
 		addrs.n = 1;
 		addrs.v[0].family = a->family;
 		strlcpy_s(addrs.v[0].ip, a->ip, IP_STR_LEN);
-		hc = https_client_new(lp, st, err, errlen);
+		{
+			struct https_client_opts ho = { .port = (uint16_t)a->port };
+
+			hc = https_client_new(lp, st, &ho, err, errlen);
+		}
 		if (!hc)
 			goto out;
-		https_client_set_port(hc, a->port);
 		if (!https_fetch_policy(hc, a->domain, &addrs, a->timeout_ms, now, on_fetch, w)) {
 			bsnprintf(err, errlen, "cannot start the fetch");
 			goto out;
@@ -353,7 +356,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "probe: cannot initialise libcurl\n");
 		return 2;
 	}
-	lp = loop_new();
+	lp = loop_new(NULL);
 	if (!lp) {
 		bsnprintf(err, sizeof(err), "cannot create the loop");
 		goto out;

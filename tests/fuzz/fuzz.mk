@@ -15,14 +15,14 @@ FUZZ_CFLAGS ?= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -st
 FUZZ_TARGETS := sts_txt policy tlsrpt mx_match smtp_reply dns_answer tlscert config
 # FUZZ_SRCS go into every target; a target's own sources and libraries are in
 # FUZZ_SRCS_<t> and FUZZ_LIBS_<t>, so the pure parsers' targets link no library.
-FUZZ_SRCS := lib/xalloc.c lib/dynbuf.c lib/str.c lib/timeutil.c checks/dnsname.c checks/findings.c checks/mx_match.c checks/sts_txt.c \
+FUZZ_SRCS := lib/xalloc.c lib/dynbuf.c lib/str.c lib/timeutil.c checks/dnsname.c checks/findings.c checks/mx_match.c checks/abnf.c checks/tagrec.c checks/sts_txt.c \
 	checks/policy.c checks/tlsrpt.c checks/smtp_reply.c
 FUZZ_SRCS_dns_answer := checks/dns_answer.c checks/facts.c
 FUZZ_LIBS_dns_answer := $(shell $(PKG_CONFIG) --libs libcares 2>/dev/null)
 FUZZ_SRCS_tlscert := checks/tlscert.c checks/facts.c
 FUZZ_LIBS_tlscert := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null)
-FUZZ_SRCS_config := agent/config.c checks/judge.c checks/facts.c
-FUZZ_LIBS_config := $(shell $(PKG_CONFIG) --libs libconfig openssl 2>/dev/null)
+FUZZ_SRCS_config := agent/config.c agent/config_alerts.c checks/judge.c checks/renewal.c checks/facts.c lib/log.c
+FUZZ_LIBS_config := $(shell $(PKG_CONFIG) --libs libconfig openssl libcurl 2>/dev/null)
 # the trust anchor of the tlscert seeds' chains, written with them by make_tlscert_seeds.py
 FUZZ_CFLAGS_tlscert := -DFUZZ_TLSCERT_CA='"$(CURDIR)/tests/fuzz/tlscert-ca.pem"'
 FUZZ_HDRS := $(patsubst %.c,%.h,$(FUZZ_SRCS))
@@ -59,7 +59,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(FUZZ_HDRS) tests/fuzz/fuz
 
 # a target's own sources and headers are prerequisites too (the pattern rule gives the recipe)
 $(foreach t,$(FUZZ_TARGETS),$(eval $(FUZZ_DIR)/fuzz_$(t): $(FUZZ_SRCS_$(t)) \
-	$(patsubst %.c,%.h,$(FUZZ_SRCS_$(t)))))
+	$(wildcard $(patsubst %.c,%.h,$(FUZZ_SRCS_$(t))))))
 $(FUZZ_DIR)/fuzz_tlscert: tests/fuzz/tlscert-ca.pem
 
 # A static pattern rule: make skips implicit rule search for phony targets.

@@ -17,6 +17,15 @@ static void check_printable(const struct findings *fs)
 		for (const char *p = fs->v[i].message; *p; p++)
 			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 				__builtin_trap();
+	/* one finding per identity (code, subject), each saying what is wrong */
+	for (size_t i = 0; i < fs->n; i++) {
+		if (!fs->v[i].what[0])
+			__builtin_trap();
+		for (size_t k = i + 1; k < fs->n; k++)
+			if (fs->v[i].code == fs->v[k].code &&
+			    strcmp(fs->v[i].subject, fs->v[k].subject) == 0)
+				__builtin_trap();
+	}
 }
 
 /* What a valid policy promises its users (the judge relies on it). */

@@ -16,7 +16,8 @@ What it shows (docs/LAB.md has the world):
             code of the catalogue is produced by some scenario
   details   redirect Location, SERVFAIL versus timeout, fails_at of an expiring MX
             certificate, IPv4 and IPv6 addresses, the text output, the shared MX pool
-            probed once per sweep (counted in postfix's log)
+            probed once per sweep (counted in postfix's log), a descriptor limit far
+            below the concurrency costs no healthy domain
   plugin    check_mta_sts states, perfdata syntax, its own deadline, -h and usage
   engines   Nagios 4 and Icinga 2 run check_mta_sts against a lab domain (e2e.sh)
   history   run, mutate the world (lab.py mutate), run again: change detection,
@@ -43,11 +44,12 @@ PYTHON = "/usr/bin/python3"
 STATUS_RC = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
 RANK = {"OK": 0, "WARNING": 1, "UNKNOWN": 2, "CRITICAL": 3}
 # codes that need the history of an earlier run (the history test makes them), or that
-# only the plugin's own deadline makes (the plugin test), or that signal our own bug
+# only the plugin's own deadline makes (the plugin test), or that signal our own bug or
+# shortage (check.resources: no descriptor left for a socket; the unit tests make it)
 NOT_SINGLE_RUN = {
     "sts.txt.removed", "sts.id.changed", "sts.id.stale", "sts.id.reused", "policy.gone",
     "policy.cert.renewed", "mx.cert.renewed", "mx.changed", "cache.stale_policy",
-    "check.timeout", "internal.unknown_code",
+    "check.timeout", "internal.unknown_code", "check.vantage", "check.resources",
 }
 
 
@@ -159,6 +161,20 @@ def test_cli(ctx):
     codes = [f["code"] for o in json_lines(ctx, p.stdout, "lint txt") for f in o["findings"]]
     ctx.expect(p.returncode == 2 and "sts.txt.multiple" in codes,
                "lint txt of two records: rc %d codes %s" % (p.returncode, codes))
+    fs = [f for o in json_lines(ctx, p.stdout, "lint txt") for f in o["findings"]]
+    ctx.expect(fs and all(all(k in f for k in FINDING_FIELDS) and finding_joined(f) for f in fs),
+               "lint txt --format json: findings without their parts: %s" % fs)
+    # the same identity twice is one finding: two bad lines, a repeated max_age
+    pol = ("version: STSv1\r\nmode: enforce\r\nmx: mx1.example\r\nmax_age: 604800\r\n"
+           "max_age: 86400\r\nmax_age: 60\r\nbad line\r\nworse line\r\n")
+    p = ctx.sw("lint", "policy", "-", "--format", "json", input=pol, ns=False)
+    fs = [f for o in json_lines(ctx, p.stdout, "lint policy") for f in o["findings"]]
+    codes = sorted(f["code"] for f in fs)
+    inv = [f for f in fs if f["code"] == "policy.invalid"]
+    ctx.expect(p.returncode == 2 and codes == ["policy.invalid", "policy.note"] and
+               "line 7" in inv[0]["message"] and "line 8" in inv[0]["message"],
+               "lint policy with two bad lines and max_age thrice: rc %d findings %s"
+               % (p.returncode, fs))
     p = ctx.sw("lint", "txt", "v=STSv1; id=20240101T000000", ns=False)
     ctx.expect(p.returncode == 0, "lint txt of a valid record: rc %d %r" % (p.returncode, p.stdout))
 
@@ -175,6 +191,23 @@ def test_cli(ctx):
 
 # ---- check: every scenario ------------------------------------------------------------------
 
+FINDING_FIELDS = ("code", "severity", "subject", "message", "what", "evidence", "consequence",
+                  "fix")
+
+
+def finding_joined(f):
+    """The message is the parts joined: what (evidence); consequence; fix."""
+    if not all(isinstance(f.get(k), str) for k in FINDING_FIELDS[3:]):
+        return False
+    m = f["what"]
+    if f["evidence"]:
+        m = "%s (%s)" % (m, f["evidence"]) if m else f["evidence"]
+    for k in ("consequence", "fix"):
+        if f[k]:
+            m = "%s; %s" % (m, f[k]) if m else f[k]
+    return f["message"] == m
+
+
 def check_contract(ctx, o):
     """The JSON fields DESIGN.md and the issue promise."""
     d = o.get("domain", "?")
@@ -184,9 +217,14 @@ def check_contract(ctx, o):
     ctx.expect(o.get("status") in STATUS_RC, "%s: status %r" % (d, o.get("status")))
     ctx.expect(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", o.get("checked_at") or ""),
                "%s: checked_at %r" % (d, o.get("checked_at")))
+    seen = set()
     for f in o.get("findings", []):
-        ctx.expect(all(k in f for k in ("code", "severity", "subject", "message")),
-                   "%s: finding lacks fields: %s" % (d, f))
+        ctx.expect(all(k in f for k in FINDING_FIELDS), "%s: finding lacks fields: %s" % (d, f))
+        ctx.expect(finding_joined(f), "%s: message is not what (evidence); consequence; fix: %s"
+                   % (d, f))
+        ctx.expect((f.get("code"), f.get("subject")) not in seen,
+                   "%s: two findings %s for %s" % (d, f.get("code"), f.get("subject")))
+        seen.add((f.get("code"), f.get("subject")))
     for m in o.get("mx") or []:
         ctx.expect(all(k in m for k in ("host", "matched", "addresses")),
                    "%s: mx entry lacks fields: %s" % (d, m))
@@ -312,6 +350,20 @@ def test_details(ctx):
                "shared pool: want one SMTP connection per MX host, postfix saw %s"
                % {h: after[h] - before[h] for h in before})
 
+    # 40 open files cannot hold every healthy domain in flight at once: the concurrency
+    # is lowered at start (with a warning), and no domain pays for our own limit
+    healthy = [d for d in ctx.lab["domain_order"] if ctx.lab["scenarios"][d]["status"] == "OK"]
+    p = ctx.run(["prlimit", "--nofile=40:40", "--", ctx.stswatch, "check", "--format", "json",
+                 "-c", ctx.lab["config"], "--concurrency", "500"] + healthy)
+    r = {o["domain"]: o for o in json_lines(ctx, p.stdout, "check under a low limit")}
+    bad = {d: (o["status"], [f["code"] for f in o["findings"] if f["severity"] != "INFO"])
+           for d, o in r.items() if o["status"] != "OK"}
+    ctx.expect(p.returncode == 0 and len(r) == len(healthy) and not bad,
+               "check of %d healthy domains with 40 open files: exit %d, %d results, not OK: %s"
+               % (len(healthy), p.returncode, len(r), bad))
+    ctx.expect(re.search(r"concurrency lowered from 500 to \d+", p.stderr),
+               "check with 40 open files should say it lowered the concurrency: %r" % p.stderr)
+
 
 # ---- plugin ---------------------------------------------------------------------------------
 
@@ -348,6 +400,10 @@ def test_plugin(ctx):
         ("timeout.test", [], 3, r"^MTA-STS UNKNOWN"),
         ("mx-connect.test", ["--policy-only"], 0, r"^MTA-STS OK"),
         ("pcert-expired.test", ["--mx-only"], 0, r"^MTA-STS OK"),
+        # the record is whole in the first line, ';' and all (Nagios' quotes removed)
+        ("txt-invalid.test", ["--policy-only"], 2,
+         r"sts\.txt\.invalid _mta-sts\.txt-invalid\.test: id not valid! contains a space at "
+         r"position 4 \(TXT record v=STSv1; id=not valid!; "),
     ]
     for dom, extra, want, rx in cases:
         p = plugin(ctx, "-H", dom, *(a + extra))

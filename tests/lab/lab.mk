@@ -1,5 +1,7 @@
 # The lab: real DNS (unbound), HTTPS (nginx) and SMTP (postfix) servers in a network
-# namespace, see docs/LAB.md. Included by the top Makefile; needs root.
+# namespace, and for alert and daemon tests a webhook receiver, Alertmanager and a
+# submission server (postfix + Dovecot SASL); see docs/LAB.md. Included by the top
+# Makefile; needs root.
 #   make lab-up         start the lab in $(LAB_DIR) (namespace $(LAB_NS))
 #   make lab-down       stop it; nothing is left running
 #   make lab-test       the integration suite: stswatch, check_mta_sts, the engines

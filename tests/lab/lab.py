@@ -7,19 +7,28 @@
   lab.py exec DIR -- CMD...  run CMD inside the namespace (LAB_* set in its environment)
   lab.py mutate DIR NAME     apply a named change (scenarios.MUTATIONS) to the running world
   lab.py list                the scenarios and mutations
+  lab.py firewall DIR block-smtp [--reject] | unblock | status
+                             drop (or refuse) outbound TCP to port 25 inside the namespace
+  lab.py hooks DIR ARGS...   control the webhook receiver (webhook.py ctl DIR/hooks ARGS)
 
 The namespace is $LAB_NS (default stswlab). Inside it, on lo: unbound (10.53.0.1:53),
 nginx (10.80.0.1:443 and [fd80::1]:443, one server block per policy host), a postfix
 instance (one smtpd service per MX address, 10.25.x.y:25 and [fd25::...]:25) and a small
-helper that accepts TCP and never answers (the timeout cases). A private CA (root +
+helper that accepts TCP and never answers (the timeout cases). For alert and daemon
+tests ("services"): the webhook receiver webhook.py (hooks.lab.test, 10.90.0.1:443 and
+:80), Alertmanager (10.90.0.2:9093), a second postfix instance with Dovecot's SASL for
+alert mail (smtp.lab.test, 10.90.0.3:587/465/2525; smtp-plain.lab.test 10.90.0.4:587),
+and /etc/netns/NS/resolv.conf naming unbound. A private CA (root +
 intermediate) made with the openssl CLI signs every certificate, dated relative to now.
 DIR/lab.json describes the world for tests; DIR/lab.env has the same for shell scripts.
 Python standard library only; run as root.
 """
 
+import base64
 import concurrent.futures
 import copy
 import datetime
+import hashlib
 import json
 import os
 import selectors
@@ -211,6 +220,7 @@ def build_world(applied=(), bench=0):
         if r["dns"] == "ok" and r["policy"] is not None and r["policy"]["status"] == 200 \
                 and r["policy"]["body"] is None:
             raise LabError("%s: status 200 needs a body" % r["domain"])
+    services_world(w)
     return w
 
 
@@ -226,7 +236,7 @@ def txt_strings(rec):
 def addresses(w):
     """Every address the namespace needs on lo."""
     a = [S.DNS_V4, S.DNS_V6, S.DNS_REFUSER, S.NGINX_V4, S.NGINX_V6, S.REFUSED_V4,
-         S.BLACKHOLE_V4]
+         S.BLACKHOLE_V4] + list(S.SERVICE_NAMES.values())
     for h in w["hosts"].values():
         a += h["spec"].get("v4", []) + h["spec"].get("v6", [])
     seen, out = set(), []
@@ -628,9 +638,11 @@ def describe(d, ns, w, applied, pids):
 
 def write_description(d, ns, w, applied, pids):
     desc = describe(d, ns, w, applied, pids)
+    desc.update(services_describe(d, ns))
     write(os.path.join(d, "lab.json"), json.dumps(desc, indent=1, sort_keys=True) + "\n")
     env = {"LAB_NS": ns, "LAB_DIR": d, "LAB_RESOLVER": S.DNS_V4, "LAB_CA": desc["ca_file"],
            "LAB_CONF": desc["config"]}
+    env.update(services_env(d, ns))
     write(os.path.join(d, "lab.env"), "".join("%s=%s\n" % kv for kv in env.items()))
     write(os.path.join(d, "run", "state.json"), json.dumps({"applied": list(applied)}))
 
@@ -654,10 +666,12 @@ def read_pid(path):
 
 
 def pidfiles(d):
-    return {"unbound": os.path.join(d, "run", "unbound.pid"),
+    files = {"unbound": os.path.join(d, "run", "unbound.pid"),
         "nginx": os.path.join(d, "run", "nginx.pid"),
         "postfix": os.path.join(d, "postfix-spool", "pid", "master.pid"),
         "helper": os.path.join(d, "run", "helper.pid")}
+    files.update(services_pidfiles(d))
+    return files
 
 
 def ns_exists(ns):
@@ -717,6 +731,438 @@ def check_traversable(d):
         if parent == path:
             return
         path = parent
+
+
+# ---- services: servers for the alert and daemon tests ------------------------------------
+# The webhook receiver (webhook.py), Alertmanager, a Postfix submission server with
+# Dovecot's SASL, the NOTIFY_SOCKET helper (notify.py), the outbound port 25 firewall and
+# promtool. Each function below is called once from up, down, describe or main; they
+# share nothing with the scenario world but the certificates and the zone.
+
+HOOK_PATHS = ["/ops", "/slack", "/teams", "/ntfy", "/am", "/heartbeat"]
+HOOKS_HTTPS, HOOKS_HTTP = 443, 80
+AM_PORT = 9093
+SMTP_SUBMISSION, SMTP_SMTPS, SMTP_PLAIN_PORT = 587, 465, 2525
+SMTP_USER = "stswatch"
+MAIL_UID = MAIL_GID = 65534  # virtual(8) delivers as nobody:nogroup
+AM_TIMINGS = {"group_wait": "1s", "group_interval": "2s", "repeat_interval": "30s",
+              "resolve_timeout": "20s"}
+SERVICE_DIRS = ("hooks", "alertmanager", "postfix-mail", "postfix-mail-spool", "dovecot",
+                "mail")
+FW_TABLE = "stswlab_fw"
+SERVICE_TOOLS = ("prometheus-alertmanager", "promtool", "dovecot", "nft", "systemd-notify")
+SERVICE_PACKAGES = "prometheus-alertmanager prometheus dovecot-core nftables systemd"
+
+
+def services_world(w):
+    """Add the services' certificates and DNS names to the world."""
+    for name, addr in S.SERVICE_NAMES.items():
+        w["rrsets"].setdefault(name + ".", []).append("%s. 300 IN A %s" % (name, addr))
+    w["certs"]["hooks.lab.test"] = norm_cert({"names": ["hooks.lab.test"]}, "hooks.lab.test")
+    w["certs"]["smtp.lab.test"] = norm_cert({"names": ["smtp.lab.test", "smtp-plain.lab.test"]},
+                                            "smtp.lab.test")
+
+
+def netns_etc(ns):
+    return os.path.join("/etc/netns", ns)
+
+
+def services_prepare(d, ns):
+    """Fresh directories, and /etc/netns/NS/resolv.conf so that getaddrinfo inside the
+    namespace (curl, smtplib, libcurl, Go) asks the lab's unbound (ip netns exec mounts it)."""
+    for sub in SERVICE_DIRS + ("postfix-mail-data",):
+        shutil.rmtree(os.path.join(d, sub), ignore_errors=True)
+    for sub in SERVICE_DIRS + ("alertmanager/data", "dovecot/state"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    os.chown(os.path.join(d, "mail"), MAIL_UID, MAIL_GID)
+    sock = os.path.join(d, "dovecot", "run", "replication-notify-fifo")
+    if len(sock) > 107:
+        raise LabError("DIR %s is too long for Dovecot's unix sockets (%s: %d > 107 bytes)"
+                       % (d, sock, len(sock)))
+    for _ in range(20):  # another lab may remove an empty /etc/netns at the same moment
+        try:
+            os.makedirs(netns_etc(ns), exist_ok=True)
+            write(os.path.join(netns_etc(ns), "resolv.conf"),
+                  "# stswatch lab %s: the lab's unbound\nnameserver %s\n"
+                  "options timeout:2 attempts:2\n" % (d, S.DNS_V4))
+            return
+        except FileNotFoundError:
+            time.sleep(0.05)
+    raise LabError("cannot write %s/resolv.conf" % netns_etc(ns))
+
+
+def services_cleanup(ns, d):
+    """Remove /etc/netns/NS when this lab wrote it."""
+    conf = os.path.join(netns_etc(ns), "resolv.conf")
+    try:
+        with open(conf) as f:
+            if ("# stswatch lab %s:" % d) not in f.readline():
+                return
+        os.unlink(conf)
+        os.rmdir(netns_etc(ns))
+        os.rmdir("/etc/netns")
+    except OSError:
+        pass
+
+
+def services_secrets(d):
+    return read_json_file(os.path.join(d, "run", "services.json")) or {}
+
+
+def read_json_file(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def render_alertmanager(d):
+    return """\
+# generated by tests/lab/lab.py: Alertmanager's only receiver is the lab's webhook receiver
+global:
+  resolve_timeout: %(resolve_timeout)s
+route:
+  receiver: lab-hooks
+  group_by: ['...']     # every alert its own group: one notification per alert
+  group_wait: %(group_wait)s
+  group_interval: %(group_interval)s
+  repeat_interval: %(repeat_interval)s
+receivers:
+  - name: lab-hooks
+    webhook_configs:
+      - url: http://%(hooks)s:%(port)d/am
+        send_resolved: true
+""" % dict(AM_TIMINGS, hooks=S.HOOKS_V4, port=HOOKS_HTTP)
+
+
+def render_dovecot(d):
+    return """\
+# generated by tests/lab/lab.py: Dovecot only as Postfix's SASL authentication service
+instance_name = stswlab-%(inst)s
+base_dir = %(d)s/dovecot/run
+state_dir = %(d)s/dovecot/state
+log_path = %(d)s/log/dovecot.log
+protocols =
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%%u %(d)s/dovecot/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+# no auth penalty (2, 4, 8, 15 s of delay per client address after failures): without
+# its anvil socket the auth process does not track failures
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+service auth {
+  unix_listener auth-client {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+""" % {"d": d, "inst": hashlib.sha256(d.encode()).hexdigest()[:8]}
+
+
+def render_postfix_mail_main(d):
+    return """\
+# generated by tests/lab/lab.py: the alert mail server, a postfix instance of its own
+# (postfix -c %(d)s/postfix-mail). Authenticated mail to anyone lands in %(d)s/mail/inbox/.
+compatibility_level = 3.6
+queue_directory = %(d)s/postfix-mail-spool
+data_directory = %(d)s/postfix-mail-data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = smtp.lab.test
+mydomain = lab.test
+myorigin = $myhostname
+mydestination =
+relay_domains =
+mynetworks = 127.0.0.0/8, 10.0.0.0/8
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+maillog_file = %(d)s/log/postfix-mail.log
+maillog_file_prefixes = %(d)s/log
+smtpd_banner = $myhostname ESMTP stswatch lab mail
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+smtpd_peername_lookup = no
+# keep what the client sent: no header added or rewritten (only Received on top)
+local_header_rewrite_clients =
+always_add_missing_headers = no
+smtpd_tls_chain_files = %(d)s/certs/smtp.lab.test.full.pem
+smtpd_tls_security_level = encrypt
+smtpd_tls_auth_only = yes
+smtpd_tls_loglevel = 1
+smtpd_tls_received_header = yes
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = %(d)s/dovecot/run/auth-client
+smtpd_sasl_security_options = noanonymous
+smtpd_sasl_authenticated_header = yes
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+# the listeners without TLS take mail from anyone and file it in %(d)s/mail/plain/
+plain_relay_restrictions = check_recipient_access regexp:%(d)s/postfix-mail/plain.regexp,
+    permit_mynetworks, reject
+default_transport = virtual
+relay_transport = virtual
+virtual_mailbox_base = %(d)s/mail
+virtual_mailbox_maps = static:inbox/
+virtual_uid_maps = static:%(uid)d
+virtual_gid_maps = static:%(gid)d
+""" % {"d": d, "uid": MAIL_UID, "gid": MAIL_GID}
+
+
+def render_postfix_mail_master(d):
+    plain = ("  -o smtpd_tls_security_level=none\n  -o smtpd_sasl_auth_enable=no\n"
+             "  -o smtpd_relay_restrictions=$plain_relay_restrictions")
+    return """\
+# generated by tests/lab/lab.py: submission (STARTTLS required, AUTH), smtps, and two
+# listeners without STARTTLS
+%(a)s:%(sub)d inet n - n - - smtpd
+  -o syslog_name=postfix-mail/submission
+%(a)s:%(smtps)d inet n - n - - smtpd
+  -o syslog_name=postfix-mail/smtps
+  -o smtpd_tls_wrappermode=yes
+%(a)s:%(plainport)d inet n - n - - smtpd
+  -o syslog_name=postfix-mail/plain
+%(plain)s
+%(p)s:%(sub)d inet n - n - - smtpd
+  -o syslog_name=postfix-mail/plain587
+%(plain)s
+virtual   unix  -       n       n       -       -       virtual
+plainbox  unix  -       n       n       -       -       virtual
+  -o virtual_mailbox_maps=static:plain/
+""" % {"a": S.SMTP_V4, "p": S.SMTP_PLAIN_V4, "sub": SMTP_SUBMISSION, "smtps": SMTP_SMTPS,
+       "plainport": SMTP_PLAIN_PORT, "plain": plain} + POSTFIX_SERVICES
+
+
+def services_configs(d):
+    """Every service's configuration and secrets (new ones at every up)."""
+    sec = {"webhook_secret": "whsec_" + base64.b64encode(os.urandom(24)).decode(),
+           "smtp_password": "lab-" + os.urandom(9).hex()}
+    write(os.path.join(d, "run", "services.json"), json.dumps(sec), 0o600)
+    hooks = os.path.join(d, "hooks")
+    write(os.path.join(hooks, "ops.secret"), sec["webhook_secret"] + "\n", 0o600)
+    write(os.path.join(hooks, "config.json"), json.dumps({
+        "https": [[S.HOOKS_V4, HOOKS_HTTPS]], "http": [[S.HOOKS_V4, HOOKS_HTTP]],
+        "cert": os.path.join(d, "certs", "hooks.lab.test.chain.pem"),
+        "key": os.path.join(d, "certs", "hooks.lab.test.key"),
+        "secrets": {"/ops": sec["webhook_secret"]}}, indent=1))
+    write(os.path.join(hooks, "control.json"), json.dumps({"generation": 0}))
+    write(os.path.join(d, "alertmanager", "alertmanager.yml"), render_alertmanager(d))
+    write(os.path.join(d, "dovecot", "dovecot.conf"), render_dovecot(d))
+    write(os.path.join(d, "dovecot", "passwd"),
+          "%s:{PLAIN}%s\n" % (SMTP_USER, sec["smtp_password"]), 0o640)
+    shutil.chown(os.path.join(d, "dovecot", "passwd"), group="dovecot")
+    write(os.path.join(d, "mail", "smtp.pass"), sec["smtp_password"] + "\n", 0o600)
+    pm = os.path.join(d, "postfix-mail")
+    write(os.path.join(pm, "plain.regexp"), "/./ FILTER plainbox:plain\n")
+    write(os.path.join(pm, "main.cf"), render_postfix_mail_main(d), age=10)
+    write(os.path.join(pm, "master.cf"), render_postfix_mail_master(d), age=10)
+
+
+def services_pidfiles(d):
+    return {"webhook": os.path.join(d, "run", "webhook.pid"),
+            "alertmanager": os.path.join(d, "run", "alertmanager.pid"),
+            "dovecot": os.path.join(d, "run", "dovecot.pid"),
+            "postfix-mail": os.path.join(d, "postfix-mail-spool", "pid", "master.pid")}
+
+
+def spawn(ns, d, name, argv):
+    """Start argv in the namespace in the background, its output to DIR/log/NAME.log."""
+    out = open(os.path.join(d, "log", name + ".log"), "ab")
+    p = subprocess.Popen(nsexec(ns, argv), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                         start_new_session=True)
+    out.close()
+    write(os.path.join(d, "run", name + ".pid"), "%d\n" % p.pid)
+    return p
+
+
+def services_start(d, ns):
+    """Start the services; the caller waits for services_want() to listen."""
+    spawn(ns, d, "webhook", [PYTHON, os.path.join(HERE, "webhook.py"), "serve",
+                             os.path.join(d, "hooks")])
+    spawn(ns, d, "alertmanager", [
+        "prometheus-alertmanager",
+        "--config.file=" + os.path.join(d, "alertmanager", "alertmanager.yml"),
+        "--storage.path=" + os.path.join(d, "alertmanager", "data"),
+        "--web.listen-address=%s:%d" % (S.ALERTMANAGER_V4, AM_PORT),
+        "--web.external-url=http://alertmanager.lab.test:%d/" % AM_PORT,
+        "--cluster.listen-address=", "--log.level=debug"])
+    # in the foreground: a daemonized dovecot keeps the caller's pipes open
+    spawn(ns, d, "dovecot", ["dovecot", "-F", "-c", os.path.join(d, "dovecot", "dovecot.conf")])
+    run(nsexec(ns, ["postfix", "-c", os.path.join(d, "postfix-mail"), "start"]))
+
+
+def services_want():
+    return [("tcp", "%s:%d" % (S.HOOKS_V4, HOOKS_HTTPS)), ("tcp", "%s:%d" % (S.HOOKS_V4, HOOKS_HTTP)),
+            ("tcp", "%s:%d" % (S.ALERTMANAGER_V4, AM_PORT)),
+            ("tcp", "%s:%d" % (S.SMTP_V4, SMTP_SUBMISSION)), ("tcp", "%s:%d" % (S.SMTP_V4, SMTP_SMTPS)),
+            ("tcp", "%s:%d" % (S.SMTP_V4, SMTP_PLAIN_PORT)),
+            ("tcp", "%s:%d" % (S.SMTP_PLAIN_V4, SMTP_SUBMISSION))]
+
+
+def services_ready(d, ns):
+    """After the ports listen: Dovecot's auth socket is there, Alertmanager answers."""
+    sock = os.path.join(d, "dovecot", "run", "auth-client")
+    end = time.monotonic() + 10
+    while not os.path.exists(sock):
+        if time.monotonic() > end:
+            raise LabError("dovecot: no %s after 10 s (see %s/log/dovecot.log)" % (sock, d))
+        time.sleep(0.05)
+    while True:
+        p = run(nsexec(ns, ["curl", "-sf", "--max-time", "2", "http://%s:%d/-/ready"
+                            % (S.ALERTMANAGER_V4, AM_PORT)]), check=False)
+        if p.returncode == 0:
+            return
+        if time.monotonic() > end:
+            raise LabError("alertmanager not ready after 10 s (see %s/log/alertmanager.log)" % d)
+        time.sleep(0.1)
+
+
+def services_stop(d, ns, ours):
+    """Begin to stop the slow ones while the caller stops the rest: the mail instance the
+    way postfix wants (`postfix stop` can take a second), Dovecot at once. The caller waits
+    for the returned processes; the others go by their pid files."""
+    files = services_pidfiles(d)
+    pid = read_pid(files["dovecot"])
+    if pid in ours:
+        # its master takes a second to end after SIGTERM; it keeps nothing worth a clean
+        # stop, so its process group (spawn made it a session leader) goes at once
+        try:
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    pid = read_pid(files["postfix-mail"])
+    if pid not in ours:
+        return []
+    return [subprocess.Popen(nsexec(ns, ["postfix", "-c", os.path.join(d, "postfix-mail"), "stop"]),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)]
+
+
+def firewall_state(d):
+    return (read_json_file(os.path.join(d, "run", "firewall.json")) or {}).get("smtp", "open")
+
+
+def services_describe(d, ns):
+    """The lab.json keys of the services."""
+    sec = services_secrets(d)
+    hooks = os.path.join(d, "hooks")
+    me = os.path.abspath(__file__)
+    return {
+        "webhook": {
+            "host": "hooks.lab.test", "address": S.HOOKS_V4,
+            "https_port": HOOKS_HTTPS, "http_port": HOOKS_HTTP,
+            "https_url": "https://hooks.lab.test", "http_url": "http://hooks.lab.test",
+            "paths": HOOK_PATHS, "dir": hooks,
+            "requests": os.path.join(hooks, "requests.jsonl"),
+            "control": os.path.join(hooks, "control.json"),
+            "state": os.path.join(hooks, "state.json"),
+            "secrets": {"/ops": {"secret": sec.get("webhook_secret"),
+                                 "file": os.path.join(hooks, "ops.secret")}},
+            "module": os.path.join(HERE, "webhook.py"),
+            "ctl": [PYTHON, os.path.join(HERE, "webhook.py"), "ctl", hooks],
+            "log": os.path.join(d, "log", "webhook.log")},
+        "alertmanager": {
+            "host": "alertmanager.lab.test", "address": S.ALERTMANAGER_V4, "port": AM_PORT,
+            "url": "http://alertmanager.lab.test:%d" % AM_PORT,
+            "api": "http://alertmanager.lab.test:%d/api/v2" % AM_PORT,
+            "receiver_url": "http://%s:%d/am" % (S.HOOKS_V4, HOOKS_HTTP),
+            "receiver_path": "/am", "timings": AM_TIMINGS, "group_by": ["..."],
+            "config": os.path.join(d, "alertmanager", "alertmanager.yml"),
+            "log": os.path.join(d, "log", "alertmanager.log")},
+        "smtp": {
+            "host": "smtp.lab.test", "address": S.SMTP_V4,
+            "submission_port": SMTP_SUBMISSION, "smtps_port": SMTP_SMTPS,
+            "submission_url": "smtp://smtp.lab.test:%d" % SMTP_SUBMISSION,
+            "smtps_url": "smtps://smtp.lab.test:%d" % SMTP_SMTPS,
+            "plain": [{"host": "smtp-plain.lab.test", "address": S.SMTP_PLAIN_V4,
+                       "port": SMTP_SUBMISSION,
+                       "url": "smtp://smtp-plain.lab.test:%d" % SMTP_SUBMISSION},
+                      {"host": "smtp.lab.test", "address": S.SMTP_V4, "port": SMTP_PLAIN_PORT,
+                       "url": "smtp://smtp.lab.test:%d" % SMTP_PLAIN_PORT}],
+            "username": SMTP_USER, "password": sec.get("smtp_password"),
+            "password_file": os.path.join(d, "mail", "smtp.pass"),
+            "mailbox": os.path.join(d, "mail", "inbox"),
+            "plain_mailbox": os.path.join(d, "mail", "plain"),
+            "log": os.path.join(d, "log", "postfix-mail.log"),
+            "dovecot_log": os.path.join(d, "log", "dovecot.log")},
+        "notify": {"module": os.path.join(HERE, "notify.py"),
+                   "listen": [PYTHON, os.path.join(HERE, "notify.py"), "listen"],
+                   "socket_dir": os.path.join(d, "run")},
+        "firewall": {"smtp": firewall_state(d),
+                     "block": [PYTHON, me, "firewall", d, "block-smtp"],
+                     "unblock": [PYTHON, me, "firewall", d, "unblock"]},
+        "promtool": shutil.which("promtool") or "/usr/bin/promtool",
+        "netns_resolv_conf": os.path.join(netns_etc(ns), "resolv.conf"),
+    }
+
+
+def services_env(d, ns):
+    s = services_describe(d, ns)
+    return {"LAB_HOOKS_URL": s["webhook"]["https_url"], "LAB_HOOKS_HTTP_URL": s["webhook"]["http_url"],
+            "LAB_HOOKS_DIR": s["webhook"]["dir"], "LAB_HOOKS_REQUESTS": s["webhook"]["requests"],
+            "LAB_HOOKS_SECRET_FILE": s["webhook"]["secrets"]["/ops"]["file"],
+            "LAB_AM_URL": s["alertmanager"]["url"],
+            "LAB_SMTP_URL": s["smtp"]["submission_url"], "LAB_SMTPS_URL": s["smtp"]["smtps_url"],
+            "LAB_SMTP_PLAIN_URL": s["smtp"]["plain"][0]["url"],
+            "LAB_SMTP_USER": SMTP_USER, "LAB_SMTP_PASSWORD_FILE": s["smtp"]["password_file"],
+            "LAB_MAILBOX": s["smtp"]["mailbox"], "LAB_NOTIFY": s["notify"]["module"],
+            "LAB_PROMTOOL": s["promtool"]}
+
+
+def cmd_firewall(d, what):
+    """block-smtp [--reject]: outbound TCP to port 25 is dropped (or refused with a TCP RST)
+    inside the namespace; unblock: removed; status: print the state."""
+    d = os.path.abspath(d)
+    ns = lab_ns(d)
+    if not ns_exists(ns):
+        raise LabError("firewall: no namespace %s: is the lab up?" % ns)
+    if what == ["status"]:
+        print(firewall_state(d))
+        return
+    run(nsexec(ns, ["nft", "delete", "table", "inet", FW_TABLE]), check=False)
+    if what in (["block-smtp"], ["block-smtp", "--reject"]):
+        verdict = "reject with tcp reset" if "--reject" in what else "drop"
+        rules = ("table inet %s {\n  chain output {\n    type filter hook output priority 0; "
+                 "policy accept;\n    tcp dport 25 %s comment \"stswatch lab: outbound port 25 "
+                 "blocked\"\n  }\n}\n" % (FW_TABLE, verdict))
+        run(nsexec(ns, ["nft", "-f", "-"]), input=rules.encode())
+        state = "reject" if "--reject" in what else "drop"
+    elif what == ["unblock"]:
+        state = "open"
+    else:
+        raise LabError("firewall: block-smtp [--reject] | unblock | status")
+    write(os.path.join(d, "run", "firewall.json"), json.dumps({"smtp": state}))
+    desc = read_json_file(os.path.join(d, "lab.json"))
+    if desc is not None:
+        desc["firewall"]["smtp"] = state
+        write(os.path.join(d, "lab.json"), json.dumps(desc, indent=1, sort_keys=True) + "\n")
+    log("firewall: outbound port 25 in %s: %s" % (ns, {"drop": "dropped (connections time out)",
+                                                    "reject": "refused (TCP RST)",
+                                                    "open": "open"}[state]))
+
+
+def cmd_hooks(d, args):
+    """lab.py hooks DIR ARGS: webhook.py ctl DIR/hooks ARGS."""
+    sys.path.insert(0, HERE)
+    import webhook
+    return webhook.ctl_main([os.path.join(os.path.abspath(d), "hooks")] + list(args))
 
 
 # ---- commands ----------------------------------------------------------------------------
@@ -786,8 +1232,11 @@ def cmd_down(d, quiet=False):
     ours = sorted({p for p in recorded if p and owned(p, d, ino)})
     # postfix first, the way it wants to be stopped; then the others by their pid files
     pf_pid = read_pid(files["postfix"])
+    stopping = services_stop(d, ns, ours) if ino is not None else []
     if pf_pid in ours and ino is not None:
         run(nsexec(ns, ["postfix", "-c", os.path.join(d, "postfix"), "stop"]), check=False)
+    for p in stopping:
+        p.wait(30)
     for name, path in files.items():
         pid = read_pid(path)
         if pid in ours and pid_alive(pid):
@@ -809,8 +1258,12 @@ def cmd_down(d, quiet=False):
         removed = True
     still = [p for p in set(ours + left) if pid_alive(p)]
     for path in files.values():
-        if os.path.exists(path) and path.endswith(("unbound.pid", "nginx.pid", "helper.pid")):
+        if os.path.exists(path) and path.endswith(("unbound.pid", "nginx.pid", "helper.pid",
+                                                   "webhook.pid", "alertmanager.pid",
+                                                   "dovecot.pid")):
             os.unlink(path)
+    if ns_mine:
+        services_cleanup(ns, d)
     if (ns_mine and ns_exists(ns)) or still:
         raise LabError("down: left behind: namespace %s %s, processes %s"
                    % (ns, "exists" if ns_exists(ns) else "gone", still))
@@ -827,6 +1280,10 @@ def cmd_up(d, bench=0):
         if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
             raise LabError("%s not found (Debian packages: iproute2 openssl unbound nginx "
                        "postfix procps)" % tool)
+    for tool in SERVICE_TOOLS:
+        if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
+            raise LabError("%s not found (Debian packages: %s; scripts/deps.sh test)"
+                           % (tool, SERVICE_PACKAGES))
     if os.path.isdir(os.path.join(d, "run")):
         cmd_down(d, quiet=True)
     if ns_exists(ns):
@@ -852,6 +1309,7 @@ def cmd_up(d, bench=0):
         if sub != "postfix-data":  # postfix makes it, owned by user postfix
             os.makedirs(os.path.join(d, sub), exist_ok=True)
     write(os.path.join(d, "run", "ns"), ns + "\n")
+    services_prepare(d, ns)
 
     w = build_world(bench=bench)
     now = time.time()
@@ -861,6 +1319,7 @@ def cmd_up(d, bench=0):
     write(os.path.join(d, "run", "certs.json"), json.dumps(w["certs"], sort_keys=True))
     t_certs = time.monotonic() - t0
     write_configs(d, w)
+    services_configs(d)
     run(["unbound-checkconf", os.path.join(d, "unbound", "unbound.conf")])
 
     run(["ip", "netns", "add", ns])
@@ -879,6 +1338,7 @@ def cmd_up(d, bench=0):
     hp = subprocess.Popen(nsexec(ns, [PYTHON, os.path.abspath(__file__), "_helper", d]),
                   stdin=subprocess.DEVNULL, stdout=hl, stderr=hl, start_new_session=True)
     write(os.path.join(d, "run", "helper.pid"), "%d\n" % hp.pid)
+    services_start(d, ns)
 
     want = [("udp", "%s:53" % S.DNS_V4), ("tcp", "%s:53" % S.DNS_V4),
         ("udp", "%s:53" % S.DNS_V6), ("udp", "%s:53" % S.DNS_REFUSER),
@@ -886,6 +1346,7 @@ def cmd_up(d, bench=0):
         ("tcp", "%s:443" % S.BLACKHOLE_V4)]
     want += [("tcp", "%s:25" % s["addr"]) for s in w["smtpd"]]
     want += [("tcp", "%s:%d" % (a, p)) for a, p in w["listen_silent"] + w["listen_badtls"]]
+    want += services_want()
     missing = wait_listening(ns, want)
     for name, path in pidfiles(d).items():
         pids[name] = read_pid(path)
@@ -893,6 +1354,7 @@ def cmd_up(d, bench=0):
             raise LabError("%s did not start (see %s/log/)" % (name, d))
     if missing:
         raise LabError("not listening after 10 s: %s (see %s/log/)" % (missing, d))
+    services_ready(d, ns)
     write(os.path.join(d, "run", "pids.json"), json.dumps(pids))
     write_description(d, ns, w, [], pids)
     log("up: namespace %s, %d scenarios (%d generated), %d certificates (%.1f s), %d smtpd services, "
@@ -991,6 +1453,7 @@ def cmd_exec(d, argv):
     ns = lab_ns(d)
     env = dict(os.environ, LAB_NS=ns, LAB_DIR=d, LAB_RESOLVER=S.DNS_V4,
            LAB_CA=os.path.join(d, "ca", "root.pem"), LAB_CONF=os.path.join(d, "stswatch.conf"))
+    env.update(services_env(d, ns))
     sys.stdout.flush()
     os.execvpe("ip", ["ip", "netns", "exec", ns] + argv, env)
 
@@ -1106,7 +1569,9 @@ def helper_main(d):
 
 def main(argv):
     usage = ("usage: lab.py up DIR [--bench N] | down DIR | exec DIR -- CMD... | mutate DIR NAME"
-         " | list\n  namespace: $LAB_NS (default %s); see docs/LAB.md" % DEFAULT_NS)
+         " | list\n       lab.py firewall DIR block-smtp [--reject]|unblock|status"
+         " | hooks DIR CTL-ARGS...\n  namespace: $LAB_NS (default %s); see docs/LAB.md"
+         % DEFAULT_NS)
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(usage)
         return 0 if len(argv) >= 2 else 2
@@ -1147,6 +1612,10 @@ def main(argv):
             cmd_mutate(argv[2], argv[3])
         elif cmd == "exec":
             cmd_exec(argv[2], argv[3:])
+        elif cmd == "firewall":
+            cmd_firewall(argv[2], argv[3:])
+        elif cmd == "hooks":
+            return cmd_hooks(argv[2], argv[3:])
         else:
             print(usage, file=sys.stderr)
             return 2

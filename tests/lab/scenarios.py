@@ -45,6 +45,14 @@ REFUSED_V4 = "10.80.0.2"  # nothing listens on 443: connection refused
 BLACKHOLE_V4 = "10.80.0.3"  # accepts TCP on 443 and never answers (lab.py's helper)
 NGINX = [NGINX_V4, NGINX_V6]
 
+# The servers for alert and daemon tests (lab.py's "services" section, docs/LAB.md)
+HOOKS_V4 = "10.90.0.1"  # hooks.lab.test: the webhook receiver, HTTPS 443 and HTTP 80
+ALERTMANAGER_V4 = "10.90.0.2"  # alertmanager.lab.test: Alertmanager, HTTP 9093
+SMTP_V4 = "10.90.0.3"  # smtp.lab.test: submission 587 (STARTTLS), smtps 465, plain 2525
+SMTP_PLAIN_V4 = "10.90.0.4"  # smtp-plain.lab.test: port 587 without STARTTLS
+SERVICE_NAMES = {"hooks.lab.test": HOOKS_V4, "alertmanager.lab.test": ALERTMANAGER_V4,
+                 "smtp.lab.test": SMTP_V4, "smtp-plain.lab.test": SMTP_PLAIN_V4}
+
 CRLF = "\r\n"
 DEFAULT_ID = "20240101T000000"
 

@@ -249,6 +249,37 @@ static void test_partly_blind(void **state)
 	sim_free(&s);
 }
 
+/* An inconclusive check (the monitor's own port 25 or resolver): nothing changes at all. */
+static void test_inconclusive(void **state)
+{
+	struct sim s;
+	struct alert_verdict v = { 0 };
+	struct alert_state next;
+	struct alert_finding f = REFUSED;
+
+	(void)state;
+	sim_init(&s);
+	assert_int_equal(check(&s, T0, T0, 1, &EXPIRED), ALERT_PROBLEM);
+	f.sev = ALERT_UNKNOWN;
+	v.status = ALERT_UNKNOWN;
+	v.could_not_tell = true;
+	v.inconclusive = true;
+	v.n = 1;
+	v.v = &f;
+	for (int h = 1; h < 48; h++) {
+		alert_note_free(&s.note);
+		alert_decide(&s.conf, "example.org", &s.st, &v, NULL, 0, T0 + h * HOUR, &next, &s.note);
+		alert_state_free(&s.st);
+		s.st = next;
+		/* neither blind after unknown_after nor resolved: the monitor could not see */
+		assert_true(s.note.kind == ALERT_NONE || s.note.kind == ALERT_REMINDER);
+		assert_false(s.note.blind);
+	}
+	assert_int_equal(s.st.n, 1);
+	assert_int_equal(s.st.unknown_since, 0);
+	sim_free(&s);
+}
+
 /* Weeks of a certificate expiring: the exact sequence of messages at daily checks. */
 static void test_weeks_remind(void **state)
 {
@@ -430,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_resolved),
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_partly_blind),
+		cmocka_unit_test(test_inconclusive),
 		cmocka_unit_test(test_weeks_remind),
 		cmocka_unit_test(test_late_problem),
 		cmocka_unit_test(test_flapping),

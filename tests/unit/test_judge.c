@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "fixture.h"
+#include "agent/output.h"
 #include "checks/judge.h"
 
 /* ---- mutations ------------------------------------------------------------------------ */
@@ -406,6 +407,33 @@ static void dump(const struct verdict *v)
 			v->findings.v[i].message);
 }
 
+/*
+ * Every finding says what is wrong; a problem also says what it means for senders and the
+ * fix; and no two findings share an identity (the store's findings index is unique).
+ */
+static bool parts_ok(const struct findings *fs, const char *what)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct finding *f = &fs->v[i];
+
+		if (!f->what[0] || (f->sev != SEV_INFO && (!f->consequence[0] || !f->fix[0]))) {
+			fprintf(stderr, "%s: %s %s lacks a part: what \"%s\" consequence \"%s\" "
+				"fix \"%s\"\n", what, severity_str(f->sev),
+				finding_code_str(f->code), f->what, f->consequence, f->fix);
+			ok = false;
+		}
+		for (size_t k = i + 1; k < fs->n; k++)
+			if (f->code == fs->v[k].code && strcmp(f->subject, fs->v[k].subject) == 0) {
+				fprintf(stderr, "%s: two %s findings for %s\n", what,
+					finding_code_str(f->code), f->subject);
+				ok = false;
+			}
+	}
+	return ok;
+}
+
 static void test_rows(void **state)
 {
 	struct judge_opts o;
@@ -466,6 +494,8 @@ static void test_rows(void **state)
 					finding_code_str(v.findings.v[i].code));
 				ok = false;
 			}
+		if (!parts_ok(&v.findings, row->what))
+			ok = false;
 		if (!ok) {
 			dump(&v);
 			failures++;
@@ -688,6 +718,308 @@ static void test_renewed_and_mx_changed(void **state)
 	domain_facts_free(&df);
 }
 
+/* A history of 90-day certificates of mx1 renewed at left_days before expiry, the last
+ * one (the current) expiring at current_end. */
+static void renewal_history(struct history *h, int left_days, time_t current_end)
+{
+	struct cert_seen *cs;
+	time_t end = current_end;
+
+	h->certs = calloc(1, sizeof(*h->certs));
+	h->n_certs = 1;
+	cs = &h->certs[0];
+	strcpy(cs->subject, "mx1.example.org[192.0.2.1]");
+	snprintf(cs->sha256, sizeof(cs->sha256), "%064lx", (unsigned long)current_end);
+	cs->not_after = current_end;
+	cs->n_hist = 4;
+	/* newest last: each began left_days before the previous one ended */
+	for (int i = 3; i >= 0; i--) {
+		cs->hist[i].not_after = end;
+		cs->hist[i].not_before = end - 90 * DAY;
+		cs->hist[i].first_seen = cs->hist[i].not_before + 600;
+		end = cs->hist[i].not_before + left_days * DAY;
+	}
+}
+
+/* The renewal habit: quiet before it is due, a warning once it is overdue, critical stays. */
+static void test_renewal_habit(void **state)
+{
+	static const struct {
+		int habit, left;	/* days left at renewal, days left now */
+		enum severity want;	/* of mx1's mx.cert.expiring, INFO for a note, -1 none */
+		const char *words;
+	} habits[] = {
+		/* renewed at 30 days left, 25 left now: overdue, weeks before 21 days */
+		{ 30, 25, SEV_WARNING, "renewal is overdue" },
+		{ 30, 30, -1, NULL },		/* due today, not yet overdue: quiet */
+		{ 30, 40, -1, NULL },
+		/* renewed at 10 days left: 15 left is inside 21 days, but not due: a note */
+		{ 10, 15, SEV_INFO, "not due yet" },
+		{ 10, 6, SEV_WARNING, "renewal is overdue" },	/* 6 days: overdue */
+		/* the critical threshold stays the backstop */
+		{ 3, 2, SEV_WARNING, "expires in" },	/* mx2 still valid: not the last path */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(habits) / sizeof(habits[0]); i++) {
+		struct judge_opts o;
+		struct domain_facts df;
+		struct history h;
+		struct verdict v;
+		const struct finding *f = NULL;
+
+		judge_opts_defaults(&o);
+		fixture_healthy(&df);
+		history_base(&h);
+		fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org",
+				  NOW + habits[i].left * DAY);
+		renewal_history(&h, habits[i].habit, NOW + habits[i].left * DAY);
+		judge_domain(&o, &df, &h, NOW, &v);
+		for (size_t k = 0; k < v.findings.n; k++)
+			if (v.findings.v[k].code == F_MX_CERT_EXPIRING &&
+			    strncmp(v.findings.v[k].subject, "mx1.", 4) == 0)
+				f = &v.findings.v[k];
+		if ((int)habits[i].want < 0) {
+			if (f)
+				fail_msg("row %zu: unexpected %s %s", i, severity_str(f->sev), f->message);
+		} else {
+			if (!f)
+				fail_msg("row %zu: no mx.cert.expiring for mx1", i);
+			if (f->sev != habits[i].want || !strstr(f->message, habits[i].words))
+				fail_msg("row %zu: %s %s", i, severity_str(f->sev), f->message);
+		}
+		verdict_free(&v);
+		history_free(&h);
+		domain_facts_free(&df);
+	}
+}
+
+/* Severities are the judge's: the plugin's --timeout-result is the judge option timeout_sev. */
+static void test_timeout_severity(void **state)
+{
+	static const enum severity sevs[] = { SEV_UNKNOWN, SEV_CRITICAL, SEV_WARNING, SEV_INFO };
+	static const enum status want[] = { STATUS_UNKNOWN, STATUS_CRITICAL, STATUS_WARNING,
+					    STATUS_OK };
+	struct judge_opts o;
+	struct domain_facts df;
+	struct verdict v;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	assert_int_equal(o.timeout_sev, SEV_UNKNOWN);
+	for (size_t i = 0; i < sizeof(sevs) / sizeof(sevs[0]); i++) {
+		const struct finding *f;
+
+		o.timeout_sev = sevs[i];
+		fixture_healthy(&df);
+		m_deadline(&df);
+		judge_domain(&o, &df, NULL, NOW, &v);
+		f = find_code(&v, "check.timeout");
+		assert_non_null(f);
+		assert_int_equal(f->sev, sevs[i]);
+		assert_int_equal(v.status, want[i]);
+		assert_string_equal(f->what, "the check did not finish before its deadline");
+		assert_string_equal(f->evidence, "still pending: DNS MX");
+		verdict_free(&v);
+		domain_facts_free(&df);
+	}
+}
+
+/* One rule for mx.unmatched, called by the live judge and by lint: the mode decides. */
+static void test_mx_unmatched_rule(void **state)
+{
+	static const char body[] = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.org\r\n"
+				   "mx: *.example.org\r\nmax_age: 604800\r\n";
+	static const struct {
+		enum policy_mode mode;
+		enum severity sev;
+	} modes[] = {
+		{ POLICY_MODE_ENFORCE, SEV_CRITICAL },
+		{ POLICY_MODE_TESTING, SEV_WARNING },
+		{ POLICY_MODE_NONE, SEV_INFO },
+		{ POLICY_MODE_UNSET, SEV_INFO },
+	};
+	struct findings fs, scratch;
+	struct judge_opts o;
+	struct domain_facts df;
+	struct verdict v;
+	struct policy p;
+
+	(void)state;
+	findings_init(&scratch);
+	assert_int_equal(policy_parse(body, strlen(body), &p, &scratch, "u"), 0);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		findings_init(&fs);
+		judge_mx_unmatched(&p, modes[i].mode, "mx9.example.net", &fs);
+		assert_int_equal(fs.n, 1);
+		assert_int_equal(fs.v[0].code, F_MX_UNMATCHED);
+		assert_int_equal(fs.v[0].sev, modes[i].sev);
+		assert_string_equal(fs.v[0].subject, "mx9.example.net");
+		assert_string_equal(fs.v[0].what, "MX mx9.example.net is not covered by any policy "
+				    "mx pattern");
+		assert_non_null(strstr(fs.v[0].evidence, "2 patterns; different name"));
+		assert_string_equal(fs.v[0].fix, "add \"mx: mx9.example.net\" to the policy and "
+				    "bump the id");
+		findings_free(&fs);
+	}
+	/* the live judge says exactly what the rule says for the same policy and mode */
+	judge_opts_defaults(&o);
+	fixture_healthy(&df);
+	fixture_set_policy(&df, body);
+	m_mx_unmatched(&df);
+	judge_domain(&o, &df, NULL, NOW, &v);
+	findings_init(&fs);
+	judge_mx_unmatched(&p, POLICY_MODE_ENFORCE, "mx9.example.net", &fs);
+	assert_non_null(find_code(&v, "mx.unmatched"));
+	assert_string_equal(find_code(&v, "mx.unmatched")->message, fs.v[0].message);
+	findings_free(&fs);
+	verdict_free(&v);
+	domain_facts_free(&df);
+	policy_free(&p);
+	findings_free(&scratch);
+}
+
+/*
+ * The days shown for a past date agree between the judge's message and the text output:
+ * 2.3 days ago is "2 days ago" in both (the judge rounded, the output counted 3).
+ */
+static void test_days_agree(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct verdict v;
+	const struct finding *f;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	fixture_healthy(&df);
+	df.mx[0].smtp[0].cert.not_after = NOW - (time_t)(2.3 * DAY);
+	df.mx[0].smtp[0].cert.problems = CERT_P_EXPIRED;
+	judge_domain(&o, &df, NULL, NOW, &v);
+	f = find_code(&v, "mx.cert.expired");
+	assert_non_null(f);
+	assert_string_equal(f->what, "certificate expired 2 days ago");
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	output_text_domain(out, &df, &v, NOW, true);
+	fclose(out);
+	assert_non_null(strstr(text, "(expired 2 days ago)"));
+	assert_null(strstr(text, "3 days"));
+	free(text);
+	verdict_free(&v);
+	domain_facts_free(&df);
+}
+
+/* check --format json: each finding has its parts next to the joined message. */
+static void test_json_parts(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct verdict v;
+	json_t *j, *fs;
+	size_t n = 0;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	fixture_healthy(&df);
+	df.mx[0].smtp[0].cert.not_after = NOW - 3 * DAY;
+	df.mx[0].smtp[0].cert.problems = CERT_P_EXPIRED;
+	judge_domain(&o, &df, NULL, NOW, &v);
+	j = output_json_domain(&df, &v);
+	fs = json_object_get(j, "findings");
+	assert_true(json_array_size(fs) == v.findings.n && v.findings.n > 0);
+	for (size_t i = 0; i < json_array_size(fs); i++) {
+		json_t *f = json_array_get(fs, i);
+		const struct finding *e = &v.findings.v[i];
+		const char *code = json_string_value(json_object_get(f, "code"));
+
+		assert_string_equal(code, finding_code_str(e->code));
+		assert_string_equal(json_string_value(json_object_get(f, "what")), e->what);
+		assert_string_equal(json_string_value(json_object_get(f, "evidence")), e->evidence);
+		assert_string_equal(json_string_value(json_object_get(f, "consequence")),
+				    e->consequence);
+		assert_string_equal(json_string_value(json_object_get(f, "fix")), e->fix);
+		assert_string_equal(json_string_value(json_object_get(f, "message")), e->message);
+		if (strcmp(code, "mx.cert.expired") == 0) {
+			n++;
+			assert_string_equal(json_string_value(json_object_get(f, "message")),
+					    "certificate expired 3 days ago (notAfter "
+					    "2027-01-12T08:00:00Z, issuer Lab Intermediate CA); compliant "
+					    "senders skip this path and use the other MX hosts; renew "
+					    "it and check the renewal job");
+		}
+	}
+	assert_int_equal(n, 1);
+	json_decref(j);
+	verdict_free(&v);
+	domain_facts_free(&df);
+}
+
+/* A body with repeated and invalid lines, judged: one finding per identity, all named. */
+static void test_policy_duplicates_merge(void **state)
+{
+	static const char body[] = "version: STSv1\r\nmode: enforce\r\nmode: enforce\r\n"
+				   "mx: mx1.example.org\r\nmx: mx2.example.org\r\n"
+				   "max_age: 604800\r\nmax_age: 86400\r\nmax_age: 604800\r\n"
+				   "one bad line\r\nanother bad line\r\n";
+	struct judge_opts o;
+	struct domain_facts df;
+	struct verdict v;
+	const struct finding *f;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	fixture_healthy(&df);
+	fixture_set_policy(&df, body);
+	judge_domain(&o, &df, NULL, NOW, &v);
+	assert_true(parts_ok(&v.findings, "duplicates"));
+	f = find_code(&v, "policy.invalid");
+	assert_non_null(f);
+	assert_int_equal(f->n_occurrences, 2);
+	assert_non_null(strstr(f->message, "line 9: \"one bad line\" has no ':'"));
+	assert_non_null(strstr(f->message, "line 10: \"another bad line\" has no ':'"));
+	f = find_code(&v, "policy.note");
+	assert_non_null(f);
+	assert_int_equal(f->n_occurrences, 3);	/* mode once, max_age twice */
+	assert_int_equal(f->sev, SEV_WARNING);
+	assert_int_equal(v.status, STATUS_CRITICAL);
+	verdict_free(&v);
+	domain_facts_free(&df);
+}
+
+/* Two cached versions that both leave the MX out: one cache.stale_policy, both in it. */
+static void test_cache_two_versions_merge(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+	const struct finding *f;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	fixture_healthy(&df);
+	history_base(&h);
+	add_version(&h, "20260101T000000", "bbbb", "oldmx.example.org", NOW - 30 * DAY,
+		    NOW - 3600, NOW - 1800, 604800);
+	add_version(&h, "20260101T000000", "cccc", "older.example.org", NOW - 60 * DAY,
+		    NOW - 30 * DAY, NOW - 2 * DAY, 604800);
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_true(parts_ok(&v.findings, "two versions"));
+	f = find_code(&v, "cache.stale_policy");
+	assert_non_null(f);
+	assert_int_equal(f->sev, SEV_CRITICAL);
+	assert_int_equal(f->n_occurrences, 2);
+	assert_non_null(strstr(f->evidence, "sha256 bbbb"));
+	assert_non_null(strstr(f->evidence, "sha256 cccc"));
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
 /* the thresholds: the smaller of days and a fraction of the lifetime */
 static void test_thresholds(void **state)
 {
@@ -714,7 +1046,14 @@ int main(void)
 		cmocka_unit_test(test_cache_kept_when_fetch_fails),
 		cmocka_unit_test(test_txt_removed),
 		cmocka_unit_test(test_renewed_and_mx_changed),
+		cmocka_unit_test(test_renewal_habit),
 		cmocka_unit_test(test_thresholds),
+		cmocka_unit_test(test_timeout_severity),
+		cmocka_unit_test(test_mx_unmatched_rule),
+		cmocka_unit_test(test_days_agree),
+		cmocka_unit_test(test_json_parts),
+		cmocka_unit_test(test_policy_duplicates_merge),
+		cmocka_unit_test(test_cache_two_versions_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

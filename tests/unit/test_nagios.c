@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agent/nagios.h"
+#include "checks/sts_txt.h"
 #include "lib/defs.h"
 #include "lib/dynbuf.h"
 
@@ -642,6 +643,67 @@ static void test_render_8k_utf8(void **state)
 	}
 }
 
+/* ---- the first line -------------------------------------------------------------------- */
+
+/*
+ * The first line names the top finding as "code subject: what (evidence)". A quoted record
+ * with ';' in it is whole: cutting the message at its first ';' showed "TXT record
+ * \"v=STSv1" and lost what is wrong. Nagios' illegal characters (the quotes) are removed.
+ */
+static void test_first_line_quoted_record(void **state)
+{
+	static const char rec[] = "v=STSv1; id=bad!";
+	struct findings fs;
+	struct sts_txt st;
+	char *line;
+
+	(void)state;
+	findings_init(&fs);
+	assert_int_equal(sts_txt_parse(rec, strlen(rec), &st, &fs, "_mta-sts.example.org"), -1);
+	line = nagios_first_line("example.org", STATUS_CRITICAL, &fs, NULL);
+	assert_string_equal(line, "MTA-STS CRITICAL - example.org: sts.txt.invalid "
+			    "_mta-sts.example.org: id bad! contains ! at position 4 (TXT record "
+			    "v=STSv1; id=bad!; RFC 8461 3.1 allows only letters and digits, "
+			    "1*32(ALPHA / DIGIT); some senders accept other characters, ...");
+	assert_int_equal(strlen(line), NAGIOS_FIRST_LINE_MAX);
+	free(line);
+	findings_free(&fs);
+}
+
+/* Too long: the headline is cut with "...", the count of the others stays; INFO is no count. */
+static void test_first_line_cut(void **state)
+{
+	struct findings fs;
+	struct finding_occurrence *fo;
+	char *line;
+
+	(void)state;
+	findings_init(&fs);
+	fo = findings_add(&fs, F_MX_CONNECT, SEV_CRITICAL, "mx1.example.org[192.0.2.1]");
+	finding_set_what(fo, "SMTP on port 25 failed at banner");
+	finding_set_evidence(fo, "%0300d", 7);
+	finding_set_consequence(fo, "never in the first line");
+	finding_set_what(findings_add(&fs, F_MX_CONNECT, SEV_WARNING, "mx2.example.org[192.0.2.2]"),
+			 "other");
+	finding_set_what(findings_add(&fs, F_MX_CHANGED, SEV_INFO, "example.org"), "a note");
+	line = nagios_first_line("example.org", STATUS_CRITICAL, &fs, "unused");
+	assert_int_equal(strlen(line), NAGIOS_FIRST_LINE_MAX);
+	assert_non_null(strstr(line, "mx.connect mx1.example.org[192.0.2.1]: SMTP on port 25 "
+			       "failed at banner (0000"));
+	assert_non_null(strstr(line, "000... (+1 more)"));
+	assert_null(strstr(line, "never"));
+	free(line);
+	findings_free(&fs);
+
+	/* no problem: the summary */
+	findings_init(&fs);
+	finding_set_what(findings_add(&fs, F_MX_CHANGED, SEV_INFO, "example.org"), "a note");
+	line = nagios_first_line("example.org", STATUS_OK, &fs, "enforce, 2 of 2 MX hosts valid");
+	assert_string_equal(line, "MTA-STS OK - example.org: enforce, 2 of 2 MX hosts valid");
+	free(line);
+	findings_free(&fs);
+}
+
 /* ---- exit codes ----------------------------------------------------------------------- */
 
 static void test_exit_codes(void **state)
@@ -671,6 +733,8 @@ int main(void)
 		cmocka_unit_test(test_render_8k),
 		cmocka_unit_test(test_render_8k_perf),
 		cmocka_unit_test(test_render_8k_utf8),
+		cmocka_unit_test(test_first_line_quoted_record),
+		cmocka_unit_test(test_first_line_cut),
 		cmocka_unit_test(test_exit_codes),
 	};
 

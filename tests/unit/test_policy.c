@@ -57,6 +57,7 @@ struct row {
 static const char *build_many_mx(size_t *len);
 static const char *build_too_large(size_t *len);
 static const char *build_max_len(size_t *len);
+static const char *build_many_bad_mx(size_t *len);
 
 static const struct row rows[] = {
 	/* RFC 8461 3.2: a complete policy with CRLF, the reference form */
@@ -65,7 +66,7 @@ static const struct row rows[] = {
 	{ "rfc_example_lf", "version: STSv1\nmode: enforce\nmx: mail.example.com\n"
 	  "mx: *.example.net\nmx: backupmx.example.com\nmax_age: 604800\n", .valid = true,
 	  FIELDS(ENFORCE, 604800, 3, "mail.example.com", LF, true),
-	  .f = { F(F_POLICY_LINE_ENDINGS, SEV_INFO, "lines end in LF only (6 lines); RFC 8461 "
+	  .f = { F(F_POLICY_LINE_ENDINGS, SEV_INFO, "lines end in LF only (6 lines; RFC 8461 "
 		   "3.2 shows CRLF but its ABNF accepts LF") } },
 	/* RFC 8461 3.2: CRLF and LF may both end lines; mixed is noted */
 	{ "mixed_eol", "version: STSv1\r\nmode: enforce\nmx: mx1.example.org\r\n"
@@ -102,8 +103,8 @@ static const struct row rows[] = {
 		   "\"version: STSv1\"); senders treat the whole policy as invalid") } },
 	/* RFC 8461 3.2: the ABNF allows version anywhere; the examples put it first */
 	{ "version_not_first", M V X A, .valid = true, OK_FIELDS,
-	  .f = { NOTE("version is on line 2, not the first field; the ABNF (RFC 8461 3.2) "
-		      "allows any order and senders accept it") } },
+	  .f = { NOTE("version is on line 2, not the first field (the ABNF (RFC 8461 3.2) "
+		      "allows any order, the RFC examples list it first); senders accept it") } },
 	/* RFC 8461 3.2: mode is enforce, testing or none (the brief's example message) */
 	{ "mode_enforcing", V "mode: enforcing\r\n" X A,
 	  FIELDS(UNSET, 604800, 1, "mx1.example.org", CRLF, true),
@@ -124,11 +125,11 @@ static const struct row rows[] = {
 	/* RFC 8461 5: testing delivers anyway and reports */
 	{ "mode_testing", V "mode: testing\r\n" X A, .valid = true,
 	  FIELDS(TESTING, 604800, 1, "mx1.example.org", CRLF, true),
-	  .f = { F(F_POLICY_MODE_TESTING, SEV_INFO, "mode testing: senders deliver even") } },
+	  .f = { F(F_POLICY_MODE_TESTING, SEV_INFO, "mode testing; senders deliver even") } },
 	/* RFC 8461 3.2: mode none needs no mx */
 	{ "mode_none_no_mx", V "mode: none\r\n" A, .valid = true,
 	  FIELDS(NONE, 604800, 0, NULL, CRLF, true),
-	  .f = { F(F_POLICY_MODE_NONE, SEV_INFO, "mode none: senders treat the domain as having "
+	  .f = { F(F_POLICY_MODE_NONE, SEV_INFO, "mode none; senders treat the domain as having "
 		   "no MTA-STS policy") } },
 	/* RFC 8461 3.2: mode none may still list mx */
 	{ "mode_none_with_mx", V "mode: none\r\n" X A, .valid = true,
@@ -140,9 +141,9 @@ static const struct row rows[] = {
 	/* RFC 8461 3.2: "weeks or greater"; under a day warns */
 	{ "max_age_short", V M X "max_age: 86399\r\n", .valid = true,
 	  FIELDS(ENFORCE, 86399, 1, "mx1.example.org", CRLF, true),
-	  .f = { F(F_POLICY_MAX_AGE, SEV_WARNING, "max_age 86399 is under one day (86400 s); "
-		   "RFC 8461 3.2 expects weeks or more; a short max_age leaves senders "
-		   "unprotected between fetches") } },
+	  .f = { F(F_POLICY_MAX_AGE, SEV_WARNING, "line 4: max_age 86399 is under one day "
+		   "(86400 s; RFC 8461 3.2 expects weeks or more); a short max_age leaves "
+		   "senders unprotected between fetches") } },
 	/* RFC 8461 3.2: 0 is a valid value (non-negative), and short */
 	{ "max_age_zero", V M X "max_age: 0\r\n", .valid = true,
 	  FIELDS(ENFORCE, 0, 1, "mx1.example.org", CRLF, true),
@@ -168,8 +169,8 @@ static const struct row rows[] = {
 	/* RFC 8461 3.2: at most 10 digits, even with leading zeros */
 	{ "max_age_11_digits", V M X "max_age: 00000604800\r\n",
 	  FIELDS(ENFORCE, -1, 1, "mx1.example.org", CRLF, true),
-	  .f = { F(F_POLICY_MAX_AGE, SEV_CRITICAL, "has 11 digits; RFC 8461 3.2 allows 1 to "
-		   "10") } },
+	  .f = { F(F_POLICY_MAX_AGE, SEV_CRITICAL, "has 11 digits (RFC 8461 3.2 allows 1 to "
+		   "10)") } },
 	/* RFC 8461 3.2: 10 digits with leading zeros are fine */
 	{ "max_age_10_digits", V M X "max_age: 0000604800\r\n", .valid = true, OK_FIELDS },
 	/* RFC 8461 3.2: max_age needs a value */
@@ -204,8 +205,8 @@ static const struct row rows[] = {
 	/* RFC 8461 3.2 + RFC 5321: Domain has no trailing dot; senders differ (lenient) */
 	{ "mx_trailing_dot", V M "mx: mx1.example.org.\r\n" A, .valid = true,
 	  FIELDS(ENFORCE, 604800, 1, "mx1.example.org.", CRLF, true),
-	  .f = { NOTE_W("line 3: mx pattern ends with '.'; RFC 5321 Domain (RFC 8461 3.2) has "
-			"no trailing dot, so the strict reading rejects it; this tool ignores "
+	  .f = { NOTE_W("line 3: mx pattern ends with '.' (RFC 5321 Domain (RFC 8461 3.2) has "
+			"no trailing dot, so the strict reading rejects it); this tool ignores "
 			"the dot") } },
 	/* RFC 8461 3.2: IDNs go in as A-labels; UTF-8 is not an LDH Domain */
 	{ "mx_utf8", V M "mx: m\xc3\xbcnchen.example\r\n" A,
@@ -218,32 +219,32 @@ static const struct row rows[] = {
 			"ignores 1") } },
 	/* RFC 8461 3.2: "unknown fields SHOULD be ignored" */
 	{ "unknown_key", GOOD "foo: bar baz\r\n", .valid = true, OK_FIELDS, .n_unknown = 1,
-	  .f = { F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "1 unknown key, ignored as RFC 8461 3.2 "
-		   "says: foo (line 5)") } },
+	  .f = { F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "1 unknown key (foo on line 5); senders skip "
+		   "them, as RFC 8461 3.2 says") } },
 	/* RFC 8461 3.2: several unknown keys make one finding listing them */
 	{ "unknown_keys", V "a: 1\r\n" M "b.c-d_e: 2\r\n" X A, .valid = true, OK_FIELDS,
 	  .n_unknown = 2,
-	  .f = { F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "2 unknown keys, ignored as RFC 8461 3.2 "
-		   "says: a (line 2), b.c-d_e (line 4)") } },
+	  .f = { F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "2 unknown keys (a on line 2, b.c-d_e on "
+		   "line 4)") } },
 	/* RFC 8461 3.2: ext values may hold UTF-8 (sts-policy-vchar) */
 	{ "unknown_key_utf8", GOOD "comment: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\r\n",
 	  .valid = true, OK_FIELDS, .n_unknown = 1,
-	  .f = { F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "comment (line 5)") } },
+	  .f = { F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "comment on line 5") } },
 	/* RFC 8461 3.2: sts-policy-ext-value needs a character (strict verdict) */
 	{ "unknown_key_empty_value", GOOD "foo:\r\n", OK_FIELDS, .n_unknown = 1,
 	  .f = { INVALID("line 5: key \"foo\" has an empty value"),
-		 F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "foo (line 5)") } },
+		 F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "foo on line 5") } },
 	/* RFC 8461 3.2: sts-policy-ext-value holds SP but no HTAB inside */
 	{ "unknown_key_tab_inside", GOOD "foo: a\tb\r\n", OK_FIELDS, .n_unknown = 1,
 	  .f = { INVALID("tab inside the value of \"foo\""),
-		 F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "foo (line 5)") } },
+		 F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "foo on line 5") } },
 	/* RFC 8461 3.2: %s"mode" is case-sensitive: "Mode" is unknown, mode is missing */
 	{ "key_case", V "Mode: enforce\r\n" X A,
 	  FIELDS(UNSET, 604800, 1, "mx1.example.org", CRLF, true),
 	  .n_unknown = 1,
-	  .f = { NOTE_W("line 2: key \"Mode\" differs from \"mode\" only in case; field names "
+	  .f = { NOTE_W("line 2: key \"Mode\" differs from \"mode\" only in case (field names "
 			"are case-sensitive"),
-		 F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "Mode (line 2)"),
+		 F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "Mode on line 2"),
 		 F(F_POLICY_MODE, SEV_CRITICAL, "no mode field") } },
 	/* RFC 8461 3.2: duplicates: the first is used; same value is harmless */
 	{ "dup_same", V M M X A, .valid = true, OK_FIELDS,
@@ -259,24 +260,24 @@ static const struct row rows[] = {
 	/* RFC 8461 3.2: the first version is used, a bad second one is only noted */
 	{ "dup_version", V M X A "version: STSv2\r\n", .valid = true, OK_FIELDS,
 	  .f = { NOTE_W("version given twice: STSv1 (used) and STSv2") } },
-	/* RFC 8461 3.2: a third copy counts */
+	/* RFC 8461 3.2: a third copy counts; one policy.note lists both, at the worst severity */
 	{ "dup_three", V M M "mode: none\r\n" X A, .valid = true, OK_FIELDS,
-	  .f = { NOTE("mode given twice with the same value"),
-		 NOTE_W("mode given 3 times: enforce (used) and none (lines 2 and 4)") } },
+	  .f = { NOTE_W("mode given 3 times: enforce (used) and none (lines 2 and 4; mode given "
+			"twice with the same value \"enforce\" (lines 2 and 3))") } },
 	/* RFC 8461 3.2: sts-policy-term is LF or CRLF, a lone CR is neither */
 	{ "bare_cr", V "mode: enforce\r" X A, OK_FIELDS,
 	  .f = { INVALID("line 2: carriage return (\\r) not followed by a line feed") } },
 	/* RFC 8461 3.2: no empty line in the ABNF; senders skip them (lenient) */
 	{ "blank_line", V M "\r\n" X A, .valid = true, OK_FIELDS,
-	  .f = { NOTE("1 blank line (the first at line 3); the ABNF (RFC 8461 3.2) has no "
-		      "empty lines, so a strict parser rejects the policy, but common senders "
+	  .f = { NOTE("1 blank line (the first at line 3; the ABNF (RFC 8461 3.2) has no "
+		      "empty lines); a strict parser rejects the policy, but common senders "
 		      "skip blank lines and this tool treats the policy as valid") } },
 	/* RFC 8461 3.2: several newlines at the end are blank lines too (lenient) */
 	{ "trailing_newlines", GOOD "\r\n\r\n", .valid = true, OK_FIELDS,
-	  .f = { NOTE("2 blank lines (the first at line 5)") } },
+	  .f = { NOTE("2 blank lines (the first at line 5;") } },
 	/* RFC 8461 3.2: a whitespace-only line counts as blank (lenient) */
 	{ "whitespace_line", V M " \t\r\n" X A, .valid = true, OK_FIELDS,
-	  .f = { NOTE("1 blank line (the first at line 3)") } },
+	  .f = { NOTE("1 blank line (the first at line 3;") } },
 	/* RFC 8461 3.2: nothing may precede the first key, not even a BOM */
 	{ "bom", "\xef\xbb\xbf" GOOD, OK_FIELDS,
 	  .f = { INVALID("line 1: the file starts with a UTF-8 byte order mark (EF BB BF)") } },
@@ -315,30 +316,56 @@ static const struct row rows[] = {
 	  OK_FIELDS, .f = { INVALID("line 5: NUL byte at column 7") } },
 	/* RFC 8461 3.2 / RFC 3629: invalid UTF-8 */
 	{ "bad_utf8", GOOD "comment: \xc3\x28\r\n", OK_FIELDS,
-	  .f = { INVALID("line 5: invalid UTF-8 (byte 0xc3 at column 10") } },
+	  .f = { INVALID("line 5: invalid UTF-8, byte 0xc3 at column 10") } },
 	/* RFC 3629: UTF-16 surrogates are not UTF-8 */
 	{ "utf8_surrogate", GOOD "comment: \xed\xa0\x80\r\n", OK_FIELDS,
-	  .f = { INVALID("invalid UTF-8 (byte 0xed") } },
+	  .f = { INVALID("invalid UTF-8, byte 0xed") } },
 	/* RFC 3629: overlong forms are not UTF-8 */
 	{ "utf8_overlong", GOOD "comment: \xc0\xaf\r\n", OK_FIELDS,
-	  .f = { INVALID("invalid UTF-8 (byte 0xc0") } },
-	/* RFC 8461 3.2: an HTML error page is no policy: a few lines, then a summary */
+	  .f = { INVALID("invalid UTF-8, byte 0xc0") } },
+	/* RFC 8461 3.2: an HTML error page is no policy: one finding says so, naming a line */
 	{ "html_page", "<html>\n<head>\n<title>404</title>\n</head>\n<body>Not found</body>\n"
 	  "</html>\n", FIELDS(UNSET, -1, 0, NULL, LF, false),
-	  .f = { INVALID("line 1: \"<html>\" has no ':'"), INVALID("line 2:"), INVALID("line 3:"),
-		 INVALID("3 more invalid lines, the first of them line 4"),
-		 INVALID("no \"key: value\" line at all (72 bytes, starting \"<html>\\n<head>"),
+	  .f = { INVALID("no \"key: value\" line at all: this is not an MTA-STS policy (72 bytes, "
+			 "starting \"<html>\\n<head>\\n<title>404</title>\\n</head>\\n<body>Not "
+			 "found</body>\\n...\"; line 1: \"<html>\" has no ':'; 5 more invalid lines; "
+			 "RFC 8461 3.2)"),
 		 LF_ONLY } },
+	/* one finding per identity: two invalid lines are one policy.invalid naming both */
+	{ "two_invalid_lines", GOOD "foo bar\r\nbaz qux\r\n", OK_FIELDS,
+	  .f = { INVALID("line 5: \"foo bar\" has no ':' (RFC 8461 3.2: each line is key \":\" "
+			 "value; line 6: \"baz qux\" has no ':'); senders treat the whole policy "
+			 "as invalid and fall back to no MTA-STS; write every line as \"key: "
+			 "value\"") } },
+	/* ...an invalid line and an invalid mx pattern too, each with its own fix */
+	{ "invalid_line_and_mx", GOOD "mx: *mail.example.org\r\nfoo bar\r\n", OK_FIELDS,
+	  .f = { INVALID("line 5: mx pattern \"*mail.example.org\" is invalid: a wildcard must "
+			 "be the whole leftmost label"),
+		 } },
+	/* max_age three times: the two duplicates are one policy.note */
+	{ "max_age_thrice", V M X A "max_age: 86400\r\nmax_age: 604800\r\n", .valid = true,
+	  OK_FIELDS,
+	  .f = { NOTE_W("max_age given twice: 604800 (used) and 86400 (lines 4 and 5; max_age "
+			"given 3 times with the same value \"604800\" (lines 4 and 6))") } },
+	/* mode and max_age repeated: one policy.note for both */
+	{ "mode_and_max_age_repeated", V M M X A A, .valid = true, OK_FIELDS,
+	  .f = { NOTE("mode given twice with the same value \"enforce\" (lines 2 and 3; max_age "
+		      "given twice with the same value \"604800\" (lines 5 and 6))") } },
+	/* many bad mx patterns: the evidence lists a few and counts the rest */
+	{ "many_invalid_mx", .build = build_many_bad_mx, FIELDS(ENFORCE, 604800, 0, NULL, CRLF, true),
+	  .f = { INVALID("line 11: mx pattern \"bad pattern 8\" is invalid: character ' ' is not "
+			 "a letter, digit or '-' (RFC 5321 Domain); and 22 more); senders treat") } },
 	/* RFC 8461 3.2: an empty body has no field */
 	{ "empty_body", "", FIELDS(UNSET, -1, 0, NULL, NONE, false),
-	  .f = { INVALID("no \"key: value\" line at all (0 bytes)") } },
+	  .f = { INVALID("no \"key: value\" line at all: this is not an MTA-STS policy (0 "
+			 "bytes;") } },
 	/* RFC 8461 3.3: senders may stop at 64 KiB; larger bodies are refused */
 	{ "too_large", .build = build_too_large, FIELDS(UNSET, -1, 0, NULL, NONE, false),
 	  .f = { F(F_POLICY_TOO_LARGE, SEV_CRITICAL, "the policy has 65537 bytes, more than "
 		   "65536") } },
 	/* RFC 8461 3.3: exactly 64 KiB is read (here: a long unknown value) */
 	{ "max_len", .build = build_max_len, .valid = true, OK_FIELDS, .n_unknown = 1,
-	  .f = { F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "pad (line 5)") } },
+	  .f = { F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "pad on line 5") } },
 };
 
 static char big[POLICY_MAX_BODY + 2];
@@ -371,6 +398,17 @@ static const char *build_max_len(size_t *len)
 	return big;
 }
 
+static const char *build_many_bad_mx(size_t *len)
+{
+	size_t o = 0;
+
+	o += (size_t)snprintf(big + o, sizeof(big) - o, V M A);
+	for (int i = 1; i <= 30; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o, "mx: bad pattern %d\r\n", i);
+	*len = o;
+	return big;
+}
+
 static void dump(const struct findings *fs)
 {
 	for (size_t i = 0; i < fs->n; i++)
@@ -390,6 +428,15 @@ static void check_findings(const struct findings *fs, const struct exp_finding *
 			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) {
 				dump(fs);
 				fail_msg("finding %zu holds byte 0x%02x", i, (unsigned char)*p);
+			}
+	/* one finding per identity (code, subject): the store's findings index is unique */
+	for (size_t i = 0; i < fs->n; i++)
+		for (size_t k = i + 1; k < fs->n; k++)
+			if (fs->v[i].code == fs->v[k].code &&
+			    strcmp(fs->v[i].subject, fs->v[k].subject) == 0) {
+				dump(fs);
+				fail_msg("two %s findings for %s", finding_code_str(fs->v[i].code),
+					 fs->v[i].subject);
 			}
 	for (; n_exp < MAX_EXP && exp[n_exp].msg; n_exp++) {
 		const struct exp_finding *e = &exp[n_exp];
@@ -493,10 +540,12 @@ static void test_appends(void **state)
 
 	(void)state;
 	findings_init(&fs);
-	findings_add(&fs, F_POLICY_FETCH, SEV_CRITICAL, "x", "earlier");
+	finding_set_what(findings_add(&fs, F_POLICY_FETCH, SEV_CRITICAL, "x"), "earlier");
+	/* same identity as what the parser adds: the merge must not make a good policy bad */
+	finding_set_what(findings_add(&fs, F_POLICY_INVALID, SEV_CRITICAL, SUBJECT), "earlier");
 	assert_int_equal(policy_parse(body, strlen(body), &p, &fs, SUBJECT), 0);
 	assert_true(p.valid);
-	assert_int_equal(fs.n, 1);
+	assert_int_equal(fs.n, 2);
 	policy_free(&p);
 	findings_free(&fs);
 }

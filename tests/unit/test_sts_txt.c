@@ -61,6 +61,12 @@ static const struct row rows[] = {
 	{ "trailing_wsp_lenient", { "v=STSv1; id=abc " }, .is_sts = 1, .valid = true, .id = "abc",
 	  .f = { NOTE("strict ABNF (RFC 8461 3.1) rejects it; this tool treats it as valid "
 		      "because every common sender trims it") } },
+	/* both notes at once are one sts.txt.note naming both */
+	{ "wsp_before_sep_and_trailing", { "v=STSv1 ; id=abc " }, .is_sts = 1, .valid = true,
+	  .id = "abc",
+	  .f = { NOTE("whitespace before the first ';' of the TXT record (TXT record \"v=STSv1 ; "
+		      "id=abc \"; the TXT record ends in whitespace without a final ';'); the "
+		      "ABNF") } },
 	/* RFC 8461 3.1: a trailing tab counts as WSP too (lenient, as above) */
 	{ "trailing_tab_lenient", { "v=STSv1; id=abc\t" }, .is_sts = 1, .valid = true,
 	  .id = "abc", .f = { NOTE("every common sender trims it") } },
@@ -97,7 +103,9 @@ static const struct row rows[] = {
 	/* RFC 8461 3.1: more than one STS record means no policy */
 	{ "multiple", { "v=STSv1; id=1", "v=STSv1; id=2" }, .n = 2, .is_sts = 1,
 	  .f = { F(F_STS_TXT_MULTIPLE, SEV_CRITICAL,
-		   "RFC 8461 3.1: several v=STSv1 records mean no policy: 2 records") } },
+		   "2 records at _mta-sts.example.org begin with \"v=STSv1;\" (\"v=STSv1; "
+		   "id=1\", \"v=STSv1; id=2\"; RFC 8461 3.1: several v=STSv1 records mean no "
+		   "policy)") } },
 	/* RFC 8461 3.1: the WSP-before-';' form counts as an STS record too */
 	{ "multiple_with_wsp_form", { "v=STSv1; id=1", "v=STSv1 ; id=2", "v=STSv1;id=3" },
 	  .n = 3, .is_sts = 1,
@@ -109,14 +117,14 @@ static const struct row rows[] = {
 	  .valid = true, .id = "abcdefghijklmnopqrstuvwxyz012345" },
 	/* RFC 8461 3.1: sts-id is 1*32: 33 characters are not */
 	{ "id_33", { "v=STSv1; id=abcdefghijklmnopqrstuvwxyz0123456" }, .is_sts = 1,
-	  .f = { INVALID("has 33 characters; RFC 8461 3.1 allows at most 32") } },
+	  .f = { INVALID("has 33 characters (TXT record") } },
 	/* RFC 8461 3.1: sts-id needs at least one character */
 	{ "id_empty", { "v=STSv1; id=" }, .is_sts = 1, .f = { INVALID("the id is empty") } },
 	/* RFC 8461 3.1: sts-id is letters and digits only; '-' is not (senders differ) */
 	{ "id_hyphen", { "v=STSv1; id=2026-01-01" }, .is_sts = 1,
-	  .f = { INVALID("id \"2026-01-01\" contains '-' at position 5; RFC 8461 3.1 allows "
-			 "only letters and digits (1*32(ALPHA / DIGIT)); some senders accept "
-			 "other characters") } },
+	  .f = { INVALID("id \"2026-01-01\" contains '-' at position 5 (TXT record "
+			 "\"v=STSv1; id=2026-01-01\"; RFC 8461 3.1 allows only letters and "
+			 "digits, 1*32(ALPHA / DIGIT); some senders accept other characters") } },
 	/* RFC 8461 3.1: sts-id is letters and digits only; '_' is not */
 	{ "id_underscore", { "v=STSv1; id=abc_def" }, .is_sts = 1,
 	  .f = { INVALID("contains '_' at position 4") } },
@@ -131,10 +139,12 @@ static const struct row rows[] = {
 	  .f = { INVALID("no id field after \"v=STSv1;\"") } },
 	/* RFC 8461 3.1: the id is required, an extension does not replace it */
 	{ "id_missing_ext_only", { "v=STSv1; foo=bar" }, .is_sts = 1,
-	  .f = { INVALID("no id field (RFC 8461 3.1: the id is required)") } },
+	  .f = { INVALID("no id field (TXT record \"v=STSv1; foo=bar\"; RFC 8461 3.1: the id is "
+			 "required)") } },
 	/* RFC 8461 3.1: %s"id=" is case-sensitive; "ID=" is an extension */
 	{ "id_upper", { "v=STSv1; ID=abc" }, .is_sts = 1,
-	  .f = { INVALID("\"ID=\" is not \"id=\" (the field name is case-sensitive") } },
+	  .f = { INVALID("\"ID=\" is not \"id=\" (TXT record \"v=STSv1; ID=abc\"; the field name "
+			 "is case-sensitive") } },
 	/* RFC 8461 3.1: extensions are allowed and counted */
 	{ "extension", { "v=STSv1; id=abc; ext=val" }, .is_sts = 1, .valid = true, .id = "abc",
 	  .n_ext = 1 },
@@ -176,7 +186,7 @@ static const struct row rows[] = {
 	  .f = { INVALID("non-ASCII byte 0xc3 at offset 15") } },
 	/* RFC 8461 3.1 sets no length; this tool reads STS_TXT_MAX bytes (bounded input) */
 	{ "too_long", { long_record }, .is_sts = 1,
-	  .f = { INVALID("record of 2049 bytes; this tool reads at most 2048") } },
+	  .f = { INVALID("this tool reads at most 2048)") } },
 	/* RFC 8461 3.1: sts_txt_parse called on a record that is no STS record */
 	{ "direct_not_sts", { "v=spf1 -all" }, .direct = true, .is_sts = 0,
 	  .f = { INVALID("does not begin with \"v=STSv1;\"") } },
@@ -207,6 +217,15 @@ static void check_findings(const struct findings *fs, const struct exp_finding *
 			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) {
 				dump(fs);
 				fail_msg("finding %zu holds byte 0x%02x", i, (unsigned char)*p);
+			}
+	/* one finding per identity (code, subject): the store's findings index is unique */
+	for (size_t i = 0; i < fs->n; i++)
+		for (size_t k = i + 1; k < fs->n; k++)
+			if (fs->v[i].code == fs->v[k].code &&
+			    strcmp(fs->v[i].subject, fs->v[k].subject) == 0) {
+				dump(fs);
+				fail_msg("two %s findings for %s", finding_code_str(fs->v[i].code),
+					 fs->v[i].subject);
 			}
 	for (; n_exp < MAX_EXP && exp[n_exp].msg; n_exp++) {
 		const struct exp_finding *e = &exp[n_exp];

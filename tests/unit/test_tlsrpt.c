@@ -76,9 +76,9 @@ static const struct row rows[] = {
 				  "as valid because common senders trim it") } },
 	/* RFC 8460 3: only mailto: and https:; http: is not allowed */
 	{ "http", { "v=TLSRPTv1; rua=http://r.example.org/" },
-	  .f = { BAD("rua URI \"http://r.example.org/\" uses http:, which RFC 8460 3 does not "
-		     "allow (reports go to https: or mailto: only); senders cannot report to "
-		     "it, and no other URI is usable, so you get no TLS reports") } },
+	  .f = { BAD("unusable rua URI (\"http://r.example.org/\" uses http:, which RFC 8460 3 "
+		     "does not allow (reports go to https: or mailto: only)); senders cannot "
+		     "report to it, and no other URI is usable, so you get no TLS reports") } },
 	/* RFC 8460 3: other schemes are unusable */
 	{ "ftp", { "v=TLSRPTv1; rua=ftp://r.example.org/" },
 	  .f = { BAD("uses a scheme other than mailto: and https:") } },
@@ -90,7 +90,7 @@ static const struct row rows[] = {
 	  .f = { BAD("has no scheme; write mailto: before an address") } },
 	/* RFC 8460 3: a comma starts a new URI, which needs its own mailto: */
 	{ "comma_in_mailto", { "v=TLSRPTv1; rua=" A1 ",b@example.org" }, .n_rua = 1, .rua0 = A1,
-	  .f = { BAD("rua URI \"b@example.org\" has no scheme") } },
+	  .f = { BAD("unusable rua URI (\"b@example.org\" has no scheme") } },
 	/* RFC 8460 3 / RFC 6068: mailto: needs local@domain */
 	{ "mailto_no_at", { "v=TLSRPTv1; rua=mailto:tlsrpt" },
 	  .f = { BAD("is a mailto: URI without an address (local@domain)") } },
@@ -123,12 +123,17 @@ static const struct row rows[] = {
 	  .f = { BAD("is empty (a ',' with no URI after it?)") } },
 	/* RFC 8460 3: bad URIs are reported one by one, then counted */
 	{ "five_bad", { five_bad },
-	  .f = { BAD("\"http://1.example\""), BAD("\"http://2.example\""),
-		 BAD("\"http://3.example\""), BAD("\"http://4.example\""),
-		 BAD("1 more rua URIs are unusable") } },
+	  .f = { BAD("unusable rua URIs (\"http://1.example\" uses http:, which RFC 8460 3 "
+		     "does not allow (reports go to https: or mailto: only); \"http://2.example\" "
+		     "uses http:, which RFC 8460 3 does not allow (reports go to https: or mailto: "
+		     "only); \"http://3.example\" uses http:, which RFC 8460 3 does not allow "
+		     "(reports go to https: or mailto: only); \"http://4.example\" uses http:, "
+		     "which RFC 8460 3 does not allow (reports go to https: or mailto: only); 1 "
+		     "more); senders cannot report to them") } },
 	/* RFC 8460 3: rua is required */
 	{ "rua_missing", { "v=TLSRPTv1;" },
-	  .f = { BAD("no rua field after \"v=TLSRPTv1;\" (RFC 8460 3: rua is required)") } },
+	  .f = { BAD("no rua field after \"v=TLSRPTv1;\" (TXT record \"v=TLSRPTv1;\"; RFC 8460 "
+		     "3: rua is required)") } },
 	/* RFC 8460 3: %s"rua=" is case-sensitive */
 	{ "rua_case", { "v=TLSRPTv1; RUA=" A1 },
 	  .f = { BAD("no rua field: the field name \"rua\" is case-sensitive") } },
@@ -157,15 +162,14 @@ static const struct row rows[] = {
 	{ "non_ascii", { "v=TLSRPTv1; rua=mailto:t\xc3\xa9@example.org" },
 	  .f = { BAD("non-ASCII byte 0xc3 at offset 24") } },
 	/* RFC 8460 3 sets no length; this tool reads TLSRPT_MAX bytes (bounded input) */
-	{ "too_long", { long_record }, .f = { BAD("record of 2049 bytes; this tool reads at "
-						  "most 2048") } },
+	{ "too_long", { long_record }, .f = { BAD("record of 2049 bytes (TXT record") } },
 	/* RFC 8460 3 (bounded memory): more than TLSRPT_MAX_RUA usable URIs are cut, noted */
 	{ "too_many_uris", { many_rua }, .valid = true, .n_rua = TLSRPT_MAX_RUA,
 	  .rua0 = "mailto:r0@example.org",
 	  .f = { NOTE("rua lists 17 usable URIs; this tool keeps the first 16 and ignores 1") } },
 	/* RFC 8460 3: no record: senders cannot report */
 	{ "none", { NULL }, .none = true,
-	  .f = { MISSING("no TLS-RPT record at _smtp._tls.example.org: senders cannot report TLS "
+	  .f = { MISSING("no TLS-RPT record at _smtp._tls.example.org; senders cannot report TLS "
 			 "failures to you; publish v=TLSRPTv1; rua=mailto:...") } },
 	/* RFC 8460 3: other records are discarded */
 	{ "other_only", { "v=spf1 -all" }, .f = { MISSING("no TLS-RPT record at") } },
@@ -206,6 +210,15 @@ static void check_findings(const struct findings *fs, const struct exp_finding *
 			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) {
 				dump(fs);
 				fail_msg("finding %zu holds byte 0x%02x", i, (unsigned char)*p);
+			}
+	/* one finding per identity (code, subject): the store's findings index is unique */
+	for (size_t i = 0; i < fs->n; i++)
+		for (size_t k = i + 1; k < fs->n; k++)
+			if (fs->v[i].code == fs->v[k].code &&
+			    strcmp(fs->v[i].subject, fs->v[k].subject) == 0) {
+				dump(fs);
+				fail_msg("two %s findings for %s", finding_code_str(fs->v[i].code),
+					 fs->v[i].subject);
 			}
 	for (; n_exp < MAX_EXP && exp[n_exp].msg; n_exp++) {
 		const struct exp_finding *e = &exp[n_exp];
