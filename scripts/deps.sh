@@ -24,7 +24,7 @@ bench="nodejs npm time"
 # Build-Depends are the build list above; dpkg-buildpackage checks them again); make
 # deb-test also hardening-check (devscripts), systemd-analyze and the engines
 deb="build-essential debhelper devscripts dpkg-dev fakeroot lintian"
-deb_test="systemd icinga2-bin icinga2-common nagios4-core"
+deb_test="systemd icinga2-bin icinga2-common nagios4-core python3"
 
 case "${1:-build}" in
 build) want="$build" ;;

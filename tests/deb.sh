@@ -11,7 +11,8 @@
 #               the binary; debian/tests/smoke (stswatch --version, config check, the
 #               service user reads the configuration and nobody does not,
 #               check_mta_sts --help); one run --once as the service user writes its
-#               database; systemd-analyze verify of the installed units, their
+#               database, and the daemon as its unit starts it reports READY=1 and
+#               stops on SIGTERM; systemd-analyze verify of the installed units, their
 #               systemd-analyze security exposure (at most 1.5); hardening-check of
 #               /usr/bin/stswatch; nagios4 -v and icinga2 daemon -C on the installed
 #               definitions (Debian's templates, cfg_dir, include <plugins-contrib>)
@@ -94,7 +95,7 @@ cleanup() {
 trap 'cleanup; exit 1' INT TERM
 
 [ "$(id -u)" = 0 ] || { echo "deb.sh: needs root (apt-get install, purge)" >&2; exit 1; }
-for t in apt-get dpkg-deb systemd-analyze hardening-check nagios4 icinga2 setpriv unshare; do
+for t in apt-get dpkg-deb systemd-analyze hardening-check nagios4 icinga2 setpriv unshare python3 readelf; do
 	command -v $t >/dev/null || fail "$t is missing (scripts/deps.sh deb-test installs it)"
 done
 debs=("$dir"/*.deb)
@@ -176,6 +177,36 @@ expect_mode $state/stswatch.db "640 stswatch:stswatch"
 setpriv --reuid=stswatch --regid=stswatch --init-groups stswatch db check >"$log" 2>&1 ||
 	fail "db check as the user stswatch failed"
 ok "run --once as the user stswatch writes $state/stswatch.db (0640), db check passes"
+
+# The daemon as stswatch.service starts it (ExecStart=/usr/bin/stswatch run, User=stswatch,
+# the installed configuration): READY=1 on NOTIFY_SOCKET, then SIGTERM ends it with 0.
+# The sandbox itself needs systemd as PID 1, which this machine lacks.
+NOTIFY_TMP=$tmp python3 - >"$log" 2>&1 <<'PYEOF' || fail "the daemon as the user stswatch did not get ready or stop"
+import os, signal, socket, subprocess, time
+path = os.path.join(os.environ["NOTIFY_TMP"], "notify")
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+sock.bind(path)
+os.chmod(path, 0o777)
+sock.settimeout(0.2)
+env = dict(os.environ, NOTIFY_SOCKET=path)
+p = subprocess.Popen(["setpriv", "--reuid=stswatch", "--regid=stswatch", "--init-groups",
+                      "/usr/bin/stswatch", "run"], env=env)
+got, t0 = [], time.time()
+while time.time() - t0 < 20 and "READY=1" not in got and p.poll() is None:
+    try:
+        got += sock.recv(4096).decode().split("\n")
+    except socket.timeout:
+        pass
+print("notify:", got)
+if "READY=1" not in got:
+    p.kill()
+    raise SystemExit("no READY=1 (exit %s)" % p.wait())
+p.send_signal(signal.SIGTERM)
+rc = p.wait(timeout=30)
+print("exit", rc)
+raise SystemExit(rc)
+PYEOF
+ok "stswatch run as the user stswatch on the installed configuration: READY=1, exit 0 on SIGTERM"
 
 units=(/lib/systemd/system/stswatch.service /lib/systemd/system/stswatch-run.service
 	/lib/systemd/system/stswatch-run.timer)
