@@ -8,6 +8,8 @@
 #   make bench      the benchmark in the lab; figures go to stdout
 #   make lint       the layer order of the folders, cppcheck
 #   make install    DESTDIR, PREFIX, BINDIR, SYSCONFDIR, LOCALSTATEDIR, UNITDIR... honoured
+#   make deb        the Debian packages (dpkg-buildpackage, debian/) into build/deb/, lintian
+#   make deb-test   as root: build, install, upgrade, remove and purge them (tests/deb.sh)
 # V=1 shows the commands; WERROR=0 for packagers whose compiler warns more. CPPFLAGS,
 # CFLAGS and LDFLAGS are the packager's (for example from dpkg-buildflags) and reach
 # every compile and link; what the build needs itself is added to them, never replaced.
@@ -77,11 +79,13 @@ UNIT_FIXTURE := $(BUILD)/obj/tests/unit/fixture.o
 # and compile them again the next time
 .SECONDARY: $(UNIT_OBJS) $(UNIT_FIXTURE)
 
-# systemd units: the service is made from packaging/systemd/stswatch-run.service.in with
-# the install paths (ExecStart follows BINDIR); the timer names no path
-UNIT_FILES := $(BUILD)/systemd/stswatch-run.service packaging/systemd/stswatch-run.timer
+# systemd units: the daemon's stswatch.service and the timer's stswatch-run.service are
+# made from packaging/systemd/*.service.in with the install paths (ExecStart follows
+# BINDIR); the timer names no path
+GEN_UNITS := $(BUILD)/systemd/stswatch.service $(BUILD)/systemd/stswatch-run.service
+UNIT_FILES := $(GEN_UNITS) packaging/systemd/stswatch-run.timer
 
-.PHONY: all run test check unit install uninstall clean deps lint FORCE
+.PHONY: all run test check unit install uninstall clean deps lint deb deb-test FORCE
 .DEFAULT_GOAL := all
 
 # the README's run command: the main job once, on the example configuration, with the
@@ -89,7 +93,7 @@ UNIT_FILES := $(BUILD)/systemd/stswatch-run.service packaging/systemd/stswatch-r
 RUN_CONFIG ?= packaging/stswatch.conf.example
 RUN_DB ?= state/stswatch.db
 
-all: $(BUILD)/stswatch $(BUILD)/check_mta_sts $(BUILD)/systemd/stswatch-run.service
+all: $(BUILD)/stswatch $(BUILD)/check_mta_sts $(GEN_UNITS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -183,11 +187,11 @@ install: all
 	$(Q)conf=$(DESTDIR)$(SYSCONFDIR)/stswatch/stswatch.conf; \
 	if [ -e "$$conf" ]; then echo "kept $$conf (not replaced)"; \
 	elif getent group $(SERVICE_GROUP) >/dev/null && [ "$$(id -u)" = 0 ]; then \
-		echo install -m 0640 -o root -g $(SERVICE_GROUP) packaging/stswatch.conf.example "$$conf"; \
-		install -m 0640 -o root -g $(SERVICE_GROUP) packaging/stswatch.conf.example "$$conf"; \
+		echo install -m 0640 -o root -g $(SERVICE_GROUP) packaging/stswatch.conf "$$conf"; \
+		install -m 0640 -o root -g $(SERVICE_GROUP) packaging/stswatch.conf "$$conf"; \
 	else \
-		echo install -m 0640 packaging/stswatch.conf.example "$$conf"; \
-		install -m 0640 packaging/stswatch.conf.example "$$conf"; \
+		echo install -m 0640 packaging/stswatch.conf "$$conf"; \
+		install -m 0640 packaging/stswatch.conf "$$conf"; \
 		echo "note: group $(SERVICE_GROUP) does not exist here (or this is not root): $$conf is"; \
 		echo "      0640 $$(id -un):$$(id -gn), which the service cannot read. Once the group exists"; \
 		echo "      (systemd-sysusers $(SYSUSERSDIR)/stswatch.conf): chgrp $(SERVICE_GROUP) $(SYSCONFDIR)/stswatch/stswatch.conf"; \
@@ -196,9 +200,25 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/stswatch $(DESTDIR)$(PLUGINDIR)/check_mta_sts \
 		$(DESTDIR)$(MANDIR)/man1/stswatch.1 $(DESTDIR)$(MANDIR)/man1/check_mta_sts.1 \
-		$(DESTDIR)$(MANDIR)/man5/stswatch.conf.5 $(DESTDIR)$(UNITDIR)/stswatch-run.service \
-		$(DESTDIR)$(UNITDIR)/stswatch-run.timer $(DESTDIR)$(SYSUSERSDIR)/stswatch.conf \
+		$(DESTDIR)$(MANDIR)/man5/stswatch.conf.5 $(DESTDIR)$(UNITDIR)/stswatch.service \
+		$(DESTDIR)$(UNITDIR)/stswatch-run.service $(DESTDIR)$(UNITDIR)/stswatch-run.timer \
+		$(DESTDIR)$(SYSUSERSDIR)/stswatch.conf \
 		$(DESTDIR)$(TMPFILESDIR)/stswatch.conf
+
+# The Debian packages (debian/): dpkg-buildpackage -b in a copy of the tree under
+# $(BUILD)/deb/src (its clean step must not delete this build directory), the source
+# package beside them for lintian; .deb, .buildinfo, .changes, .dsc end in $(BUILD)/deb/.
+# scripts/deb.sh prints the lintian summary and fails on any error or warning.
+deb:
+	$(Q)scripts/deps.sh deb
+	$(Q)scripts/deb.sh $(BUILD)/deb
+
+# As root: make deb, then install, check, upgrade, remove and purge the packages as a
+# user would (apt-get install ./...deb), and leave the machine as it was (tests/deb.sh).
+deb-test:
+	$(Q)scripts/deps.sh deb-test
+	$(Q)$(MAKE) --no-print-directory deb
+	$(Q)tests/deb.sh $(BUILD)/deb
 
 # the layer order (scripts/check-layers.sh), then cppcheck on every folder of C
 lint:

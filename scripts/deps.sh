@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh: install the Debian packages a make target needs, or say how.
-#   scripts/deps.sh build|test|bench|check
+#   scripts/deps.sh build|test|bench|check|deb|deb-test
 # As root it runs apt-get (once "apt-get update" if a package is unknown); as another user
 # it prints the one command to run and fails, so nothing half-works. "check" (make check,
 # the tier that needs no root, no network and installs nothing) never installs, not even
@@ -20,13 +20,20 @@ test_extra="clang cppcheck icinga2-bin icinga2-common nagios4-core systemd dpkg-
 # (python3) and their CA (the openssl CLI)
 check_extra="clang python3 openssl"
 bench="nodejs npm time"
+# make deb: dpkg-buildpackage with debhelper, lintian on the result (debian/control's
+# Build-Depends are the build list above; dpkg-buildpackage checks them again); make
+# deb-test also hardening-check (devscripts), systemd-analyze and the engines
+deb="build-essential debhelper devscripts dpkg-dev fakeroot lintian"
+deb_test="systemd icinga2-bin icinga2-common nagios4-core python3"
 
 case "${1:-build}" in
 build) want="$build" ;;
 test) want="$build $lab $test_extra" ;;
 bench) want="$build $lab $bench" ;;
 check) want="$build $check_extra" ;;
-*) echo "usage: $0 build|test|bench|check" >&2; exit 2 ;;
+deb) want="$build $deb" ;;
+deb-test) want="$build $deb $deb_test" ;;
+*) echo "usage: $0 build|test|bench|check|deb|deb-test" >&2; exit 2 ;;
 esac
 
 missing=""

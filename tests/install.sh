@@ -10,9 +10,12 @@
 #             0640 and, when the service group exists, readable by that group only
 #   sysusers  systemd-sysusers and systemd-tmpfiles applied to the staged tree (--root):
 #             user and group stswatch, home and /var/lib/stswatch 0750 stswatch:stswatch
-#   verify    make install PREFIX=TMP; systemd-analyze verify of the installed units (their
-#             binary, settings and man pages) says nothing, and does complain about a
-#             broken copy (the check can fail)
+#   verify    make install PREFIX=TMP; systemd-analyze verify of the installed units (the
+#             daemon's, the timer and its service: their binary, settings and man pages)
+#             says nothing, and does complain about a broken copy (the check can fail)
+#   security  systemd-analyze security --offline=yes of stswatch.service and
+#             stswatch-run.service: the exposure is printed and must be at most 1.5; a
+#             copy without its sandbox scores above (the check can fail)
 #   uninstall removes every installed file but the configuration
 # Prints "ok ..." per expectation; exits 1 at the first failure.
 set -u
@@ -85,12 +88,17 @@ expect_file /usr/bin/stswatch "755 root:root"
 expect_file /usr/share/man/man1/stswatch.1 "644 root:root"
 expect_file /usr/share/man/man1/check_mta_sts.1 "644 root:root"
 expect_file /usr/share/man/man5/stswatch.conf.5 "644 root:root"
+expect_file /usr/lib/systemd/system/stswatch.service "644 root:root"
 expect_file /usr/lib/systemd/system/stswatch-run.service "644 root:root"
 expect_file /usr/lib/systemd/system/stswatch-run.timer "644 root:root"
 expect_file /usr/lib/sysusers.d/stswatch.conf "644 root:root"
 expect_file /usr/lib/tmpfiles.d/stswatch.conf "644 root:root"
 expect_file /etc/stswatch/stswatch.conf "640 root:root"
-ok "binary, man pages, units, sysusers.d, tmpfiles.d, configuration 0640 under DESTDIR"
+cmp -s "$stage/etc/stswatch/stswatch.conf" packaging/stswatch.conf ||
+	fail "the installed configuration is not packaging/stswatch.conf"
+"$stage/usr/bin/stswatch" config check -c "$stage/etc/stswatch/stswatch.conf" >"$log" 2>&1 &&
+	grep -q 'valid: 0 domains' "$log" || fail "the installed configuration is not a valid one without domains"
+ok "binary, man pages, units, sysusers.d, tmpfiles.d, configuration 0640 (valid, no domains) under DESTDIR"
 link=$stage/usr/lib/nagios/plugins/check_mta_sts
 [ -L "$link" ] || fail "check_mta_sts is not a symlink"
 [ "$(readlink "$link")" = ../../../bin/stswatch ] ||
@@ -101,8 +109,12 @@ out=$("$link" -V 2>&1)
 ok "check_mta_sts -> ../../../bin/stswatch, relative, and runs as the plugin inside DESTDIR"
 grep -qx 'ExecStart=/usr/bin/stswatch run --once --quiet' "$stage/usr/lib/systemd/system/stswatch-run.service" ||
 	fail "ExecStart does not follow BINDIR: $(grep ExecStart "$stage/usr/lib/systemd/system/stswatch-run.service")"
-grep -q '@' "$stage/usr/lib/systemd/system/stswatch-run.service" && fail "a template marker is left in the unit"
-ok "ExecStart=/usr/bin/stswatch (BINDIR of PREFIX=/usr), no marker left"
+grep -qx 'ExecStart=/usr/bin/stswatch run' "$stage/usr/lib/systemd/system/stswatch.service" ||
+	fail "ExecStart does not follow BINDIR: $(grep ExecStart "$stage/usr/lib/systemd/system/stswatch.service")"
+grep -q '@[A-Z]*@' "$stage"/usr/lib/systemd/system/stswatch*.service && fail "a template marker is left in a unit"
+grep -qx '#LoadCredential=ops-webhook.secret:/etc/stswatch/ops-webhook.secret' \
+	"$stage/usr/lib/systemd/system/stswatch.service" || fail "the LoadCredential= example does not follow SYSCONFDIR"
+ok "ExecStart=/usr/bin/stswatch (BINDIR of PREFIX=/usr) in both services, LoadCredential= example under SYSCONFDIR, no marker left"
 printf 'x\n' >"$stage/etc/stswatch/stswatch.conf.mark"
 cp "$stage/etc/stswatch/stswatch.conf.mark" "$stage/etc/stswatch/stswatch.conf"
 m install DESTDIR="$stage" PREFIX=/usr SERVICE_GROUP="$nogroup" || fail "a second make install failed"
@@ -135,10 +147,12 @@ systemd-tmpfiles --root="$stage" --create >"$log" 2>&1 || fail "systemd-tmpfiles
 st=$(stat -c '%a %u:%g' "$stage/var/lib/stswatch" 2>/dev/null) || fail "tmpfiles.d made no /var/lib/stswatch"
 [ "$st" = "750 $uid:$gid" ] || fail "/var/lib/stswatch is $st, not 750 $uid:$gid"
 ok "tmpfiles.d: /var/lib/stswatch 0750 stswatch:stswatch"
-unit=$stage/usr/lib/systemd/system/stswatch-run.service
-grep -qx 'User=stswatch' "$unit" && grep -qx 'Group=stswatch' "$unit" && grep -qx 'StateDirectory=stswatch' "$unit" ||
-	fail "the unit's User=, Group=, StateDirectory= do not name what sysusers.d and tmpfiles.d make"
-ok "the unit runs as the user sysusers.d makes, in the directory tmpfiles.d makes"
+for unit in "$stage"/usr/lib/systemd/system/stswatch.service "$stage"/usr/lib/systemd/system/stswatch-run.service; do
+	grep -qx 'User=stswatch' "$unit" && grep -qx 'Group=stswatch' "$unit" &&
+		grep -qx 'StateDirectory=stswatch' "$unit" && grep -qx 'StateDirectoryMode=0750' "$unit" ||
+		fail "$(basename "$unit"): User=, Group=, StateDirectory= do not name what sysusers.d and tmpfiles.d make"
+done
+ok "both services run as the user sysusers.d makes, in the directory tmpfiles.d makes"
 
 # ---- verify -----------------------------------------------------------------------------
 prefix=$tmp/prefix
@@ -149,10 +163,10 @@ grep -qx "ExecStart=$prefix/bin/stswatch run --once --quiet" "$u/stswatch-run.se
 [ -x "$prefix/lib/nagios/plugins/check_mta_sts" ] || fail "the plugin link under PREFIX does not resolve"
 ok "make install PREFIX=TMP: units in PREFIX/lib/systemd/system, ExecStart=PREFIX/bin/stswatch"
 # the units' Documentation=man:... pages are looked up in what was installed
-MANPATH=$prefix/share/man systemd-analyze verify "$u/stswatch-run.service" "$u/stswatch-run.timer" \
-	>"$log" 2>&1 || fail "systemd-analyze verify failed"
+MANPATH=$prefix/share/man systemd-analyze verify "$u/stswatch.service" "$u/stswatch-run.service" \
+	"$u/stswatch-run.timer" >"$log" 2>&1 || fail "systemd-analyze verify failed"
 [ -s "$log" ] && fail "systemd-analyze verify complains"
-ok "systemd-analyze verify: the service and the timer (and their man pages), not a word"
+ok "systemd-analyze verify: stswatch.service, stswatch-run.service and the timer (and their man pages), not a word"
 mkdir "$tmp/broken"
 sed -e 's|^ExecStart=.*|ExecStart=/nonexistent/stswatch run|' -e 's|^Nice=5|Nice=5\nNoSuchSetting=1|' \
 	"$u/stswatch-run.service" >"$tmp/broken/stswatch-run.service"
@@ -160,6 +174,24 @@ systemd-analyze verify --man=no "$tmp/broken/stswatch-run.service" >"$log" 2>&1
 grep -q 'nonexistent' "$log" && grep -q 'NoSuchSetting' "$log" ||
 	fail "systemd-analyze verify does not notice a broken unit (negative control)"
 ok "systemd-analyze verify negative control: a missing binary and an unknown setting are reported"
+
+# ---- security ---------------------------------------------------------------------------
+exposure() {	# the overall exposure systemd-analyze gives the unit file $1
+	systemd-analyze security --offline=yes "$1" >"$log" 2>&1 || fail "systemd-analyze security $1 failed"
+	sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p' "$log"
+}
+for n in stswatch.service stswatch-run.service; do
+	x=$(exposure "$u/$n")
+	[ -n "$x" ] || fail "systemd-analyze security printed no exposure for $n"
+	awk -v x="$x" 'BEGIN { exit !(x <= 1.5) }' || fail "$n: exposure $x, above 1.5"
+	ok "systemd-analyze security --offline=yes $n: exposure $x (at most 1.5)"
+done
+# negative control: the daemon's unit without its sandbox (and under another name, so
+# that it is not mistaken for the installed one)
+sed -n '1,/^# The sandbox/p' "$u/stswatch.service" >"$tmp/broken/stswatch-nosandbox.service"
+x=$(exposure "$tmp/broken/stswatch-nosandbox.service")
+awk -v x="$x" 'BEGIN { exit !(x > 1.5) }' || fail "security negative control: without the sandbox exposure $x"
+ok "systemd-analyze security negative control: without its sandbox the service scores $x"
 m uninstall PREFIX="$prefix" SYSCONFDIR="$prefix/etc" || fail "make uninstall PREFIX failed"
 
 # ---- uninstall --------------------------------------------------------------------------
