@@ -536,7 +536,8 @@ static int digest_for(const struct config *cfg, struct store *st, size_t ri, tim
 		v = xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = o;
 	}
-	qsort(v, n, sizeof(*v), fails_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), fails_cmp);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(open, v[i]);
 	if (store_each_status_change(st, since, digest_change, &b) < 0)
