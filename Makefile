@@ -32,7 +32,7 @@ SERVICE_GROUP ?= stswatch
 BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libcurl libcares libconfig jansson sqlite3 openssl libsystemd
+PKGS := libcurl libcares libconfig jansson sqlite3 openssl libsystemd libidn2
 WERROR ?= 1
 SAN ?= 0
 

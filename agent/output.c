@@ -1,5 +1,6 @@
 /* output: a domain's verdict as readable text or as one JSON object per line. */
 #include "output.h"
+#include "checks/senders.h"
 #include "lib/defs.h"
 #include "lib/str.h"
 #include "lib/timeutil.h"
@@ -104,6 +105,7 @@ static json_t *policy_json(const struct domain_facts *df, const struct verdict *
 
 static json_t *mx_json(const struct domain_facts *df, const struct verdict *v)
 {
+	const struct policy *mp = verdict_mx_policy(v);
 	json_t *arr = json_array();
 
 	for (size_t i = 0; i < df->n_mx; i++) {
@@ -113,10 +115,10 @@ static json_t *mx_json(const struct domain_facts *df, const struct verdict *v)
 
 		json_object_set_new(o, "host", json_str(m->name));
 		json_object_set_new(o, "preference", json_integer(m->preference));
-		json_object_set_new(o, "matched", mv && v->have_policy && v->policy.n_mx ?
+		json_object_set_new(o, "matched", mv && mp && mp->n_mx ?
 				    json_boolean(mv->matched) : json_null());
-		json_object_set_new(o, "pattern", mv && mv->pattern >= 0 && mv->pattern < (int)v->policy.n_mx ?
-				    json_str(v->policy.mx[mv->pattern]) : json_null());
+		json_object_set_new(o, "pattern", mv && mp && mv->pattern >= 0 && mv->pattern < (int)mp->n_mx ?
+				    json_str(mp->mx[mv->pattern]) : json_null());
 		json_object_set_new(o, "valid", mv ? json_boolean(mv->valid) : json_null());
 		json_object_set_new(o, "valid_until", json_time(mv ? mv->valid_until : 0));
 		json_object_set_new(o, "dns", json_str(m->addrs.n ? "ok" :
@@ -159,6 +161,55 @@ json_t *output_json_finding(const struct finding *f)
 	json_object_set_new(o, "evidence", json_str(f->evidence));
 	json_object_set_new(o, "consequence", json_str(f->consequence));
 	json_object_set_new(o, "fix", json_str(f->fix));
+	if (f->senders_rules)
+		json_object_set_new(o, "senders", output_json_senders(f));
+	return o;
+}
+
+/* The ids of the columns in mask, in table order. */
+static json_t *sender_ids(unsigned mask)
+{
+	json_t *a = json_array();
+
+	for (int s = 0; s < S__COUNT; s++)
+		if (mask & SENDER_BIT(s))
+			json_array_append_new(a, json_string(sender_id((enum sender)s)));
+	return a;
+}
+
+json_t *output_json_senders(const struct finding *f)
+{
+	json_t *o = json_object(), *rules = json_array();
+
+	for (int r = SR_NONE + 1; r < SR__COUNT && r < 64; r++)
+		if (f->senders_rules & (1ULL << r))
+			json_array_append_new(rules, json_string(sender_profile((enum sender_rule)r)->id));
+	json_object_set_new(o, "accept", sender_ids(f->senders_accept));
+	json_object_set_new(o, "reject", sender_ids(f->senders_reject));
+	json_object_set_new(o, "other", sender_ids(f->senders_other));
+	json_object_set_new(o, "unknown", sender_ids(SENDERS_ALL & ~(f->senders_accept |
+					f->senders_reject | f->senders_other)));
+	json_object_set_new(o, "rules", rules);
+	return o;
+}
+
+/* The cached policy senders keep enforcing when none is usable now, or null. */
+static json_t *cached_json(const struct verdict *v)
+{
+	json_t *o, *mx;
+
+	if (!v->under_cache)
+		return json_null();
+	o = json_object();
+	mx = json_array();
+	for (size_t i = 0; i < v->cached.n_mx; i++)
+		json_array_append_new(mx, json_str(v->cached.mx[i]));
+	json_object_set_new(o, "txt_id", json_str(v->cached_id));
+	json_object_set_new(o, "mode", json_string(policy_mode_str(v->cached.mode)));
+	json_object_set_new(o, "max_age", json_integer(v->cached.max_age));
+	json_object_set_new(o, "mx", mx);
+	json_object_set_new(o, "last_fetched", json_time(v->cached_fetched));
+	json_object_set_new(o, "held_until", json_time(v->protection_ends));
 	return o;
 }
 
@@ -172,6 +223,8 @@ json_t *output_json_domain(const struct domain_facts *df, const struct verdict *
 	json_object_set_new(o, "txt_id", v->txt.valid ? json_str(v->txt.id) : json_null());
 	json_object_set_new(o, "fails_at", json_time(v->fails_at));
 	json_object_set_new(o, "fails_reason", json_or_null(v->fails_why));
+	json_object_set_new(o, "protection_ends_at", json_time(v->protection_ends));
+	json_object_set_new(o, "cached_policy", cached_json(v));
 	json_object_set_new(o, "checked_at", json_time(df->checked_at));
 	json_object_set_new(o, "valid_paths", json_integer(v->valid_paths));
 	for (size_t i = 0; i < v->findings.n; i++)
@@ -247,6 +300,7 @@ void output_text_domain(FILE *f, const struct domain_facts *df, const struct ver
 			time_t now, bool verbose)
 {
 	const struct policy_fetch *pf = &df->fetch;
+	const struct policy *mp = verdict_mx_policy(v);
 	char buf[128], iso[32];
 
 	fprintf(f, "%s  %s", df->domain, status_str(v->status));
@@ -278,15 +332,28 @@ void output_text_domain(FILE *f, const struct domain_facts *df, const struct ver
 				days_str(pf->cert.not_after, now, buf, sizeof(buf)),
 				pf->cert.problems ? ", NOT VALID" : "");
 	}
+	if (v->under_cache) {
+		fprintf(f, "  cached   id %s, mode %s, max_age %ld, last fetched %s, held until %s\n",
+			v->cached_id, policy_mode_str(v->cached.mode), v->cached.max_age,
+			time_rfc3339(v->cached_fetched, iso, sizeof(iso)),
+			time_rfc3339(v->protection_ends, buf, sizeof(buf)));
+		if (v->cached.n_mx) {
+			fprintf(f, "           mx:");
+			for (size_t i = 0; i < v->cached.n_mx; i++)
+				fprintf(f, " %s", v->cached.mx[i]);
+			fputc('\n', f);
+		}
+	}
 	for (size_t i = 0; i < df->n_mx; i++) {
 		const struct mx_host_facts *m = &df->mx[i];
 		const struct mx_verdict *mv = i < v->n_mx ? &v->mx[i] : NULL;
 
 		fprintf(f, "  mx %-3d  %s", m->preference, m->name);
-		if (mv && v->have_policy && v->policy.n_mx)
-			fprintf(f, "  %s", mv->matched ? "matched" : "NOT IN POLICY");
-		if (mv && mv->pattern >= 0 && mv->pattern < (int)v->policy.n_mx)
-			fprintf(f, " (%s)", v->policy.mx[mv->pattern]);
+		if (mv && mp && mp->n_mx)
+			fprintf(f, "  %s", mv->matched ? "matched" : v->under_cache ?
+				"NOT IN CACHED POLICY" : "NOT IN POLICY");
+		if (mv && mp && mv->pattern >= 0 && mv->pattern < (int)mp->n_mx)
+			fprintf(f, " (%s)", mp->mx[mv->pattern]);
 		if (mv)
 			fprintf(f, "  %s", mv->valid ? "valid path" : "no valid path");
 		fputc('\n', f);
@@ -336,6 +403,10 @@ void output_text_domain(FILE *f, const struct domain_facts *df, const struct ver
 	}
 	if (v->fails_at)
 		fprintf(f, "  fails at %s: %s\n", time_rfc3339(v->fails_at, iso, sizeof(iso)), v->fails_why);
+	if (v->protection_ends)
+		fprintf(f, "  protection ends at %s: the last senders drop the cached policy (id %s); "
+			"senders without a copy deliver without MTA-STS already\n",
+			time_rfc3339(v->protection_ends, iso, sizeof(iso)), v->cached_id);
 	fputc('\n', f);
 }
 

@@ -21,6 +21,8 @@ int output_format_parse(const char *s);
 /* One finding: code, severity, subject, message, and its parts what, evidence,
  * consequence, fix (caller owns the reference). */
 json_t *output_json_finding(const struct finding *f);
+/* The sender profile of a finding that has one: {accept, reject, other, unknown, rules}. */
+json_t *output_json_senders(const struct finding *f);
 /* The JSON object DESIGN.md promises for one domain (caller owns the reference). */
 json_t *output_json_domain(const struct domain_facts *df, const struct verdict *v);
 /* Write a JSON value as one compact line. 0 or -1 (write error). */

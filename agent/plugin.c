@@ -188,6 +188,9 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 	if (v->fails_at)
 		dynbuf_printf(&text, "fails at %s: %s\n", time_rfc3339(v->fails_at, buf, sizeof(buf)),
 			      v->fails_why);
+	if (v->protection_ends)
+		dynbuf_printf(&text, "protection ends at %s: senders drop the cached policy (id %s)\n",
+			      time_rfc3339(v->protection_ends, buf, sizeof(buf)), v->cached_id);
 	if (df->fetch.rc != FETCH_NOT_ASKED)
 		dynbuf_printf(&text, "policy %s: %s%s", df->fetch.url,
 			      df->fetch.rc == FETCH_OK ? "fetched" : fetch_result_str(df->fetch.rc),

@@ -2,7 +2,10 @@
 #include "dnsname.h"
 
 #include <ctype.h>
+#include <idn2.h>
 #include <string.h>
+
+#include "lib/str.h"
 
 bool dns_name_valid(const char *s)
 {
@@ -37,4 +40,30 @@ bool mail_domain_valid(const char *s)
 	const char *dot = strchr(s, '.');
 
 	return dns_name_valid(s) && dot && dot[1];
+}
+
+int dns_name_to_alabel(const char *s, char *out, size_t len)
+{
+	char *a = NULL;
+	bool ascii = true;
+	int rc = -1;
+
+	for (const char *p = s; *p; p++)
+		ascii &= (unsigned char)*p < 0x80;
+	if (ascii) {
+		if (strlen(s) >= len)
+			return -1;
+		strlcpy_s(out, s, len);
+		return 0;
+	}
+	/* IDNA 2008 with the input normalized to NFC, as a sender looking the name up does */
+	if (idn2_to_ascii_8z(s, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK || !a)
+		goto out;
+	if (strlen(a) >= len)
+		goto out;
+	strlcpy_s(out, a, len);
+	rc = 0;
+out:
+	idn2_free(a);
+	return rc;
 }

@@ -510,6 +510,7 @@ void findings_init(struct findings *fs)
 	fs->v = NULL;
 	fs->n = 0;
 	fs->cap = 0;
+	fs->view = VIEW_LIVE;
 }
 
 void findings_free(struct findings *fs)
@@ -616,15 +617,26 @@ void finding_set_fix(struct finding_occurrence *o, const char *fmt, ...)
 	va_end(ap);
 }
 
-void finding_set_senders(struct finding_occurrence *o, unsigned accept, unsigned reject)
+void finding_set_senders(struct finding_occurrence *o, unsigned rule, unsigned accept,
+			 unsigned reject, unsigned other)
 {
 	struct finding *f = occurrence_owner(o);
 
-	/* every occurrence counts, listed or not: the masks of a merged finding are the union */
-	if (f) {
-		f->senders_accept |= accept;
+	/* every occurrence counts, listed or not */
+	if (!f || rule == 0 || rule >= 64)
+		return;
+	if (!f->senders_rules) {
+		f->senders_accept = accept;
+		f->senders_reject = reject;
+		f->senders_other = other;
+	} else {
+		/* rejecting one difference rejects the policy; accepting all is accepting */
 		f->senders_reject |= reject;
+		f->senders_other = (f->senders_other | other) & ~f->senders_reject;
+		f->senders_accept &= accept;
 	}
+	f->senders_accept &= ~(f->senders_reject | f->senders_other);
+	f->senders_rules |= 1ULL << rule;
 }
 
 char *finding_join(const char *what, const char *evidence, const char *consequence,

@@ -116,15 +116,32 @@ struct finding {
 	char *consequence;	/* what it means for senders; merged: each distinct one */
 	char *fix;		/* what to do; merged: each distinct one */
 	char *message;		/* the parts joined (finding_join): kept for compatibility */
-	unsigned senders_accept;	/* sender profiles (bitmask) that accept it; 0: n/a */
-	unsigned senders_reject;	/* sender profiles that reject it; 0: n/a */
+	/*
+	 * Where senders read it differently (checks/senders.h): the rules of its occurrences
+	 * (bit r for enum sender_rule r; 0: no profile) and, over all of them, the columns
+	 * that accept every one, that reject one at least, and that read one otherwise (the
+	 * rest are unknown). A sender that rejects one difference ignores the whole policy.
+	 */
+	unsigned long long senders_rules;
+	unsigned senders_accept, senders_reject, senders_other;
 	unsigned n_occurrences;	/* times it was added */
 	struct finding_occurrences *occ;
+};
+
+/*
+ * How findings about a difference between senders are graded (senders_severity in
+ * checks/senders.c): the judge picks the view from its options, lint from --lenient.
+ */
+enum findings_view {
+	VIEW_LIVE = 0,		/* check, run, the plugin: WARNING where some senders ignore it */
+	VIEW_LINT_STRICT,	/* lint: CRITICAL when the grammar or a listed sender rejects it */
+	VIEW_LINT_LENIENT,	/* lint --lenient: this tool's own reading */
 };
 
 struct findings {
 	struct finding *v;
 	size_t n, cap;
+	enum findings_view view;	/* VIEW_LIVE after findings_init */
 };
 
 /* The dotted name of a code ("policy.cert.expiring"). */
@@ -174,8 +191,12 @@ void finding_set_consequence(struct finding_occurrence *o, const char *fmt, ...)
 	PRINTF_LIKE(2, 3);
 /* The fix. */
 void finding_set_fix(struct finding_occurrence *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
-/* The sender profiles that accept and reject what the finding describes (bitmasks). */
-void finding_set_senders(struct finding_occurrence *o, unsigned accept, unsigned reject);
+/*
+ * Attach a sender-profile rule (its index in enum sender_rule, 1..63) and the columns that
+ * accept, reject and read it otherwise (bitmasks); merged as struct finding says.
+ */
+void finding_set_senders(struct finding_occurrence *o, unsigned rule, unsigned accept,
+			 unsigned reject, unsigned other);
 
 /*
  * Join parts into one message: what, then " (evidence)" when there is evidence, then

@@ -14,8 +14,10 @@
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mx_match.h"
+#include "senders.h"
 #include "lib/dynbuf.h"
 #include "lib/str.h"
 #include "lib/timeutil.h"
@@ -32,6 +34,13 @@ void judge_opts_defaults(struct judge_opts *o)
 	o->slow_ms = 10000;
 	o->tlsrpt = true;
 	o->timeout_sev = SEV_UNKNOWN;
+	o->view = VIEW_LIVE;
+}
+
+void judge_findings_init(const struct judge_opts *o, struct findings *fs)
+{
+	findings_init(fs);
+	fs->view = o->view;
 }
 
 void judge_cert_thresholds(const struct judge_opts *o, time_t not_before, time_t not_after,
@@ -66,12 +75,34 @@ static const char *iso_str(time_t t, char *buf, size_t len)
 
 /*
  * The sender rule of RFC 8461 3.3 and 5.1: a sender holds a policy version until max_age
- * after it last could have fetched it, which is when another body replaced it, or now
- * while it is still served.
+ * after it last could have fetched it, which is when another body replaced it; now while
+ * it (or a body first seen now) is served; and when no usable policy is served now (the
+ * host is down, answers 404 or an invalid policy, the TXT record is gone), the last good
+ * fetch, the last time this monitor saw it served.
  */
-static time_t held_until(const struct policy_version *pv, time_t now)
+static time_t held_until(const struct policy_version *pv, const struct verdict *v, time_t now)
 {
-	return (pv->replaced_at ? pv->replaced_at : now) + pv->max_age;
+	time_t last = pv->replaced_at ? pv->replaced_at : v->policy_usable ? now : pv->last_seen;
+
+	return last + pv->max_age;
+}
+
+/*
+ * The version senders with a cached copy keep enforcing when no usable policy is served
+ * now (RFC 8461 5.1: they apply a cached policy that has not expired, whether the id is
+ * unchanged or was bumped to a policy they cannot fetch): the newest version seen, while
+ * held. NULL when a usable policy is served, when the TXT lookup could not tell, or for
+ * --mx-only.
+ */
+static const struct policy_version *held_version(const struct domain_facts *df,
+						 const struct history *h, const struct verdict *v,
+						 time_t now)
+{
+	const struct policy_version *pv = h->n_versions ? &h->versions[0] : NULL;
+
+	if (!pv || v->policy_usable || !df->probe_policy || !dns_result_definite(df->sts_txt.rc))
+		return NULL;
+	return held_until(pv, v, now) > now ? pv : NULL;
 }
 
 static bool txt_definitely_absent(enum dns_result rc)
@@ -132,7 +163,7 @@ static void judge_txt_removed(const struct history *h, time_t now, const char *s
 	finding_set_consequence(fo, "senders that cached the %s policy keep applying it until %s, "
 				"new senders see no MTA-STS",
 				last ? policy_mode_str(last->mode) : "cached",
-				last ? iso_str(held_until(last, now), until, sizeof(until)) :
+				last ? iso_str(held_until(last, v, now), until, sizeof(until)) :
 				"its max_age");
 	finding_set_fix(fo, "to retire MTA-STS publish \"mode: none\" under a new id first and "
 			"remove the record after max_age (RFC 8461 8.3)");
@@ -435,10 +466,11 @@ static bool policy_fetch_failed(const struct domain_facts *df, const char *host,
 		finding_set_fix(fo, "use a certificate for %s that chains to a public root", host);
 		break;
 	case FETCH_TOO_LARGE:
-		fo = findings_add(&v->findings, F_POLICY_TOO_LARGE, SEV_CRITICAL, host);
+		/* fetch.body_over_64k: the readers that take it are not most senders */
+		fo = senders_add(&v->findings, F_POLICY_TOO_LARGE, SEV_CRITICAL, host,
+				 SR_FETCH_BODY_OVER_64K);
 		finding_set_what(fo, "%s is larger than %d bytes", url, POLICY_MAX_BODY);
 		finding_set_evidence(fo, "RFC 8461 3.3 lets senders stop reading at 64 KiB");
-		finding_set_consequence(fo, "senders treat it as no policy");
 		finding_set_fix(fo, "serve the plain policy file only");
 		break;
 	case FETCH_OK:
@@ -480,27 +512,41 @@ static bool policy_response(const struct judge_opts *o, const struct policy_fetc
 		return false;
 	}
 	if (pf->http_status != 200) {
-		fo = findings_add(&v->findings, F_POLICY_HTTP_STATUS, SEV_CRITICAL, host);
+		if (pf->http_status > 200 && pf->http_status < 300) {
+			/* fetch.status_2xx_not_200: Stalwart and mailauth take any 2xx */
+			fo = senders_add(&v->findings, F_POLICY_HTTP_STATUS, SEV_CRITICAL, host,
+					 SR_FETCH_STATUS_2XX);
+		} else {
+			fo = findings_add(&v->findings, F_POLICY_HTTP_STATUS, SEV_CRITICAL, host);
+			finding_set_consequence(fo, "senders treat that as no policy");
+		}
 		finding_set_what(fo, "%s answers HTTP %ld, not 200", url, pf->http_status);
 		finding_set_evidence(fo, "RFC 8461 3.3");
-		finding_set_consequence(fo, "senders treat that as no policy");
 		finding_set_fix(fo, "serve /.well-known/mta-sts.txt with status 200");
 		return false;
 	}
 	if (!content_type_ok(pf->content_type)) {
-		fo = findings_add(&v->findings, F_POLICY_CONTENT_TYPE, SEV_CRITICAL, host);
+		/*
+		 * fetch.ctype_other, fetch.ctype_missing: more known senders take the policy
+		 * than refuse it, so it stays in force for them and this is a WARNING
+		 */
+		fo = senders_add(&v->findings, F_POLICY_CONTENT_TYPE, SEV_WARNING, host,
+				 pf->content_type[0] ? SR_FETCH_CTYPE_OTHER : SR_FETCH_CTYPE_MISSING);
 		finding_set_what(fo, "%s is served as \"%s\", not text/plain", url,
 				 pf->content_type[0] ? pf->content_type : "(no Content-Type)");
 		finding_set_evidence(fo, "RFC 8461 3.3; a CMS or error page often answers here");
-		finding_set_consequence(fo, "senders that check the media type reject it");
 		finding_set_fix(fo, "serve it with Content-Type: text/plain");
 	}
 	if (pf->total_ms > o->slow_ms) {
-		fo = findings_add(&v->findings, F_POLICY_SLOW, SEV_WARNING, host);
+		/* fetch.slow_10s: some senders give up long before the RFC's minute */
+		fo = pf->total_ms >= 10000 ?
+		     senders_add(&v->findings, F_POLICY_SLOW, SEV_WARNING, host, SR_FETCH_SLOW_10S) :
+		     findings_add(&v->findings, F_POLICY_SLOW, SEV_WARNING, host);
 		finding_set_what(fo, "fetching %s took %.1f s", url, pf->total_ms / 1000.0);
 		finding_set_evidence(fo, "threshold %.1f s", o->slow_ms / 1000.0);
-		finding_set_consequence(fo, "senders give up after about a minute and some much "
-					"sooner");
+		if (pf->total_ms < 10000)
+			finding_set_consequence(fo, "senders give up after about a minute and some "
+						"much sooner");
 		finding_set_fix(fo, "make the policy host answer faster");
 	}
 	return true;
@@ -516,7 +562,8 @@ static void policy_body(const struct domain_facts *df, const char *host, const c
 	v->have_policy = true;
 	sha256_hex(pf->body ? pf->body : "", pf->body_len, v->policy_sha256);
 	policy_parse(pf->body ? pf->body : "", pf->body_len, &v->policy, &v->findings, url);
-	v->policy_usable = v->policy.valid && content_type_ok(pf->content_type) && v->txt.valid;
+	/* a wrong media type is a WARNING: most known senders still use the policy */
+	v->policy_usable = v->policy.valid && v->txt.valid;
 	if (v->policy_usable)
 		v->mode = v->policy.mode;
 	if (v->policy.valid && txt_absent) {
@@ -528,11 +575,12 @@ static void policy_body(const struct domain_facts *df, const char *host, const c
 	}
 }
 
-static void policy_gone(const struct history *h, const char *host, const char *url,
-			time_t now, struct verdict *v)
+static void policy_gone(const struct domain_facts *df, const struct history *h,
+			const char *host, const char *url, time_t now, struct verdict *v)
 {
+	const struct policy_version *pv = held_version(df, h, v, now);
 	struct finding_occurrence *fo;
-	char when[80];
+	char when[80], until[80];
 
 	if (!h->policy_served)
 		return;
@@ -540,8 +588,16 @@ static void policy_gone(const struct history *h, const char *host, const char *u
 	finding_set_what(fo, "%s no longer serves a valid policy", url);
 	finding_set_evidence(fo, "it did until %s",
 			     when_str(h->policy_last_served, now, when, sizeof(when)));
-	finding_set_consequence(fo, "senders that cached it keep it until it expires, new "
-				"senders get none");
+	if (pv)
+		finding_set_consequence(fo, "senders that cached the %s policy of id %s keep "
+					"enforcing it until %s (the last good fetch plus its "
+					"max_age), and it is judged below; senders without a "
+					"cached copy deliver without MTA-STS (RFC 8461 5.1)",
+					policy_mode_str(pv->mode), pv->txt_id,
+					when_str(held_until(pv, v, now), now, until, sizeof(until)));
+	else
+		finding_set_consequence(fo, "senders that cached it keep it until it expires, new "
+					"senders get none");
 	finding_set_fix(fo, "serve the policy again, or retire MTA-STS as RFC 8461 8.3 says");
 }
 
@@ -557,10 +613,45 @@ static void judge_policy(const struct judge_opts *o, const struct domain_facts *
 	if (!policy_fetch_failed(df, host, url, txt_absent, v))
 		return;
 	policy_cert(o, df, h, host, now, v);
-	if (pf->rc == FETCH_OK && policy_response(o, pf, host, url, v))
+	if (pf->rc == FETCH_OK && policy_response(o, pf, host, url, v)) {
 		policy_body(df, host, url, txt_absent, v);
-	else
-		policy_gone(h, host, url, now, v);
+		if (!v->policy.valid)
+			policy_gone(df, h, host, url, now, v);
+	} else {
+		policy_gone(df, h, host, url, now, v);
+	}
+}
+
+/*
+ * No usable policy now, and senders still hold the last one (held_version): the MX hosts
+ * are judged under it, and protection ends when they drop it.
+ */
+static void judge_cache(const struct domain_facts *df, const struct history *h, time_t now,
+			struct verdict *v)
+{
+	const struct policy_version *pv = held_version(df, h, v, now);
+
+	if (!pv)
+		return;
+	v->under_cache = true;
+	v->cached.valid = true;
+	v->cached.version_ok = true;
+	v->cached.mode = pv->mode;
+	v->cached.max_age = pv->max_age;
+	v->cached.n_mx = pv->n_mx;
+	v->cached.mx = xcalloc(pv->n_mx ? pv->n_mx : 1, sizeof(*v->cached.mx));
+	for (size_t i = 0; i < pv->n_mx; i++)
+		v->cached.mx[i] = xstrdup(pv->mx[i]);
+	strlcpy_s(v->cached_id, pv->txt_id, sizeof(v->cached_id));
+	v->cached_fetched = pv->last_seen;
+	v->protection_ends = held_until(pv, v, now);
+}
+
+const struct policy *verdict_mx_policy(const struct verdict *v)
+{
+	if (v->under_cache)
+		return &v->cached;
+	return v->have_policy ? &v->policy : NULL;
 }
 
 /* ---- MX hosts ------------------------------------------------------------------------ */
@@ -740,6 +831,8 @@ static enum policy_mode mx_mode(const struct domain_facts *df, const struct verd
 {
 	if (!df->probe_policy)
 		return POLICY_MODE_ENFORCE;	/* --mx-only: judge the paths as enforce would */
+	if (v->under_cache)
+		return v->cached.mode;	/* senders with a cached copy enforce it */
 	if (!v->policy_usable && v->have_policy && v->policy.valid &&
 	    !dns_result_definite(df->sts_txt.rc))
 		return v->policy.mode;	/* the TXT lookup failed: senders likely hold this one */
@@ -790,6 +883,8 @@ static bool mx_set(const struct domain_facts *df, enum policy_mode mode, struct 
 /* Match and TLS state of every host: the valid paths. */
 static void mx_paths(const struct domain_facts *df, bool match, struct verdict *v)
 {
+	const struct policy *mp = verdict_mx_policy(v);
+
 	v->n_mx = df->n_mx;
 	v->mx = xcalloc(df->n_mx, sizeof(*v->mx));
 	for (size_t i = 0; i < df->n_mx; i++) {
@@ -797,7 +892,7 @@ static void mx_paths(const struct domain_facts *df, bool match, struct verdict *
 		struct mx_verdict *mv = &v->mx[i];
 
 		strlcpy_s(mv->name, m->name, sizeof(mv->name));
-		mv->pattern = match ? mx_match_any(v->policy.mx, v->policy.n_mx, m->name) : -1;
+		mv->pattern = match ? mx_match_any(mp->mx, mp->n_mx, m->name) : -1;
 		mv->matched = !df->probe_policy || mv->pattern >= 0;
 		for (size_t a = 0; a < m->n_smtp; a++) {
 			if (!addr_good(&m->smtp[a]))
@@ -825,8 +920,8 @@ static void mx_host(const struct mx_host_facts *m, const struct mx_verdict *mv,
 	unsigned others = v->valid_paths - (mv->valid ? 1 : 0);
 	struct finding_occurrence *fo;
 
-	if (match && !mv->matched && v->have_policy)
-		judge_mx_unmatched(&v->policy, mode, m->name, &v->findings);
+	if (match && !mv->matched && verdict_mx_policy(v))
+		judge_mx_unmatched(verdict_mx_policy(v), mode, m->name, &v->findings);
 	if (ad->n == 0) {
 		if (partial) {
 			dns_error(&v->findings, m->name, "A/AAAA of the MX",
@@ -886,7 +981,10 @@ static bool mx_vantage(const struct domain_facts *df, struct verdict *v)
 	return v->valid_paths == 0;
 }
 
-/* fails_at under the current policy: now without a valid path, else the last one's end. */
+/*
+ * fails_at under the policy the MX hosts are judged by: now without a valid path, else the
+ * last one's end; under a cached policy only when that comes before the senders drop it.
+ */
 static void mx_fails_at(enum policy_mode mode, time_t now, struct verdict *v)
 {
 	time_t last = 0;
@@ -898,12 +996,18 @@ static void mx_fails_at(enum policy_mode mode, time_t now, struct verdict *v)
 			last = v->mx[i].valid_until;
 	if (!v->valid_paths) {
 		v->fails_at = now;
-		bsnprintf(v->fails_why, sizeof(v->fails_why),
-			  "no MX host gives a valid path under the current policy");
-	} else {
+		if (v->under_cache)
+			bsnprintf(v->fails_why, sizeof(v->fails_why), "no MX host gives a valid path "
+				  "under the cached policy (id %s) senders keep enforcing",
+				  v->cached_id);
+		else
+			bsnprintf(v->fails_why, sizeof(v->fails_why),
+				  "no MX host gives a valid path under the current policy");
+	} else if (!v->under_cache || last < v->protection_ends) {
 		v->fails_at = last;
-		bsnprintf(v->fails_why, sizeof(v->fails_why),
-			  "the last valid MX certificate expires");
+		bsnprintf(v->fails_why, sizeof(v->fails_why), v->under_cache ?
+			  "the last valid MX certificate expires while senders hold the cached "
+			  "policy" : "the last valid MX certificate expires");
 	}
 }
 
@@ -925,7 +1029,8 @@ static void mx_cert_expiry(const struct judge_opts *o, const struct domain_facts
 				continue;
 			if (!v->mx_cert_not_after || end < v->mx_cert_not_after)
 				v->mx_cert_not_after = end;
-			last_path = mode == POLICY_MODE_ENFORCE && v->mx[i].valid && end >= v->fails_at;
+			last_path = mode == POLICY_MODE_ENFORCE && v->mx[i].valid && end >= v->fails_at &&
+				    (!v->under_cache || end < v->protection_ends);
 			bsnprintf(subject, sizeof(subject), "%s[%s]", m->name, s->ip);
 			cert_expiry(o, h, subject, &s->cert, end, now, last_path, F_MX_CERT_EXPIRING,
 				    last_path ? "it is the last valid path: compliant senders stop "
@@ -940,7 +1045,8 @@ static void judge_mx(const struct judge_opts *o, const struct domain_facts *df,
 		     const struct history *h, time_t now, struct verdict *v)
 {
 	enum policy_mode mode = mx_mode(df, v);
-	bool match = v->have_policy && v->policy.n_mx > 0;
+	const struct policy *mp = verdict_mx_policy(v);
+	bool match = mp && mp->n_mx > 0;
 
 	if (!mx_set(df, mode, v))
 		return;
@@ -972,14 +1078,66 @@ static void history_id_changed(const struct history *h, const char *subject, str
 	finding_set_consequence(fo, "senders fetch the policy again");
 }
 
+/* Two pattern lists with the same patterns, in any order (names compared as in 4.1). */
+static bool same_mx_set(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		char *const *x = pass ? b : a, *const *y = pass ? a : b;
+		size_t nx = pass ? nb : na, ny = pass ? na : nb;
+
+		for (size_t i = 0; i < nx; i++) {
+			size_t lx = strlen(x[i]) - (x[i][0] && x[i][strlen(x[i]) - 1] == '.');
+			bool found = false;
+
+			for (size_t k = 0; k < ny && !found; k++) {
+				size_t ly = strlen(y[k]) - (y[k][0] && y[k][strlen(y[k]) - 1] == '.');
+
+				found = lx == ly && strncasecmp(x[i], y[k], lx) == 0;
+			}
+			if (!found)
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Does the version mean what the current policy means to a sender: the same mode, max_age
+ * and mx set? Then a sender holding it behaves the same, whatever its bytes (lines
+ * reordered, line endings changed, a comment added).
+ */
+static bool same_meaning(const struct policy_version *pv, const struct verdict *v)
+{
+	return v->have_policy && v->policy.valid && pv->mode == v->policy.mode &&
+	       pv->max_age == v->policy.max_age &&
+	       same_mx_set(pv->mx, pv->n_mx, v->policy.mx, v->policy.n_mx);
+}
+
+/* The body changed under the same id, its meaning did not: a note, not sts.id.stale. */
+static void history_body_rewritten(const struct policy_version *pv, const char *subject,
+				   struct verdict *v)
+{
+	struct finding_occurrence *fo = findings_add(&v->findings, F_POLICY_NOTE, SEV_INFO,
+						     subject);
+
+	finding_set_what(fo, "the policy body changed under id %s, its meaning did not",
+			 v->txt.id);
+	finding_set_evidence(fo, "sha256 %.12s -> %.12s; the same mode %s, max_age %ld and %zu mx "
+			     "pattern%s", pv->sha256, v->policy_sha256, policy_mode_str(pv->mode),
+			     pv->max_age, pv->n_mx, pv->n_mx == 1 ? "" : "s");
+	finding_set_consequence(fo, "senders holding the old body behave as with the new one");
+	finding_set_fix(fo, "bump the id with the next change that matters");
+}
+
 /*
  * The current id served another body before, and a sender may still hold it: stale when
- * that body is the one the id replaced, reused when another id came in between.
+ * that body is the one the id replaced, reused when another id came in between. A body
+ * that means the same (same_meaning) is neither, only a note.
  */
 static void history_id_reuse(const struct history *h, time_t now, const char *subject,
 			     struct verdict *v)
 {
-	const struct policy_version *stale = NULL, *reused = NULL;
+	const struct policy_version *stale = NULL, *reused = NULL, *rewritten = NULL;
 	struct finding_occurrence *fo;
 	char when[80], seen[32];
 
@@ -990,8 +1148,13 @@ static void history_id_reuse(const struct history *h, time_t now, const char *su
 
 		/* once no sender can hold the old body, the id no longer matters */
 		if (strcmp(pv->txt_id, v->txt.id) != 0 || strcmp(pv->sha256, v->policy_sha256) == 0 ||
-		    held_until(pv, now) <= now)
+		    held_until(pv, v, now) <= now)
 			continue;
+		if (same_meaning(pv, v)) {
+			if (!rewritten)
+				rewritten = pv;
+			continue;
+		}
 		/* was another id published after this version? then the id came back */
 		for (size_t k = 0; k < h->n_versions; k++)
 			if (strcmp(h->versions[k].txt_id, v->txt.id) != 0 &&
@@ -1013,8 +1176,10 @@ static void history_id_reuse(const struct history *h, time_t now, const char *su
 		finding_set_evidence(fo, "sha256 %.12s -> %.12s", stale->sha256, v->policy_sha256);
 		finding_set_consequence(fo, "senders holding the old policy do not refetch it until "
 					"its max_age runs out (%s)",
-					when_str(held_until(stale, now), now, when, sizeof(when)));
+					when_str(held_until(stale, v, now), now, when, sizeof(when)));
 		finding_set_fix(fo, "bump the id whenever the policy changes");
+	} else if (rewritten) {
+		history_body_rewritten(rewritten, subject, v);
 	}
 }
 
@@ -1083,7 +1248,7 @@ static void cached_policy_blocks(const struct policy_version *pv, bool same_id,
 	fo = findings_add(&v->findings, F_CACHE_STALE_POLICY, SEV_CRITICAL, domain);
 	finding_set_what(fo, "senders that cached the enforce policy served under id %s keep it "
 			 "until %s, and it covers none of the working MX hosts", pv->txt_id,
-			 when_str(held_until(pv, now), now, when, sizeof(when)));
+			 when_str(held_until(pv, v, now), now, when, sizeof(when)));
 	finding_set_evidence(fo, "sha256 %.12s, first seen %s; %s; working MX hosts: %s",
 			     pv->sha256, iso_str(pv->first_seen, first, sizeof(first)),
 			     same_id ? "they keep it because the id did not change" :
@@ -1106,7 +1271,7 @@ static void cached_policy_narrows(const struct policy_version *pv, const char *m
 				  struct verdict *v)
 {
 	struct finding_occurrence *fo;
-	time_t hold = held_until(pv, now);
+	time_t hold = held_until(pv, v, now);
 	char when[80];
 
 	if (missing[0]) {
@@ -1145,8 +1310,10 @@ static void history_cached_policies(const struct domain_facts *df, const struct 
 		unsigned n;
 
 		if (version_is_current(pv, v) || pv->mode != POLICY_MODE_ENFORCE ||
-		    held_until(pv, now) <= now)
+		    held_until(pv, v, now) <= now)
 			continue;
+		if (v->under_cache && i == 0)
+			continue;	/* the MX hosts were judged under it already */
 		if (v->policy_usable && strcmp(pv->sha256, v->policy_sha256) == 0)
 			continue;	/* same body as what new senders get */
 		if (!same_id && v->policy_usable)
@@ -1183,7 +1350,7 @@ int judge_domain(const struct judge_opts *o, const struct domain_facts *df,
 	struct finding_occurrence *fo;
 
 	memset(out, 0, sizeof(*out));
-	findings_init(&out->findings);
+	judge_findings_init(o, &out->findings);
 	if (!h)
 		h = &none;
 	if (df->deadline_hit) {
@@ -1215,6 +1382,7 @@ int judge_domain(const struct judge_opts *o, const struct domain_facts *df,
 	judge_txt(df, h, now, out);
 	judge_tlsrpt(o, df, out);
 	judge_policy(o, df, h, now, out);
+	judge_cache(df, h, now, out);
 	judge_mx(o, df, h, now, out);
 	judge_history(df, h, now, out);
 out:
@@ -1226,6 +1394,7 @@ out:
 void verdict_free(struct verdict *v)
 {
 	policy_free(&v->policy);
+	policy_free(&v->cached);
 	tlsrpt_free(&v->tlsrpt);
 	free(v->mx);
 	findings_free(&v->findings);

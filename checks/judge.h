@@ -23,6 +23,9 @@ struct judge_opts {
 	bool tlsrpt;			/* report missing or invalid TLS-RPT */
 	enum severity timeout_sev;	/* of check.timeout, our own deadline (the plugin's
 					 * --timeout-result); UNKNOWN by default */
+	enum findings_view view;	/* how differences between senders are graded
+					 * (checks/senders.h): VIEW_LIVE by default, lint
+					 * VIEW_LINT_STRICT or, with --lenient, VIEW_LINT_LENIENT */
 };
 
 /* Defaults: warning 21 days or a third of the lifetime, critical 7 days or a tenth; a
@@ -31,7 +34,7 @@ void judge_opts_defaults(struct judge_opts *o);
 
 /* One policy version seen in the past, as the store remembers it. */
 struct policy_version {
-	char txt_id[33];	/* the id it was served under */
+	char txt_id[STS_ID_MAX + 1];	/* the id it was served under */
 	char sha256[65];	/* of the body */
 	enum policy_mode mode;
 	long max_age;
@@ -54,7 +57,7 @@ struct cert_seen {
 struct history {
 	bool known;			/* at least one earlier check */
 	time_t last_checked;
-	char txt_id[33];		/* id of the last valid TXT record, "" if never */
+	char txt_id[STS_ID_MAX + 1];	/* id of the last valid TXT record, "" if never */
 	time_t txt_last_seen;
 	bool policy_served;		/* a valid policy was fetched before */
 	time_t policy_last_served;
@@ -91,10 +94,24 @@ struct verdict {
 	unsigned unmatched;		/* MX hosts the policy does not cover */
 	time_t fails_at;		/* first moment a compliant sender cannot deliver; 0 none */
 	char fails_why[256];
+	/*
+	 * No usable policy is served now, but senders that cached one keep enforcing it
+	 * (RFC 8461 5.1): the MX hosts are judged under that version, and protection ends
+	 * when they drop it (its last good fetch plus its max_age). Senders without a cached
+	 * copy deliver without MTA-STS meanwhile.
+	 */
+	bool under_cache;
+	struct policy cached;		/* mode, max_age and mx of that version */
+	char cached_id[STS_ID_MAX + 1];	/* the id it was served under */
+	time_t cached_fetched;		/* its last good fetch */
+	time_t protection_ends;		/* when the last senders drop it; 0 when not under_cache */
 	time_t policy_cert_not_after;	/* 0 when unknown */
 	time_t mx_cert_not_after;	/* earliest among good MX addresses, 0 when none */
 	struct findings findings;
 };
+
+/* Start a findings list graded under o's view (the live judge and lint both use it). */
+void judge_findings_init(const struct judge_opts *o, struct findings *fs);
 
 /* Judge one domain. Returns 0; the verdict must be freed with verdict_free. */
 int judge_domain(const struct judge_opts *o, const struct domain_facts *df,
@@ -102,6 +119,9 @@ int judge_domain(const struct judge_opts *o, const struct domain_facts *df,
 
 /* Free what a verdict owns. */
 void verdict_free(struct verdict *v);
+
+/* The policy the MX hosts were judged under: the current one, a cached one, or NULL. */
+const struct policy *verdict_mx_policy(const struct verdict *v);
 
 /* Free what a history owns (filled by the store). */
 void history_free(struct history *h);

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "abnf.h"
+#include "dnsname.h"
 #include "mx_match.h"
+#include "senders.h"
 #include "lib/defs.h"
 #include "lib/dynbuf.h"
 #include "lib/str.h"
@@ -52,6 +54,7 @@ struct held_err {
 	char what[640];
 	char evidence[160];
 	char fix[120];
+	enum sender_rule sr;
 };
 
 struct pctx {
@@ -64,6 +67,8 @@ struct pctx {
 	struct held_err held[HELD_ERR_MAX];
 	unsigned n_held, n_held_more, first_held_more;
 	unsigned n_blank, first_blank;
+	unsigned n_blank_last;		/* n_blank when the last field was read */
+	bool blank_inside;		/* a blank line before a field, not only at the end */
 	unsigned n_crlf, n_lf, first_lf, first_crlf;
 	unsigned version_line;		/* when version is not the first field */
 	unsigned n_dot, first_dot;	/* mx patterns ending in '.' */
@@ -80,13 +85,30 @@ static struct finding_occurrence *add(struct pctx *c, enum finding_code code, en
 	return findings_add(c->fs, code, sev, c->subject);
 }
 
-static void add_invalid(struct pctx *c, const char *what, const char *evidence, const char *fix)
+/* One finding about a difference between senders (checks/senders.h), graded by its rule. */
+static struct finding_occurrence *add_rule(struct pctx *c, enum finding_code code,
+					   enum severity base, enum sender_rule sr)
 {
-	struct finding_occurrence *fo = add(c, F_POLICY_INVALID, SEV_CRITICAL);
+	struct finding_occurrence *fo = senders_add(c->fs, code, base, c->subject, sr);
 
+	if (base == SEV_CRITICAL)
+		c->invalid = true;	/* this tool's reading: the policy is not used */
+	return fo;
+}
+
+static void add_invalid(struct pctx *c, enum sender_rule sr, const char *what,
+			const char *evidence, const char *fix)
+{
+	struct finding_occurrence *fo;
+
+	if (sr) {
+		fo = add_rule(c, F_POLICY_INVALID, SEV_CRITICAL, sr);
+	} else {
+		fo = add(c, F_POLICY_INVALID, SEV_CRITICAL);
+		finding_set_consequence(fo, CONSEQ);
+	}
 	finding_set_what(fo, "%s", what);
 	finding_set_evidence(fo, "%s", evidence);
-	finding_set_consequence(fo, CONSEQ);
 	finding_set_fix(fo, "%s", fix);
 }
 
@@ -96,7 +118,8 @@ static void release_held(struct pctx *c)
 	struct finding_occurrence *fo;
 
 	for (unsigned i = 0; i < c->n_held; i++)
-		add_invalid(c, c->held[i].what, c->held[i].evidence, c->held[i].fix);
+		add_invalid(c, c->held[i].sr, c->held[i].what, c->held[i].evidence,
+			    c->held[i].fix);
 	if (c->n_held_more) {
 		fo = add(c, F_POLICY_INVALID, SEV_CRITICAL);
 		finding_set_what(fo, "%u more invalid lines, the first of them line %u",
@@ -106,16 +129,16 @@ static void release_held(struct pctx *c)
 	c->n_held = c->n_held_more = 0;
 }
 
-static void line_error(struct pctx *c, unsigned line, const char *evidence, const char *fix,
-		       const char *fmt, ...) PRINTF_LIKE(5, 6);
+static void line_error(struct pctx *c, enum sender_rule sr, unsigned line, const char *evidence,
+		       const char *fix, const char *fmt, ...) PRINTF_LIKE(6, 7);
 
 /*
  * policy.invalid for one line: what, the rule as evidence, the fix. Until the first field
  * is read the error is held: a body with no field at all (an error page) is one finding,
  * "not a policy", not one per line of HTML.
  */
-static void line_error(struct pctx *c, unsigned line, const char *evidence, const char *fix,
-		       const char *fmt, ...)
+static void line_error(struct pctx *c, enum sender_rule sr, unsigned line, const char *evidence,
+		       const char *fix, const char *fmt, ...)
 {
 	char what[768], lw[sizeof(what) + 16];
 	va_list ap;
@@ -126,7 +149,7 @@ static void line_error(struct pctx *c, unsigned line, const char *evidence, cons
 	va_end(ap);
 	bsnprintf(lw, sizeof(lw), "line %u: %s", line, what);
 	if (c->n_fields) {
-		add_invalid(c, lw, evidence, fix);
+		add_invalid(c, sr, lw, evidence, fix);
 		return;
 	}
 	c->invalid = true;
@@ -138,6 +161,7 @@ static void line_error(struct pctx *c, unsigned line, const char *evidence, cons
 	bsnprintf(c->held[c->n_held].what, sizeof(c->held[0].what), "%s", lw);
 	bsnprintf(c->held[c->n_held].evidence, sizeof(c->held[0].evidence), "%s", evidence);
 	bsnprintf(c->held[c->n_held].fix, sizeof(c->held[0].fix), "%s", fix);
+	c->held[c->n_held].sr = sr;
 	c->n_held++;
 }
 
@@ -187,26 +211,35 @@ static void unknown_key(struct pctx *c, const char *k, size_t kn, const char *v,
 		c->n_unknown_cut++;
 	if (f >= 0) {
 		/* RFC 8461 3.2: %s"mode" etc. are case-sensitive; lenient senders disagree */
-		fo = add(c, F_POLICY_NOTE, SEV_WARNING);
+		fo = add_rule(c, F_POLICY_NOTE, SEV_WARNING, SR_POL_KEY_CASE);
 		finding_set_what(fo, "line %u: key \"%s\" differs from \"%s\" only in case", line,
 				 sk, field_names[f]);
-		finding_set_evidence(fo, "field names are case-sensitive, %%s in RFC 8461 3.2");
-		finding_set_consequence(fo, "strict senders ignore the line as an unknown field "
-					"while senders that compare keys case-insensitively read "
-					"it as %s", field_names[f]);
+		finding_set_evidence(fo, "field names are case-sensitive, %%s in RFC 8461 3.2, so "
+				     "this tool reads it as an unknown field");
 		finding_set_fix(fo, "write \"%s\"", field_names[f]);
 	}
 	if (vn == 0) {
-		line_error(c, line, "an extension value needs at least one character (RFC 8461 3.2 "
-			   "sts-policy-ext-value); senders that skip unknown fields accept it, "
-			   "strict parsers do not", "give it a value or remove the line",
-			   "key \"%s\" has an empty value", sk);
+		/* most senders skip an unknown field whatever its value (pol.ext_empty_value) */
+		fo = add_rule(c, F_POLICY_NOTE, SEV_INFO, SR_POL_EXT_EMPTY_VALUE);
+		finding_set_what(fo, "line %u: key \"%s\" has an empty value", line, sk);
+		finding_set_evidence(fo, "an extension value needs at least one character (RFC 8461 "
+				     "3.2 sts-policy-ext-value)");
+		finding_set_fix(fo, "give it a value or remove the line");
 		return;
 	}
-	if (memchr(v, '\t', vn))
-		line_error(c, line, "an extension value holds spaces but no tabs (RFC 8461 3.2 "
-			   "sts-policy-ext-value)", "replace the tab by a space",
+	if (memchr(v, '\t', vn)) {
+		line_error(c, SR_NONE, line, "an extension value holds spaces but no tabs (RFC 8461 "
+			   "3.2 sts-policy-ext-value)", "replace the tab by a space",
 			   "tab inside the value of \"%s\"", sk);
+		return;
+	}
+	if (memchr(v, ':', vn)) {
+		/* valid (sts-policy-vchar includes ':'), but maddy splits the line at every ':' */
+		fo = add_rule(c, F_POLICY_NOTE, SEV_INFO, SR_POL_UNKNOWN_KEY_COLON);
+		finding_set_what(fo, "line %u: the value of key \"%s\" holds ':'", line, sk);
+		finding_set_evidence(fo, "RFC 8461 3.2 sts-policy-ext-value allows it");
+		finding_set_fix(fo, "remove the line, or the ':' from its value");
+	}
 }
 
 /* RFC 8461 3.2: "If any non-mx fields are duplicated, all entries except for the first
@@ -231,11 +264,17 @@ static void duplicate(struct pctx *c, int f, const char *v, size_t vn, unsigned 
 		finding_set_consequence(fo, "RFC 8461 3.2 uses the first, so senders agree");
 		finding_set_fix(fo, "remove the duplicate");
 	} else {
-		fo = add(c, F_POLICY_NOTE, SEV_WARNING);
+		enum sender_rule sr = f == FIELD_MODE ? SR_POL_DUP_MODE :
+				      f == FIELD_MAX_AGE ? SR_POL_DUP_MAX_AGE : SR_NONE;
+
+		fo = sr ? add_rule(c, F_POLICY_NOTE, SEV_WARNING, sr) :
+		     add(c, F_POLICY_NOTE, SEV_WARNING);
 		finding_set_what(fo, "%s given %s: %s (used) and %s", field_names[f], times, a, b);
-		finding_set_evidence(fo, "lines %u and %u", s->line, line);
-		finding_set_consequence(fo, "RFC 8461 3.2 says the first counts, parsers that keep "
-					"the last would use %s", b);
+		finding_set_evidence(fo, "lines %u and %u; RFC 8461 3.2: the first counts, senders "
+				     "that keep the last use %s", s->line, line, b);
+		if (!sr)
+			finding_set_consequence(fo, "RFC 8461 3.2 says the first counts, parsers "
+						"that keep the last would use %s", b);
 		finding_set_fix(fo, "keep one %s line", field_names[f]);
 	}
 }
@@ -251,11 +290,16 @@ static void field_version(struct pctx *c, const char *v, size_t vn, unsigned lin
 		return;
 	}
 	show(sv, sizeof(sv), v, vn);
-	fo = add(c, F_POLICY_VERSION, SEV_CRITICAL);
+	if (vn == 5 && abnf_same_ci(v, "STSv1", 5)) {
+		fo = add_rule(c, F_POLICY_VERSION, SEV_CRITICAL, SR_POL_VERSION_CASE);
+		finding_set_evidence(fo, "RFC 8461 3.2: the value is case-sensitive (%%s in the "
+				     "ABNF)");
+	} else {
+		fo = add(c, F_POLICY_VERSION, SEV_CRITICAL);
+		finding_set_evidence(fo, "RFC 8461 3.2");
+		finding_set_consequence(fo, CONSEQ);
+	}
 	finding_set_what(fo, "line %u: version \"%s\" is not STSv1", line, sv);
-	finding_set_evidence(fo, "RFC 8461 3.2%s", vn == 5 && abnf_same_ci(v, "STSv1", 5) ?
-			     ": the value is case-sensitive (%s in the ABNF)" : "");
-	finding_set_consequence(fo, CONSEQ);
 	finding_set_fix(fo, "write \"version: STSv1\"");
 }
 
@@ -280,10 +324,9 @@ static void field_mode(struct pctx *c, const char *v, size_t vn, unsigned line)
 			return;
 		}
 	show(sv, sizeof(sv), v, vn);
-	fo = add(c, F_POLICY_MODE, SEV_CRITICAL);
-	finding_set_consequence(fo, CONSEQ);
 	for (size_t i = 0; i < ARRAY_LEN(modes); i++)
 		if (vn == strlen(modes[i].name) && abnf_same_ci(v, modes[i].name, vn)) {
+			fo = add_rule(c, F_POLICY_MODE, SEV_CRITICAL, SR_POL_MODE_VALUE_CASE);
 			finding_set_what(fo, "line %u: mode \"%s\" is not one of enforce, testing, "
 					 "none", line, sv);
 			finding_set_evidence(fo, "the values are case-sensitive (%%s in RFC 8461 "
@@ -291,6 +334,8 @@ static void field_mode(struct pctx *c, const char *v, size_t vn, unsigned line)
 			finding_set_fix(fo, "write \"mode: %s\"", modes[i].name);
 			return;
 		}
+	fo = add(c, F_POLICY_MODE, SEV_CRITICAL);
+	finding_set_consequence(fo, CONSEQ);
 	if (vn >= 3 && abnf_same_ci(v, "enf", 3))
 		guess = "enforce";
 	else if (vn >= 4 && abnf_same_ci(v, "test", 4))
@@ -310,22 +355,40 @@ static void field_mode(struct pctx *c, const char *v, size_t vn, unsigned line)
 	}
 }
 
+static void max_age_invalid(struct pctx *c, unsigned line, const char *what, const char *sv,
+			    const char *evidence)
+{
+	struct finding_occurrence *fo = add(c, F_POLICY_MAX_AGE, SEV_CRITICAL);
+
+	finding_set_what(fo, "line %u: max_age \"%s\" %s", line, sv, what);
+	finding_set_evidence(fo, "%s", evidence);
+	finding_set_consequence(fo, CONSEQ);
+	finding_set_fix(fo, FIX_MAX_AGE);
+}
+
+/*
+ * RFC 8461 3.2 sts-policy-max-age = %s"max_age" delim 1*10(DIGIT), at most 31557600. Most
+ * senders read a leading '+' and more than ten digits as the number they spell (the rows
+ * pol.max_age_sign, pol.max_age_11_digits): this tool does too, with a note.
+ */
 static void field_max_age(struct pctx *c, const char *v, size_t vn, unsigned line)
 {
 	struct finding_occurrence *fo;
 	unsigned long long n = 0;
+	const char *d = v;
+	size_t dn = vn, sig;
+	bool plus = vn > 1 && v[0] == '+';
 	char sv[SHOW_BUF];
 
 	show(sv, sizeof(sv), v, vn);
-	/* RFC 8461 3.2 sts-policy-max-age = %s"max_age" delim 1*10(DIGIT) */
-	for (size_t i = 0; i < vn; i++)
-		if (v[i] < '0' || v[i] > '9') {
-			fo = add(c, F_POLICY_MAX_AGE, SEV_CRITICAL);
-			finding_set_what(fo, "line %u: max_age \"%s\" is not a number of seconds",
-					 line, sv);
-			finding_set_evidence(fo, "RFC 8461 3.2: 1 to 10 digits");
-			finding_set_consequence(fo, CONSEQ);
-			finding_set_fix(fo, FIX_MAX_AGE);
+	if (plus) {
+		d++;
+		dn--;
+	}
+	for (size_t i = 0; i < dn; i++)
+		if (d[i] < '0' || d[i] > '9') {
+			max_age_invalid(c, line, "is not a number of seconds", sv,
+					"RFC 8461 3.2: 1 to 10 digits");
 			return;
 		}
 	if (vn == 0) {
@@ -336,28 +399,40 @@ static void field_max_age(struct pctx *c, const char *v, size_t vn, unsigned lin
 		finding_set_fix(fo, FIX_MAX_AGE);
 		return;
 	}
-	if (vn > MAX_AGE_DIGITS) {
-		fo = add(c, F_POLICY_MAX_AGE, SEV_CRITICAL);
-		finding_set_what(fo, "line %u: max_age \"%s\" has %zu digits", line, sv, vn);
-		finding_set_evidence(fo, "RFC 8461 3.2 allows 1 to %d", MAX_AGE_DIGITS);
-		finding_set_consequence(fo, CONSEQ);
-		finding_set_fix(fo, FIX_MAX_AGE);
+	for (sig = 0; sig + 1 < dn && d[sig] == '0'; sig++)
+		;
+	if (dn - sig > MAX_AGE_DIGITS) {
+		char what[64];
+
+		bsnprintf(what, sizeof(what), "has %zu digits", dn);
+		max_age_invalid(c, line, what, sv, "RFC 8461 3.2 allows 1 to 10");
 		return;
 	}
-	for (size_t i = 0; i < vn; i++)
-		n = n * 10 + (unsigned long long)(v[i] - '0');
+	for (size_t i = sig; i < dn; i++)
+		n = n * 10 + (unsigned long long)(d[i] - '0');
 	if (n > (unsigned long long)POLICY_MAX_AGE_MAX) {
 		/* RFC 8461 3.2: "maximum value of 31557600" */
-		fo = add(c, F_POLICY_MAX_AGE, SEV_CRITICAL);
+		fo = add_rule(c, F_POLICY_MAX_AGE, SEV_CRITICAL, SR_POL_MAX_AGE_ABOVE_MAX);
 		finding_set_what(fo, "line %u: max_age %llu is above %ld", line, n,
 				 POLICY_MAX_AGE_MAX);
 		finding_set_evidence(fo, "one year, the RFC 8461 3.2 maximum");
-		finding_set_consequence(fo, "strict senders treat the whole policy as invalid and "
-					"fall back to no MTA-STS, some clamp it to one year "
-					"instead");
 		finding_set_fix(fo, "write at most %ld, e.g. \"max_age: 604800\"",
 				POLICY_MAX_AGE_MAX);
 		return;
+	}
+	if (plus) {
+		fo = add_rule(c, F_POLICY_NOTE, SEV_INFO, SR_POL_MAX_AGE_SIGN);
+		finding_set_what(fo, "line %u: max_age \"%s\" has a sign; this tool reads %llu",
+				 line, sv, n);
+		finding_set_evidence(fo, "RFC 8461 3.2: digits only");
+		finding_set_fix(fo, "write \"max_age: %llu\"", n);
+	}
+	if (dn > MAX_AGE_DIGITS) {
+		fo = add_rule(c, F_POLICY_NOTE, SEV_INFO, SR_POL_MAX_AGE_11_DIGITS);
+		finding_set_what(fo, "line %u: max_age \"%s\" has %zu digits; this tool reads %llu",
+				 line, sv, dn, n);
+		finding_set_evidence(fo, "RFC 8461 3.2 allows 1 to %d", MAX_AGE_DIGITS);
+		finding_set_fix(fo, "write \"max_age: %llu\"", n);
 	}
 	c->out->max_age = (long)n;
 	if (n < (unsigned long long)ONE_DAY) {
@@ -370,32 +445,112 @@ static void field_max_age(struct pctx *c, const char *v, size_t vn, unsigned lin
 	}
 }
 
+/* The sender-profile row of an invalid pattern, where senders read it differently. */
+static enum sender_rule bad_pattern_rule(const char *v, size_t vn)
+{
+	const char *star;
+
+	if (vn == 0)
+		return SR_POL_MX_EMPTY;
+	if (vn == 1 && v[0] == '*')
+		return SR_POL_MX_STAR_ALONE;
+	if (vn > 2 && v[0] == '*' && v[1] == '.')
+		return memchr(v + 2, '*', vn - 2) ? SR_POL_MX_DOUBLE_WILDCARD : SR_NONE;
+	star = memchr(v, '*', vn);
+	/* "a.*.example.com": a whole label '*' that is not the first */
+	if (star && star > v && star[-1] == '.' && (size_t)(star - v) + 1 < vn && star[1] == '.')
+		return SR_POL_MX_INNER_WILDCARD;
+	return SR_NONE;
+}
+
+/* Is the domain of a pattern an IPv4 address in dotted-decimal form (RFC 1123 2.1)? */
+static bool dotted_quad(const char *d)
+{
+	unsigned labels = 0, digits = 0;
+
+	for (; *d; d++) {
+		if (*d == '.') {
+			if (!digits)
+				return false;
+			labels++;
+			digits = 0;
+		} else if (*d >= '0' && *d <= '9' && digits < 3) {
+			digits++;
+		} else {
+			return false;
+		}
+	}
+	return digits && labels == 3;
+}
+
+/* A U-label pattern: invalid (patterns are A-labels), and the fix shows the A-label. */
+static void ulabel_pattern(struct pctx *c, const char *pat, const char *sv, unsigned line)
+{
+	struct finding_occurrence *fo;
+	bool wild = pat[0] == '*' && pat[1] == '.';
+	char alabel[PATTERN_COPY + 1];
+
+	fo = add_rule(c, F_POLICY_INVALID, SEV_CRITICAL, SR_POL_MX_ULABEL);
+	finding_set_what(fo, "line %u: mx pattern \"%s\" is not in A-labels", line, sv);
+	finding_set_evidence(fo, "RFC 8461 3.2 wants [\"*.\"] Domain, and a Domain (RFC 5321) is "
+			     "ASCII: internationalized names are written as A-labels (RFC 5890)");
+	if (dns_name_to_alabel(wild ? pat + 2 : pat, alabel, sizeof(alabel)) == 0)
+		finding_set_fix(fo, "write \"mx: %s%s\"", wild ? "*." : "", alabel);
+	else
+		finding_set_fix(fo, "write the name as A-labels (xn--...); it is not a valid "
+				"internationalized name either");
+}
+
 static void field_mx(struct pctx *c, const char *v, size_t vn, unsigned line)
 {
 	struct finding_occurrence *fo;
 	char pat[PATTERN_COPY + 1], why[256], sv[SHOW_BUF];
-	bool ok;
+	const char *dom;
+	enum sender_rule sr;
+	bool ok, non_ascii = false;
 
 	/* RFC 8461 3.2 sts-policy-mx = %s"mx" delim ["*."] Domain */
+	for (size_t i = 0; i < vn && !non_ascii; i++)
+		non_ascii = (unsigned char)v[i] >= 0x80;
+	show(sv, sizeof(sv), v, vn);
 	if (vn > PATTERN_COPY) {
 		ok = false;
 		bsnprintf(why, sizeof(why), "%zu characters; a DNS name holds at most 253", vn);
 	} else {
 		memcpy(pat, v, vn);
 		pat[vn] = '\0';
+		if (non_ascii && !memchr(v, ' ', vn)) {
+			ulabel_pattern(c, pat, sv, line);
+			return;
+		}
 		ok = mx_pattern_valid(pat, why, sizeof(why));
 	}
 	if (!ok) {
 		/* every bad pattern is an occurrence: the findings layer bounds the list */
-		show(sv, sizeof(sv), v, vn);
-		fo = add(c, F_POLICY_INVALID, SEV_CRITICAL);
+		sr = bad_pattern_rule(v, vn);
+		if (sr) {
+			fo = add_rule(c, F_POLICY_INVALID, SEV_CRITICAL, sr);
+		} else {
+			fo = add(c, F_POLICY_INVALID, SEV_CRITICAL);
+			finding_set_consequence(fo, CONSEQ);
+		}
 		finding_set_what(fo, "line %u: mx pattern \"%s\" is invalid: %s", line, sv, why);
 		finding_set_evidence(fo, "RFC 8461 3.2 wants [\"*.\"] Domain");
-		finding_set_consequence(fo, CONSEQ);
 		finding_set_fix(fo, "%s", memchr(v, ',', vn) || memchr(v, ' ', vn) ?
 				"write one pattern per mx line" :
 				"write a host name, or \"*.\" and a domain, per mx line");
 		return;
+	}
+	dom = pat[0] == '*' ? pat + 2 : pat;
+	if (dotted_quad(dom)) {
+		/* a Domain by the ABNF, never a host name (RFC 1123 2.1) */
+		fo = add_rule(c, F_POLICY_NOTE, SEV_INFO, dom == pat ? SR_POL_MX_IPV4 :
+			      SR_POL_MX_WILDCARD_IPV4);
+		finding_set_what(fo, "line %u: mx pattern \"%s\" is an IP address", line, sv);
+		finding_set_evidence(fo, "RFC 8461 3.2 wants [\"*.\"] Domain; MX records name hosts, "
+				     "and RFC 1123 2.1 keeps host names out of the dotted-decimal "
+				     "form");
+		finding_set_fix(fo, "write the MX host's name, as in the MX record");
 	}
 	/*
 	 * RFC 5321 Domain has no trailing dot, so the strict reading rejects "mx.example.com.".
@@ -423,19 +578,19 @@ static bool line_bytes_ok(struct pctx *c, const char *s, size_t n, unsigned line
 		size_t k;
 
 		if (ch == 0) {
-			line_error(c, line, "RFC 8461 3.2 allows printable text only",
+			line_error(c, SR_NONE, line, "RFC 8461 3.2 allows printable text only",
 				   "serve the policy as plain text", "NUL byte at column %zu", i + 1);
 			return false;
 		}
 		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-			line_error(c, line, "RFC 8461 3.2 allows printable text only",
+			line_error(c, SR_NONE, line, "RFC 8461 3.2 allows printable text only",
 				   "remove the control character", "control byte 0x%02x at column %zu",
 				   ch, i + 1);
 			return false;
 		}
 		k = utf8_seq_len((const unsigned char *)s + i, n - i);
 		if (!k) {
-			line_error(c, line, "RFC 8461 3.2 allows UTF-8 in extension values only",
+			line_error(c, SR_NONE, line, "RFC 8461 3.2 allows UTF-8 in extension values only",
 				   "save the file as UTF-8 (or plain ASCII)",
 				   "invalid UTF-8, byte 0x%02x at column %zu", ch, i + 1);
 			return false;
@@ -445,12 +600,23 @@ static bool line_bytes_ok(struct pctx *c, const char *s, size_t n, unsigned line
 	return true;
 }
 
+/* Only the characters of an extension name: a key that breaks only its first-character or
+ * length rule ("_comment"), which senders that skip unknown fields skip as well. */
+static bool name_chars(const char *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!abnf_is_alnum((unsigned char)k[i]) && k[i] != '_' && k[i] != '-' && k[i] != '.')
+			return false;
+	return n > 0;
+}
+
 /* One line without its terminator. */
 static void parse_line(struct pctx *c, const char *s, size_t n, unsigned line)
 {
 	const char *colon, *v;
 	char sl[SHOW_BUF], sk[SHOW_BUF];
 	size_t kn, vn, i;
+	bool bad_name;
 	int f;
 
 	for (i = 0; i < n && abnf_is_wsp(s[i]); i++)
@@ -469,30 +635,34 @@ static void parse_line(struct pctx *c, const char *s, size_t n, unsigned line)
 		return;
 	show(sl, sizeof(sl), s, n);
 	if (abnf_is_wsp(s[0])) {
-		line_error(c, line, "each line starts with the key (RFC 8461 3.2)",
+		line_error(c, SR_POL_WS_BEFORE_KEY, line, "each line starts with the key (RFC 8461 "
+			   "3.2)",
 			   "remove the indentation", "leading whitespace before the key (\"%s\")",
 			   sl);
 		return;
 	}
 	colon = memchr(s, ':', n);
 	if (!colon) {
-		line_error(c, line, "RFC 8461 3.2: each line is key \":\" value",
+		line_error(c, SR_POL_LINE_WITHOUT_COLON, line, "RFC 8461 3.2: each line is key \":\" "
+			   "value",
 			   "write every line as \"key: value\"", "\"%s\" has no ':'", sl);
 		return;
 	}
 	kn = (size_t)(colon - s);
 	if (kn == 0) {
-		line_error(c, line, "RFC 8461 3.2: each line is key \":\" value",
+		line_error(c, SR_NONE, line, "RFC 8461 3.2: each line is key \":\" value",
 			   "write every line as \"key: value\"", "empty key before ':' in \"%s\"",
 			   sl);
 		return;
 	}
 	show(sk, sizeof(sk), s, kn);
-	if (!abnf_ext_name_valid(s, kn)) {
+	bad_name = !abnf_ext_name_valid(s, kn);
+	if (bad_name && !name_chars(s, kn)) {
 		bool wsp = abnf_is_wsp(s[kn - 1]);
 
-		line_error(c, line, wsp ? "RFC 8461 3.2: a letter or digit, then up to 31 "
-			   "letters, digits, '_', '-' or '.', no whitespace before ':'" :
+		line_error(c, wsp ? SR_POL_WS_BEFORE_COLON : SR_NONE, line, wsp ?
+			   "RFC 8461 3.2: a letter or digit, then up to 31 letters, digits, '_', "
+			   "'-' or '.', no whitespace before ':'" :
 			   "RFC 8461 3.2: a letter or digit, then up to 31 letters, digits, '_', "
 			   "'-' or '.'", wsp ? "remove the space before ':'" : "correct the key",
 			   "key \"%s\" is not a field name", sk);
@@ -509,6 +679,19 @@ static void parse_line(struct pctx *c, const char *s, size_t n, unsigned line)
 		vn--;
 	if (c->n_fields++ == 0)
 		release_held(c);	/* a field: this is a policy, its bad lines count one by one */
+	if (c->n_blank > c->n_blank_last)
+		c->blank_inside = true;	/* a blank line stands between fields */
+	c->n_blank_last = c->n_blank;
+	if (bad_name) {
+		/* "_comment": most senders skip a field they do not know (pol.ext_bad_name) */
+		struct finding_occurrence *fo = add_rule(c, F_POLICY_NOTE, SEV_INFO,
+							 SR_POL_EXT_BAD_NAME);
+
+		finding_set_what(fo, "line %u: key \"%s\" is not a field name", line, sk);
+		finding_set_evidence(fo, "RFC 8461 3.2 sts-policy-ext-name: a letter or digit, then "
+				     "up to 31 letters, digits, '_', '-' or '.'");
+		finding_set_fix(fo, "correct the key or remove the line");
+	}
 	f = field_lookup(s, kn);
 	if (f < 0) {
 		unknown_key(c, s, kn, v, vn, line);
@@ -557,10 +740,14 @@ static void missing(struct pctx *c, enum finding_code code, const char *what,
  * treated as invalid"; mx may be absent with mode none. */
 static void missing_fields(struct pctx *c)
 {
-	if (!c->seen[FIELD_VERSION].count)
-		missing(c, F_POLICY_VERSION, "no version field",
-			"RFC 8461 3.2 requires \"version: STSv1\"",
-			"add \"version: STSv1\" as the first line");
+	if (!c->seen[FIELD_VERSION].count) {
+		struct finding_occurrence *fo = add_rule(c, F_POLICY_VERSION, SEV_CRITICAL,
+							 SR_POL_VERSION_MISSING);
+
+		finding_set_what(fo, "no version field");
+		finding_set_evidence(fo, "RFC 8461 3.2 requires \"version: STSv1\"");
+		finding_set_fix(fo, "add \"version: STSv1\" as the first line");
+	}
 	if (!c->seen[FIELD_MODE].count)
 		missing(c, F_POLICY_MODE, "no mode field",
 			"RFC 8461 3.2 requires one of enforce, testing, none",
@@ -620,24 +807,29 @@ static void file_notes(struct pctx *c)
 		finding_set_fix(fo, "merge hosts under \"*.\" patterns");
 	}
 	if (c->n_dot) {
-		fo = add(c, F_POLICY_NOTE, SEV_WARNING);
+		fo = add_rule(c, F_POLICY_NOTE, SEV_WARNING, SR_POL_MX_TRAILING_DOT);
 		finding_set_what(fo, "line %u%s: mx pattern ends with '.'", c->first_dot,
 				 c->n_dot > 1 ? " and others" : "");
-		finding_set_evidence(fo, "RFC 5321 Domain (RFC 8461 3.2) has no trailing dot, so "
-				     "the strict reading rejects it");
-		finding_set_consequence(fo, "this tool ignores the dot when matching and keeps the "
-					"policy valid, but senders that compare names literally "
-					"may match no MX");
+		finding_set_evidence(fo, "RFC 5321 Domain (RFC 8461 3.2) has no trailing dot; this "
+				     "tool ignores the dot when matching");
 		finding_set_fix(fo, "remove the dot");
 	}
 	if (c->n_blank) {
-		fo = add(c, F_POLICY_NOTE, SEV_INFO);
-		finding_set_what(fo, "%u blank line%s", c->n_blank, c->n_blank == 1 ? "" : "s");
+		/* the ABNF has no empty line; most senders skip it and so does this tool */
+		fo = add_rule(c, F_POLICY_NOTE, SEV_INFO, c->blank_inside ? SR_POL_BLANK_LINE :
+			      SR_POL_TRAILING_BLANK_LINE);
+		finding_set_what(fo, "%u blank line%s%s", c->n_blank, c->n_blank == 1 ? "" : "s",
+				 c->blank_inside ? "" : " at the end");
 		finding_set_evidence(fo, "the first at line %u; the ABNF (RFC 8461 3.2) has no "
 				     "empty lines", c->first_blank);
-		finding_set_consequence(fo, "a strict parser rejects the policy, but common senders "
-					"skip blank lines and this tool treats the policy as valid");
-		finding_set_fix(fo, "remove them");
+		finding_set_fix(fo, "remove %s", c->n_blank == 1 ? "it" : "them");
+	}
+	if (p->mode == POLICY_MODE_NONE && !c->seen[FIELD_MX].count) {
+		fo = add_rule(c, F_POLICY_NOTE, SEV_INFO, SR_POL_NONE_WITHOUT_MX);
+		finding_set_what(fo, "mode none without an mx line");
+		finding_set_evidence(fo, "RFC 8461 3.2 allows it: mx is required unless mode is "
+				     "none");
+		finding_set_fix(fo, "keep an mx line of the last policy while retiring MTA-STS");
 	}
 	p->eol = c->n_crlf && c->n_lf ? POLICY_EOL_MIXED : c->n_crlf ? POLICY_EOL_CRLF :
 		 c->n_lf ? POLICY_EOL_LF : POLICY_EOL_NONE;
@@ -724,7 +916,7 @@ int policy_parse(const char *body, size_t len, struct policy *out, struct findin
 		goto out;
 	}
 	if (len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0) {
-		line_error(c, 1, "the ABNF (RFC 8461 3.2) allows nothing before the first key",
+		line_error(c, SR_NONE, 1, "the ABNF (RFC 8461 3.2) allows nothing before the first key",
 			   "save the file as UTF-8 without a byte order mark",
 			   "the file starts with a UTF-8 byte order mark (EF BB BF)");
 		pos = 3;
@@ -746,7 +938,8 @@ int policy_parse(const char *body, size_t len, struct policy *out, struct findin
 			next = e + 2;
 		} else {
 			/* RFC 8461 3.2 sts-policy-term = LF / CRLF: a lone CR ends nothing */
-			line_error(c, line, "lines end with CRLF or LF (RFC 8461 3.2 sts-policy-term)",
+			line_error(c, SR_POL_CR_ONLY, line, "lines end with CRLF or LF (RFC 8461 3.2 "
+				   "sts-policy-term)",
 				   "end every line with CRLF (or LF)",
 				   "carriage return (\\r) not followed by a line feed");
 			next = e + 1;

@@ -45,8 +45,10 @@ const char *policy_mode_str(enum policy_mode mode);
  * the rule and the line), policy.version, policy.mode, policy.mx_missing, policy.max_age
  * (CRITICAL when missing or out of range, WARNING when under one day), policy.line_endings
  * (INFO, LF-only or mixed), policy.unknown_key (INFO), policy.mode_testing and
- * policy.mode_none (INFO), policy.note (INFO, or WARNING where senders would disagree on
- * the meaning). Returns 0 when out->valid. policy_free() must be called either way.
+ * policy.mode_none (INFO), policy.note (where senders read the policy differently). Where
+ * the grammar and senders differ (checks/senders.h) the policy is read as most senders read
+ * it and the finding carries the rule: its severity follows the rule and fs->view. Returns
+ * 0 when out->valid (this tool's reading). policy_free() must be called either way.
  */
 int policy_parse(const char *body, size_t len, struct policy *out, struct findings *fs,
 		 const char *subject);

@@ -9,10 +9,15 @@
 
 /* Longest joined record we look at; DNS allows more, no sane record needs it. */
 #define STS_TXT_MAX 2048
+/*
+ * Longest id this tool keeps and compares. The RFC allows 32 letters and digits; most
+ * senders take longer ids and other characters, and so does this tool, with a note.
+ */
+#define STS_ID_MAX 64
 
 struct sts_txt {
 	bool valid;	/* exactly one STS record and it parses */
-	char id[33];	/* the id, "" when none */
+	char id[STS_ID_MAX + 1];	/* the id, "" when none */
 	unsigned n_ext;	/* extension fields seen */
 };
 
@@ -24,9 +29,10 @@ struct sts_txt {
 bool sts_txt_is_sts(const char *rec, size_t len);
 
 /*
- * Parse one record strictly by the ABNF. Adds sts.txt.invalid (CRITICAL, naming the rule)
- * or sts.txt.note (INFO, where real senders are more lenient than the ABNF) to fs, with
- * the given subject. Returns 0 when the record is valid.
+ * Parse one record by the ABNF, read as most senders read it where they differ from it
+ * (checks/senders.h). Adds sts.txt.invalid (CRITICAL, naming the rule) or sts.txt.note
+ * (where senders differ; its severity from the rule and fs->view) to fs, with the given
+ * subject. Returns 0 when the record is valid in this tool's reading.
  */
 int sts_txt_parse(const char *rec, size_t len, struct sts_txt *out, struct findings *fs,
 		  const char *subject);

@@ -140,29 +140,37 @@ int tagrec_next(struct tagrec *t, struct tagrec_field *f)
 		return -1;
 	if (t->done)
 		return 0;
-	while (t->pos < t->len && abnf_is_wsp(rec[t->pos]))
-		t->pos++;
-	if (t->pos == t->len) {
-		t->done = true;
-		return 0;	/* [sep] at the end */
-	}
-	fstart = t->pos;
-	semi = memchr(rec + fstart, ';', t->len - fstart);
-	end = semi ? (size_t)(semi - rec) : t->len;
-	fend = end;
-	while (fend > fstart && abnf_is_wsp(rec[fend - 1]))
-		fend--;
-	if (fend == fstart) {
+	for (;;) {
+		while (t->pos < t->len && abnf_is_wsp(rec[t->pos]))
+			t->pos++;
+		if (t->pos == t->len) {
+			t->done = true;
+			return 0;	/* [sep] at the end */
+		}
+		fstart = t->pos;
+		semi = memchr(rec + fstart, ';', t->len - fstart);
+		end = semi ? (size_t)(semi - rec) : t->len;
+		fend = end;
+		while (fend > fstart && abnf_is_wsp(rec[fend - 1]))
+			fend--;
+		if (fend > fstart)
+			break;
 		/* a field follows every separator; parsers that split on ';' skip an empty one */
-		bsnprintf(rule, sizeof(rule), "the ABNF wants a field after every ';' (%s); parsers "
-			  "that split on ';' skip it, strict ones reject the record", t->syn->rfc);
-		tagrec_fail(t, rule, "remove the extra ';'",
-			    "empty field (';' followed by ';') at offset %zu", fstart);
-		return -1;
+		if (!t->syn->skip_empty) {
+			bsnprintf(rule, sizeof(rule), "the ABNF wants a field after every ';' (%s); "
+				  "parsers that split on ';' skip it, strict ones reject the record",
+				  t->syn->rfc);
+			tagrec_fail(t, rule, "remove the extra ';'",
+				    "empty field (';' followed by ';') at offset %zu", fstart);
+			return -1;
+		}
+		if (t->n_empty++ == 0)
+			t->first_empty = fstart;
+		t->pos = end + 1;
 	}
 	/*
-	 * WSP after the last field is only allowed inside a final separator (";"). Every
-	 * common sender trims it, so this tool reads the record and the caller notes it.
+	 * WSP after the last field is only allowed inside a final separator (";"). Most
+	 * senders trim it, so this tool reads the record and the caller notes it.
 	 */
 	if (!semi && fend < end)
 		t->trailing_wsp = true;

@@ -21,6 +21,8 @@ struct tagrec_syntax {
 	const char *rule;		/* prefix of the ABNF rule names: "sts", "tlsrpt" */
 	const char *shorten_fix;	/* the fix for a record longer than the parser reads */
 	const char *non_ascii_fix;	/* the fix for a byte outside ASCII */
+	bool skip_empty;		/* read ";;" as senders that split on ';' do, counted in
+					 * n_empty, instead of breaking the record */
 };
 
 /* The first rule a record breaks, in finding parts. */
@@ -28,6 +30,7 @@ struct tagrec_error {
 	char what[512];		/* "field \"noequals\" has no '='" */
 	char rule[384];		/* the rule, for the evidence: "RFC 8461 3.1: fields are ..." */
 	char fix[200];
+	unsigned sender_rule;	/* the checks/senders.h row of the break; 0 none */
 };
 
 /* One name=value field, pointing into the record. */
@@ -48,6 +51,7 @@ struct tagrec {
 	bool trailing_wsp;	/* WSP after the last field without a final ';' */
 	bool done;
 	size_t n_fields;
+	size_t n_empty, first_empty;	/* empty fields skipped (skip_empty), offset of the first */
 	struct tagrec_error err;
 };
 

@@ -8,7 +8,7 @@
 set -eu
 
 build="gcc make pkg-config libssl-dev libcurl4-openssl-dev libc-ares-dev libconfig-dev
-libjansson-dev libsqlite3-dev libcmocka-dev libsystemd-dev"
+libjansson-dev libsqlite3-dev libcmocka-dev libsystemd-dev libidn2-dev"
 # the lab: real DNS, web and mail servers in a network namespace, a private CA
 lab="iproute2 openssl unbound nginx postfix python3 sqlite3 procps psmisc ca-certificates curl
 prometheus-alertmanager prometheus dovecot-core nftables systemd"

@@ -13,10 +13,12 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS ?= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 \
 	-D_GNU_SOURCE -I. -g -O1
 FUZZ_TARGETS := sts_txt policy tlsrpt mx_match smtp_reply dns_answer tlscert config
-# FUZZ_SRCS go into every target; a target's own sources and libraries are in
-# FUZZ_SRCS_<t> and FUZZ_LIBS_<t>, so the pure parsers' targets link no library.
+# FUZZ_SRCS and FUZZ_LIBS go into every target; a target's own sources and libraries are in
+# FUZZ_SRCS_<t> and FUZZ_LIBS_<t>.
 FUZZ_SRCS := lib/xalloc.c lib/dynbuf.c lib/str.c lib/timeutil.c checks/dnsname.c checks/findings.c checks/mx_match.c checks/abnf.c checks/tagrec.c checks/sts_txt.c \
-	checks/policy.c checks/tlsrpt.c checks/smtp_reply.c
+	checks/policy.c checks/tlsrpt.c checks/smtp_reply.c checks/senders.c
+# libidn2: dnsname.c turns U-labels into A-labels (the policy parser names them in its fix)
+FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libidn2 2>/dev/null)
 FUZZ_SRCS_dns_answer := checks/dns_answer.c checks/facts.c
 FUZZ_LIBS_dns_answer := $(shell $(PKG_CONFIG) --libs libcares 2>/dev/null)
 FUZZ_SRCS_tlscert := checks/tlscert.c checks/facts.c
@@ -55,7 +57,7 @@ fuzz-build: $(FUZZ_BINS)
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(FUZZ_HDRS) tests/fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS_$*) -o $@ $< \
-		$(FUZZ_SRCS) $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
+		$(FUZZ_SRCS) $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*) $(FUZZ_LIBS)
 
 # a target's own sources and headers are prerequisites too (the pattern rule gives the recipe)
 $(foreach t,$(FUZZ_TARGETS),$(eval $(FUZZ_DIR)/fuzz_$(t): $(FUZZ_SRCS_$(t)) \

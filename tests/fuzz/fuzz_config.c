@@ -70,7 +70,7 @@ static void check_loaded(const struct config *cfg)
 
 	CHECK(cfg->path && strcmp(cfg->path, path) == 0);
 	CHECK(cfg->concurrency >= 1 && cfg->concurrency <= 10000);
-	CHECK(cfg->interval >= 60 && cfg->interval <= 30 * 86400);
+	CHECK(cfg->interval >= 5 && cfg->interval <= 30 * 86400);
 	CHECK(cfg->retention_days >= 1 && cfg->retention_days <= 36500);
 	CHECK(cfg->to.dns_tries >= 1 && cfg->to.dns_tries <= 10);
 	CHECK(cfg->to.dns_ms >= 50 && cfg->to.dns_ms <= 600000);
@@ -95,7 +95,7 @@ static void check_loaded(const struct config *cfg)
 			CHECK(!(d->name[j] >= 'A' && d->name[j] <= 'Z'));
 		/* each name once, and found by the index */
 		CHECK(config_find_domain(cfg, d->name) == d);
-		CHECK(d->interval >= 60 && d->interval <= 30 * 86400);
+		CHECK(d->interval >= 5 && d->interval <= 30 * 86400);
 		CHECK(d->line >= 1);
 		check_judge(&d->judge);
 	}

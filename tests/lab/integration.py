@@ -18,10 +18,14 @@ What it shows (docs/LAB.md has the world):
             certificate, IPv4 and IPv6 addresses, the text output, the shared MX pool
             probed once per sweep (counted in postfix's log), a descriptor limit far
             below the concurrency costs no healthy domain
+  senders   where senders read a record or policy differently (checks/senders.h): the
+            live WARNING and its wording naming who ignores it, the JSON senders field,
+            the plugin's state, lint strict (exit 2) and --lenient (exit 0) of the same
   plugin    check_mta_sts states, perfdata syntax, its own deadline, -h and usage
   engines   Nagios 4 and Icinga 2 run check_mta_sts against a lab domain (e2e.sh)
   history   run, mutate the world (lab.py mutate), run again: change detection,
-            cache.stale_policy, fails_at, findings opened and closed, history output
+            cache.stale_policy, fails_at, the cached policy senders keep when the host
+            answers 404 and when protection ends, findings opened and closed, history
   crash     kill -9 during runs of many domains; db check passes, each domain shows
             its previous check or its new one whole (one transaction per domain), what
             a killed run checked before the kill is kept, a reader works during a run
@@ -177,6 +181,24 @@ def test_cli(ctx):
                % (p.returncode, fs))
     p = ctx.sw("lint", "txt", "v=STSv1; id=20240101T000000", ns=False)
     ctx.expect(p.returncode == 0, "lint txt of a valid record: rc %d %r" % (p.returncode, p.stdout))
+    # where senders differ lint is strict by default, --lenient reads as most senders do
+    p = ctx.sw("lint", "txt", "v=STSv1; id=policy1 ", ns=False)
+    ctx.expect(p.returncode == 2 and IGNORED in p.stdout and TRAILING_WHO in p.stdout,
+               "lint txt with a trailing space: rc %d %r" % (p.returncode, p.stdout))
+    p = ctx.sw("lint", "txt", "--lenient", "v=STSv1; id=policy1 ", ns=False)
+    ctx.expect(p.returncode == 0 and "valid, id policy1" in p.stdout,
+               "lint --lenient txt with a trailing space: rc %d %r" % (p.returncode, p.stdout))
+    pol = "version: STSv1\n\nmode: enforce\nmx: mx1.example\nmax_age: 604800\n"
+    p = ctx.sw("lint", "policy", "-", input=pol, ns=False)
+    ctx.expect(p.returncode == 2 and BLANK_WHO in p.stdout,
+               "lint policy with a blank line: rc %d %r" % (p.returncode, p.stdout))
+    p = ctx.sw("lint", "policy", "-", "--lenient", input=pol, ns=False)
+    ctx.expect(p.returncode == 0, "lint --lenient policy with a blank line: rc %d %r"
+               % (p.returncode, p.stdout))
+    pol = "version: STSv1\nmode: enforce\nmx: *.xn--aca-6ma.example\nmax_age: 604800\n"
+    p = ctx.sw("lint", "policy", "-", "--mx", "mx.\u00f1aca.example", input=pol, ns=False)
+    ctx.expect(p.returncode == 0 and "(as mx.xn--aca-6ma.example): covered" in p.stdout,
+               "lint --mx with a U-label host: rc %d %r" % (p.returncode, p.stdout))
 
     pol = "version: STSv1\r\nmode: enforce\r\nmx: *.mail.example\r\nmax_age: 604800\r\n"
     p = ctx.sw("lint", "policy", "-", "--mx", "a.b.mail.example", "--mx", "x.mail.example",
@@ -371,6 +393,65 @@ PERF_ITEM = re.compile(r"^('[^'=]+'|[^'= ]+)=-?[\d.]+(s|%|B|KB|MB|c)?"
                        r"(;[@~\d.:-]*){0,4}$")
 
 
+# ---- senders: where readings differ -----------------------------------------------------------
+
+IGNORED = "some senders ignore your policy, so mail from them is not protected"
+TRAILING_WHO = ("rejected by the RFC 8461 grammar, postfix-tlspol and mox; accepted by "
+                "postfix-mta-sts-resolver, maddy (go-mtasts), Stalwart, mailauth and Halon; "
+                "Google and Microsoft: unknown")
+BLANK_WHO = ("rejected by the RFC 8461 grammar, postfix-tlspol, maddy (go-mtasts) and mox; "
+             "accepted by postfix-mta-sts-resolver, Stalwart, mailauth and Halon; Google and "
+             "Microsoft: unknown")
+# domain: (code, the words that name who rejects and accepts, the JSON reject list)
+SENDER_CASES = {
+    "txt-trailing.test": ("sts.txt.note", TRAILING_WHO, ["rfc", "tlspol", "mox"]),
+    "pol-blank.test": ("policy.note", BLANK_WHO, ["rfc", "tlspol", "gomtasts", "mox"]),
+    "pol-mxip.test": ("policy.note", "rejected by postfix-tlspol and mox; accepted by the RFC "
+                      "8461 grammar, postfix-mta-sts-resolver, maddy (go-mtasts), Stalwart, "
+                      "mailauth and Halon", ["tlspol", "mox"]),
+    "txt-note.test": ("sts.txt.note", "rejected by Halon;", ["halon"]),
+    "ctype-html.test": ("policy.content_type", "rejected by the RFC 8461 grammar, "
+                        "postfix-mta-sts-resolver, postfix-tlspol and maddy (go-mtasts); "
+                        "accepted by mox, Stalwart, mailauth and Halon",
+                        ["rfc", "pmsr", "tlspol", "gomtasts"]),
+}
+
+
+def test_senders(ctx):
+    _, r = check_one(ctx, *SENDER_CASES)
+    for dom, (code, who, reject) in SENDER_CASES.items():
+        o = r[dom]
+        fs = finding(o, code)
+        ctx.expect(o["status"] == "WARNING", "%s: status %s, want WARNING" % (dom, o["status"]))
+        ctx.expect(fs and fs[0]["severity"] == "WARNING" and IGNORED in fs[0]["consequence"]
+                   and who in fs[0]["consequence"],
+                   "%s: %s should be a WARNING saying '%s: %s...': %s"
+                   % (dom, code, IGNORED, who, fs))
+        sn = fs[0].get("senders") if fs else None
+        ctx.expect(sn and sn.get("reject") == reject and
+                   set(sn.get("unknown", [])) >= {"google", "microsoft"} and sn.get("rules"),
+                   "%s: JSON senders %s, want reject %s" % (dom, sn, reject))
+        # the record or policy stays in force for the senders that read it: paths judged
+        ctx.expect(o["mode"] == "enforce" and o["valid_paths"] == 1 and o["fails_at"],
+                   "%s: the policy should stay in force (mode %s, %s valid paths, fails_at %s)"
+                   % (dom, o["mode"], o["valid_paths"], o["fails_at"]))
+        # findings without a profile carry none
+        ctx.expect(all("senders" not in f for f in o["findings"] if f["code"] != code),
+                   "%s: senders on a finding without a profile: %s" % (dom, o["findings"]))
+    p = ctx.sw("check", "-c", ctx.lab["config"], "pol-blank.test")
+    ctx.expect(p.returncode == 1 and "WARNING  policy.note" in p.stdout and
+               IGNORED + ": " + BLANK_WHO in " ".join(p.stdout.split()),
+               "text check of pol-blank.test: rc %d %r" % (p.returncode, p.stdout[:1500]))
+    a = ["--resolver", ctx.lab["resolver"], "--ca-file", ctx.lab["ca_file"]]
+    p = plugin(ctx, "-H", "txt-trailing.test", *a)
+    first = check_plugin_output(ctx, p, "check_mta_sts -H txt-trailing.test")
+    ctx.expect(p.returncode == 1 and first.startswith("MTA-STS WARNING - txt-trailing.test: "
+                                                      "sts.txt.note"),
+               "check_mta_sts -H txt-trailing.test: exit %d, %r" % (p.returncode, first))
+    ctx.expect(IGNORED in p.stdout, "check_mta_sts long output should say who ignores it: %r"
+               % p.stdout[:1500])
+
+
 def plugin(ctx, *args, timeout=120):
     return ctx.run([ctx.plugin] + list(args), timeout=timeout)
 
@@ -457,7 +538,7 @@ def test_engines(ctx):
 
 # ---- history --------------------------------------------------------------------------------
 
-HIST = ["hist1.test", "hist2.test", "hist3.test", "hist4.test", "hist5.test"]
+HIST = ["hist1.test", "hist2.test", "hist3.test", "hist4.test", "hist5.test", "hist6.test"]
 
 
 def status(ctx, conf):
@@ -471,16 +552,16 @@ def test_history(ctx):
     conf = ctx.write_conf(os.path.join(ctx.tmp, "hist.conf"), HIST, db)
     p = ctx.sw("run", "--once", "-c", conf)
     ctx.require(p.returncode == 0, "first run: exit %d %s" % (p.returncode, p.stderr))
-    ctx.expect(re.search(r"5 of 5 domains due", p.stdout), "first run summary: %s" % p.stdout)
+    ctx.expect(re.search(r"6 of 6 domains due", p.stdout), "first run summary: %s" % p.stdout)
     p = ctx.sw("run", "--once", "-c", conf)
-    ctx.expect(p.returncode == 0 and re.search(r"\b0 of 5 domains due", p.stdout),
+    ctx.expect(p.returncode == 0 and re.search(r"\b0 of 6 domains due", p.stdout),
                "a second run within the interval checks nothing: %s" % p.stdout)
     s0 = status(ctx, conf)
     ctx.require(sorted(s0) == HIST, "status after the first run: %s" % sorted(s0))
     ctx.expect(s0["hist5.test"]["status"] == "WARNING" and
                [f["code"] for f in s0["hist5.test"]["findings"]] == ["mx.cert.expiring"],
                "hist5 before renewal: %s" % s0["hist5.test"])
-    for d in HIST[:4]:
+    for d in HIST[:4] + HIST[5:]:
         ctx.expect(s0[d]["status"] == "OK", "%s before: %s" % (d, s0[d]))
 
     for name in ctx.lab["mutations"]:
@@ -497,7 +578,7 @@ def test_history(ctx):
             ctx.expect(c in codes, "%s after %s: %s missing; open %s" % (d, name, c, codes))
 
     now = time.time()
-    h1, h2, h3, h4, h5 = (s1[d] for d in HIST)
+    h1, h2, h3, h4, h5, h6 = (s1[d] for d in HIST)
     ctx.expect(h1["status"] == "WARNING", "hist1 (body edited, id kept): %s" % h1["status"])
     # hist2: the cached policy names only mx1, which is gone: mail fails now, until the
     # cached policy's max_age (7 days) runs out
@@ -515,6 +596,32 @@ def test_history(ctx):
                "sts.txt.removed" in [f["code"] for f in h4["findings"]],
                "hist4 (TXT removed): %s %s" % (h4["status"], h4["findings"]))
     ctx.expect(h5["status"] == "OK", "hist5 (renewed): %s" % h5["status"])
+    # hist6: the policy URL answers 404 under the same id (RFC 8461 5.1): senders that
+    # fetched it keep enforcing it until the last good fetch plus max_age (one week); the
+    # MX host is judged under it, and that is when protection ends
+    ctx.expect(h6["status"] == "CRITICAL", "hist6 (policy 404, id kept): %s" % h6["status"])
+    p = ctx.sw("check", "--format", "json", "-c", conf, "hist6.test")
+    o6 = json_lines(ctx, p.stdout, "check hist6")[0]
+    cached = o6.get("cached_policy") or {}
+    ends = o6.get("protection_ends_at")
+    first_check = ts(s0["hist6.test"]["checked_at"])
+    ctx.expect(ends and abs(ts(ends) - (first_check + 604800)) <= 5,
+               "hist6: protection_ends_at %r, want the first run (%s) plus 604800 s"
+               % (ends, s0["hist6.test"]["checked_at"]))
+    ctx.expect(cached.get("txt_id") == "20240101T000000" and cached.get("mode") == "enforce"
+               and cached.get("mx") == ["mx1.hist6.test"],
+               "hist6: cached_policy %s" % cached)
+    ctx.expect(o6["valid_paths"] == 1 and o6["mx"] and o6["mx"][0]["matched"] is True and
+               o6["mx"][0]["pattern"] == "mx1.hist6.test" and not o6.get("fails_at"),
+               "hist6: the MX should be judged under the cached policy, no failure: %s %s"
+               % (o6["mx"], o6.get("fails_at")))
+    gone = finding(o6, "policy.gone")
+    ctx.expect(gone and "keep enforcing it until" in gone[0]["consequence"] and
+               "senders without a cached copy deliver without MTA-STS (RFC 8461 5.1)" in
+               gone[0]["consequence"], "hist6: policy.gone %s" % gone)
+    p = ctx.sw("check", "-c", conf, "hist6.test")
+    ctx.expect("protection ends at " in p.stdout and "cached   id 20240101T000000" in p.stdout,
+               "hist6 text: %s" % p.stdout[:1500])
     ctx.expect(h5.get("fails_at") and s0["hist5.test"].get("fails_at") and
                ts(h5["fails_at"]) - ts(s0["hist5.test"]["fails_at"]) > 60 * 86400,
                "hist5: fails_at %s -> %s, want about 74 days later"
@@ -637,7 +744,7 @@ def test_crash(ctx):
 
 
 TESTS = [("cli", test_cli), ("check", test_check), ("details", test_details),
-         ("plugin", test_plugin), ("engines", test_engines), ("history", test_history),
+         ("senders", test_senders), ("plugin", test_plugin), ("engines", test_engines), ("history", test_history),
          ("crash", test_crash)]
 
 

@@ -191,8 +191,10 @@ SCENARIOS = [
           expect=["policy.fetch"], status="CRITICAL", policy={"addrs": [BLACKHOLE_V4]}),
     merge(one_mx("http-404.test", 26), purpose="policy URL answers 404",
           expect=["policy.http_status"], status="CRITICAL", policy={"status": 404}),
+    # fetch.ctype_other: postfix-mta-sts-resolver, postfix-tlspol and maddy refuse it, mox,
+    # Stalwart, mailauth and Halon use it: the policy stays in force, a WARNING
     merge(one_mx("ctype-html.test", 27), purpose="policy served as text/html",
-          expect=["policy.content_type"], status="CRITICAL",
+          expect=["policy.content_type"], status="WARNING",
           policy={"content_type": "text/html"}),
     merge(one_mx("too-large.test", 28), purpose="policy body over 64 KiB",
           expect=["policy.too_large"], status="CRITICAL",
@@ -305,10 +307,29 @@ SCENARIOS = [
           purpose="TLS-RPT record with whitespace before the first ';' (valid ABNF)",
           expect=["tlsrpt.note"], status="OK",
           tlsrpt=[["v=TLSRPTv1 ; rua=mailto:tlsrpt@tlsrpt-note.test"]]),
+    # txt.ws_before_semicolon: valid ABNF, but Halon compares the literal "v=STSv1;"
     merge(one_mx("txt-note.test", 65),
-          purpose="TXT record with whitespace before the first ';' (valid ABNF)",
-          expect=["sts.txt.note"], status="OK",
+          purpose="TXT record with whitespace before the first ';' (valid ABNF, Halon ignores it)",
+          expect=["sts.txt.note"], status="WARNING",
           txt=[["v=STSv1 ; id=20240101T000000"]]),
+
+    # ---- where senders differ (checks/senders.h): read as most do, a WARNING live ----
+    # txt.trailing_ws_no_semicolon: postfix-tlspol and mox reject it
+    merge(one_mx("txt-trailing.test", 67),
+          purpose="TXT record ending in a space without ';' (postfix-tlspol, mox ignore it)",
+          expect=["sts.txt.note"], status="WARNING",
+          txt=[["v=STSv1; id=20240101T000000 "]]),
+    # pol.blank_line: postfix-tlspol, maddy and mox reject the policy
+    merge(one_mx("pol-blank.test", 68),
+          purpose="policy with a blank line between fields (postfix-tlspol, maddy, mox ignore it)",
+          expect=["policy.note"], status="WARNING",
+          policy={"body": "version: STSv1\r\nmode: enforce\r\n\r\nmx: mx1.pol-blank.test\r\n"
+                          "max_age: 604800\r\n"}),
+    # pol.mx_ipv4: postfix-tlspol and mox reject the policy; the name pattern still matches
+    merge(one_mx("pol-mxip.test", 69),
+          purpose="policy with an IP address as an mx pattern (postfix-tlspol, mox ignore it)",
+          expect=["policy.note"], status="WARNING",
+          policy={"body": policy(["mx1.pol-mxip.test", "10.25.69.1"])}),
 
     # ---- DNS failures ----------------------------------------------------------------
     {"domain": "servfail.test", "purpose": "every query of the domain answers SERVFAIL",
@@ -345,6 +366,8 @@ SCENARIOS = [
     merge(one_mx("hist5.test", 64, cert={"days": 15, "lifetime": 90}),
           purpose="history: cert-renew (MX certificate 15 days left, renewed to 89)",
           expect=["mx.cert.expiring"], status="WARNING"),
+    merge(one_mx("hist6.test", 70), purpose="history: policy-404-keep-id", expect=[],
+          status="OK"),
 ]
 
 # Named changes to the running world (lab.py mutate DIR NAME). Each names its domain, the
@@ -377,6 +400,12 @@ MUTATIONS = {
         "what": "remove the _mta-sts TXT record",
         "set": {"txt": []},
         "expect_after": ["sts.txt.missing"],
+    },
+    "policy-404-keep-id": {
+        "domain": "hist6.test",
+        "what": "the policy URL answers 404, the TXT id stays: senders keep the cached policy",
+        "set": {"policy": {"status": 404}},
+        "expect_after": ["policy.http_status", "policy.gone"],
     },
     "cert-renew": {
         "domain": "hist5.test",

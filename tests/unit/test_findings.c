@@ -262,7 +262,7 @@ static void test_handle_stability(void **state)
 		finding_set_what(spill, "x");
 	}
 	finding_set_what(spill, "past the bound");
-	finding_set_senders(spill, 4, 0);
+	finding_set_senders(spill, 1, 4, 0, 0);
 	finding_set_what(first, "set %s", "late");	/* after 200 adds, a sort and merges */
 	finding_set_evidence(first, "still");
 	f = findings_find(&fs, F_MX_CHANGED);
@@ -278,21 +278,34 @@ static void test_handle_stability(void **state)
 	findings_free(&fs);
 }
 
-/* The sender masks of a merged finding are the union of its occurrences'. */
+/*
+ * The sender masks of a merged finding: a column that rejects one difference rejects the
+ * whole (the union), one that reads one otherwise and rejects none reads it otherwise, and
+ * only a column that accepts every one accepts it; the rules are the union.
+ */
 static void test_senders(void **state)
 {
 	struct findings fs;
 
 	(void)state;
 	findings_init(&fs);
-	finding_set_senders(findings_add(&fs, F_STS_TXT_NOTE, SEV_INFO, "s"), 0x1, 0x4);
-	finding_set_senders(findings_add(&fs, F_STS_TXT_NOTE, SEV_INFO, "s"), 0x2, 0x8);
-	finding_set_senders(findings_add(&fs, F_STS_TXT_NOTE, SEV_INFO, "other"), 0x10, 0);
-	assert_int_equal(fs.n, 2);
-	assert_int_equal(fs.v[0].senders_accept, 0x3);
-	assert_int_equal(fs.v[0].senders_reject, 0xc);
+	/* columns 0..4: 0 accepts both, 1 accepts then rejects, 2 accepts then other,
+	 * 3 other then rejects, 4 accepts then unknown */
+	finding_set_senders(findings_add(&fs, F_STS_TXT_NOTE, SEV_INFO, "s"), 3, 0x17, 0, 0x8);
+	finding_set_senders(findings_add(&fs, F_STS_TXT_NOTE, SEV_INFO, "s"), 5, 0x1, 0xa, 0x4);
+	finding_set_senders(findings_add(&fs, F_STS_TXT_NOTE, SEV_INFO, "other"), 2, 0x10, 0, 0);
+	/* no rule: nothing is attached */
+	finding_set_senders(findings_add(&fs, F_STS_TXT_NOTE, SEV_INFO, "none"), 0, 0x1, 0, 0);
+	assert_int_equal(fs.n, 3);
+	assert_int_equal(fs.v[0].senders_accept, 0x1);
+	assert_int_equal(fs.v[0].senders_reject, 0xa);
+	assert_int_equal(fs.v[0].senders_other, 0x4);
+	assert_true(fs.v[0].senders_rules == ((1ULL << 3) | (1ULL << 5)));
 	assert_int_equal(fs.v[1].senders_accept, 0x10);
 	assert_int_equal(fs.v[1].senders_reject, 0);
+	assert_true(fs.v[1].senders_rules == 1ULL << 2);
+	assert_true(fs.v[2].senders_rules == 0);
+	assert_int_equal(fs.v[2].senders_accept, 0);
 	findings_free(&fs);
 }
 

@@ -46,6 +46,10 @@ static void m_txt_two(struct domain_facts *df)
 }
 static void m_txt_bad_id(struct domain_facts *df)
 {
+	fixture_set_txt(&df->sts_txt, "v=STSv1; id=not valid");
+}
+static void m_txt_odd_id(struct domain_facts *df)
+{
 	fixture_set_txt(&df->sts_txt, "v=STSv1; id=not-alnum!");
 }
 static void m_mx1_expired(struct domain_facts *df)
@@ -241,6 +245,12 @@ static void m_testing_bad_mx(struct domain_facts *df)
 }
 static void m_none_mode(struct domain_facts *df)
 {
+	fixture_set_policy(df, "version: STSv1\r\nmode: none\r\nmx: *.example.org\r\n"
+			   "max_age: 86400\r\n");
+	m_both_expired(df);
+}
+static void m_none_mode_no_mx(struct domain_facts *df)
+{
 	fixture_set_policy(df, "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n");
 	m_both_expired(df);
 }
@@ -304,8 +314,14 @@ static const struct row rows[] = {
 	  { { "dns.error", SEV_UNKNOWN } }, { "sts.txt.missing", NULL }, 70, 2 },
 	{ "RFC 8461 3.1: two STS records mean no policy", m_txt_two, STATUS_CRITICAL,
 	  { { "sts.txt.multiple", SEV_CRITICAL } }, { NULL }, -1, 2 },
-	{ "RFC 8461 3.1: id is 1*32(ALPHA / DIGIT)", m_txt_bad_id, STATUS_CRITICAL,
-	  { { "sts.txt.invalid", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	{ "RFC 8461 3.1: id is 1*32(ALPHA / DIGIT); a space in it breaks the record",
+	  m_txt_bad_id, STATUS_CRITICAL, { { "sts.txt.invalid", SEV_CRITICAL } }, { NULL }, -1,
+	  2 },
+	/* most senders take other characters (txt.id_non_alnum): the record stays in force,
+	 * the MX paths are judged under the policy, and the difference is a WARNING */
+	{ "RFC 8461 3.1 + senders: an id with '-' and '!' is read by most, WARNING",
+	  m_txt_odd_id, STATUS_WARNING, { { "sts.txt.note", SEV_WARNING } },
+	  { "sts.txt.invalid", NULL }, 70, 2 },
 	{ "RFC 8461 4.2 + DESIGN: one of two MX certs expired under enforce: WARNING",
 	  m_mx1_expired, STATUS_WARNING, { { "mx.cert.expired", SEV_WARNING } }, { NULL }, 70, 1 },
 	{ "RFC 8461 5: every MX fails under enforce: mail fails now, CRITICAL",
@@ -350,8 +366,10 @@ static const struct row rows[] = {
 	  { { "policy.http_status", SEV_CRITICAL } }, { NULL }, -1, 2 },
 	{ "RFC 8461 3.3: redirects are not followed", m_policy_redirect, STATUS_CRITICAL,
 	  { { "policy.redirect", SEV_CRITICAL } }, { NULL }, -1, 2 },
-	{ "RFC 8461 3.3: media type text/plain", m_policy_html, STATUS_CRITICAL,
-	  { { "policy.content_type", SEV_CRITICAL } }, { NULL }, -1, 2 },
+	/* fetch.ctype_other: postfix-mta-sts-resolver, postfix-tlspol and maddy refuse it,
+	 * mox, Stalwart, mailauth and Halon use it: in force for them, a WARNING */
+	{ "RFC 8461 3.3 + senders: media type text/html, WARNING", m_policy_html,
+	  STATUS_WARNING, { { "policy.content_type", SEV_WARNING } }, { NULL }, 70, 2 },
 	{ "RFC 8461 3.3: text/plain with a charset parameter is fine", m_policy_charset,
 	  STATUS_OK, { { NULL, 0 } }, { "policy.content_type", NULL }, 70, 2 },
 	{ "DESIGN: a slow policy host is a warning", m_policy_slow, STATUS_WARNING,
@@ -381,6 +399,10 @@ static const struct row rows[] = {
 	  { "policy.mode_testing", SEV_INFO } }, { NULL }, -1, 0 },
 	{ "DESIGN: mode none is OK with notes", m_none_mode, STATUS_OK,
 	  { { "policy.mode_none", SEV_INFO }, { "mx.cert.expired", SEV_INFO } }, { NULL }, -1, 0 },
+	/* pol.none_without_mx: the RFC allows it, Stalwart refuses it and keeps its cache */
+	{ "RFC 8461 3.2 + senders: mode none without mx, Stalwart refuses it: WARNING",
+	  m_none_mode_no_mx, STATUS_WARNING, { { "policy.mode_none", SEV_INFO },
+	  { "policy.note", SEV_WARNING } }, { NULL }, -1, 0 },
 	{ "RFC 8461 4.1: wildcard and upper-case patterns match", m_wildcard, STATUS_OK,
 	  { { NULL, 0 } }, { "mx.unmatched", NULL }, 70, 2 },
 	{ "RFC 8460 3: no TLS-RPT record is a warning", m_tlsrpt_missing, STATUS_WARNING,
@@ -658,8 +680,15 @@ static void test_cache_kept_when_fetch_fails(void **state)
 	add_version(&h, "20251201T000000", "eeee", "oldmx.example.org", NOW - 60 * DAY,
 		    NOW - 3600, 0, 604800);
 	judge_domain(&o, &df, &h, NOW, &v);
-	assert_non_null(find_code(&v, "cache.stale_policy"));
+	/* RFC 8461 5.1: senders keep the cached policy, the MX hosts are judged under it */
+	assert_true(v.under_cache);
+	assert_string_equal(v.cached_id, "20251201T000000");
+	assert_int_equal(v.protection_ends, NOW - 3600 + 604800);
+	assert_non_null(find_code(&v, "mx.unmatched"));
+	assert_int_equal(find_code(&v, "mx.unmatched")->sev, SEV_CRITICAL);
+	assert_null(find_code(&v, "cache.stale_policy"));	/* said once, by mx.unmatched */
 	assert_non_null(find_code(&v, "policy.gone"));
+	assert_non_null(strstr(find_code(&v, "policy.gone")->message, "keep enforcing it until"));
 	assert_int_equal(v.fails_at, NOW);
 	verdict_free(&v);
 	history_free(&h);
@@ -990,6 +1019,239 @@ static void test_policy_duplicates_merge(void **state)
 	domain_facts_free(&df);
 }
 
+/* ---- the sender model over history (RFC 8461 3.3, 5.1), now a parameter ------------- */
+
+/* The version's patterns replaced by these (the store keeps them as a list). */
+static void version_mx(struct policy_version *pv, const char *a, const char *b)
+{
+	for (size_t i = 0; i < pv->n_mx; i++)
+		free(pv->mx[i]);
+	free(pv->mx);
+	pv->mx = malloc(2 * sizeof(char *));
+	pv->mx[0] = strdup(a);
+	pv->mx[1] = strdup(b);
+	pv->n_mx = 2;
+}
+
+/* The healthy policy with its lines reordered and LF line ends: new bytes, same meaning. */
+static const char reordered_policy[] = "max_age: 604800\nmx: mx2.example.org\n"
+				       "version: STSv1\nmode: enforce\nmx: mx1.example.org\n";
+
+/* RFC 8461 3.3: a sender that holds the old body behaves the same: a note, not stale */
+static void test_history_same_meaning(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+	const struct finding *f;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	fixture_healthy(&df);
+	fixture_set_policy(&df, reordered_policy);
+	history_base(&h);
+	add_version(&h, "20260101T000000", "aaaa", "x", NOW - 30 * DAY, NOW - 3600, 0, 604800);
+	/* the same set, another order, case and a trailing dot: names compare as in 4.1 */
+	version_mx(&h.versions[0], "MX1.example.org.", "mx2.example.org");
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_null(find_code(&v, "sts.id.stale"));
+	assert_null(find_code(&v, "cache.stale_policy"));
+	f = find_code(&v, "policy.note");
+	assert_non_null(f);
+	assert_int_equal(f->sev, SEV_INFO);
+	assert_non_null(strstr(f->message, "the policy body changed under id 20260101T000000, "
+				"its meaning did not"));
+	assert_int_equal(v.status, STATUS_OK);
+	verdict_free(&v);
+	/* the same change of bytes with another max_age is stale */
+	h.versions[0].max_age = 86400;
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_non_null(find_code(&v, "sts.id.stale"));
+	assert_int_equal(find_code(&v, "sts.id.stale")->sev, SEV_WARNING);
+	verdict_free(&v);
+	/* ...and so is one with another mx set */
+	h.versions[0].max_age = 604800;
+	version_mx(&h.versions[0], "mx1.example.org", "mx3.example.org");
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_non_null(find_code(&v, "sts.id.stale"));
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
+/*
+ * RFC 8461 5.1: the policy host answers 404 under the same id; senders that fetched it
+ * (last seen 2 days ago, max_age 7 days) enforce it 5 more days: the MX hosts are judged
+ * under it and protection ends then; the certificates outlive that, so mail never fails.
+ */
+static void test_cache_held_when_404(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+	json_t *j, *c;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	fixture_healthy(&df);
+	df.fetch.http_status = 404;
+	history_base(&h);
+	add_version(&h, "20260101T000000", "aaaa", "*.example.org", NOW - 30 * DAY,
+		    NOW - 2 * DAY, 0, 7 * DAY);
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_true(v.under_cache);
+	assert_int_equal(v.protection_ends, NOW + 5 * DAY);
+	assert_int_equal(v.cached_fetched, NOW - 2 * DAY);
+	assert_int_equal(v.valid_paths, 2);
+	assert_true(v.mx[0].matched && v.mx[1].matched);
+	assert_int_equal(v.fails_at, 0);
+	assert_int_equal(v.status, STATUS_CRITICAL);	/* policy.http_status, as before */
+	assert_non_null(strstr(find_code(&v, "policy.gone")->message, "keep enforcing it until "
+			       "in 5 days (2027-01-20T08:00:00Z) (the last good fetch plus its "
+			       "max_age), and it is judged below; senders without a cached copy "
+			       "deliver without MTA-STS (RFC 8461 5.1)"));
+	j = output_json_domain(&df, &v);
+	assert_string_equal(json_string_value(json_object_get(j, "protection_ends_at")),
+			    "2027-01-20T08:00:00Z");
+	c = json_object_get(j, "cached_policy");
+	assert_string_equal(json_string_value(json_object_get(c, "txt_id")), "20260101T000000");
+	assert_string_equal(json_string_value(json_object_get(c, "mode")), "enforce");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "mx"), 0)),
+			    "*.example.org");
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(json_object_get(j, "mx"), 0), "pattern")), "*.example.org");
+	json_decref(j);
+	verdict_free(&v);
+	/* a week later the copies have expired: nothing is enforced, no date is promised */
+	judge_domain(&o, &df, &h, NOW + 6 * DAY, &v);
+	assert_false(v.under_cache);
+	assert_int_equal(v.protection_ends, 0);
+	assert_int_equal(v.fails_at, 0);
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
+/* RFC 8461 5.1: the id was bumped but the new policy cannot be fetched: the same */
+static void test_cache_held_id_bumped(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	fixture_healthy(&df);
+	fixture_set_txt(&df.sts_txt, "v=STSv1; id=20270101T000000");
+	df.fetch.rc = FETCH_CONNECT;
+	strcpy(df.fetch.error, "connection refused");
+	history_base(&h);
+	add_version(&h, "20260101T000000", "aaaa", "mx1.example.org", NOW - 30 * DAY,
+		    NOW - DAY, 0, 30 * DAY);
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_true(v.under_cache);
+	assert_string_equal(v.cached_id, "20260101T000000");
+	assert_int_equal(v.protection_ends, NOW + 29 * DAY);
+	/* mx2 is outside the cached policy: those senders refuse it, mx1 remains */
+	assert_int_equal(v.valid_paths, 1);
+	assert_non_null(find_code(&v, "mx.unmatched"));
+	/* mx1's certificate (60 days) outlives the cache: no failure is predicted */
+	assert_int_equal(v.fails_at, 0);
+	verdict_free(&v);
+	/* with 90 days of max_age the cache outlives mx1's certificate: that is fails_at */
+	h.versions[0].max_age = 90 * DAY;
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_int_equal(v.fails_at, df.mx[0].smtp[0].cert.not_after);
+	assert_non_null(strstr(v.fails_why, "while senders hold the cached policy"));
+	assert_int_equal(find_code(&v, "mx.cert.expiring") ?
+			 (int)find_code(&v, "mx.cert.expiring")->sev : -1, -1);
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
+/* RFC 8461 5.1: an invalid policy served now is no policy: the cached one stays in force */
+static void test_cache_held_when_invalid(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct history h;
+	struct verdict v;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	fixture_healthy(&df);
+	fixture_set_policy(&df, "version: STSv1\r\nmode: enforcing\r\nmx: mx1.example.org\r\n"
+			   "max_age: 604800\r\n");
+	history_base(&h);
+	add_version(&h, "20260101T000000", "aaaa", "*.example.org", NOW - 30 * DAY,
+		    NOW - 3600, 0, 604800);
+	judge_domain(&o, &df, &h, NOW, &v);
+	assert_true(v.under_cache);
+	assert_non_null(find_code(&v, "policy.mode"));
+	assert_non_null(find_code(&v, "policy.gone"));
+	assert_int_equal(v.protection_ends, NOW - 3600 + 604800);
+	assert_int_equal(v.valid_paths, 2);
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+}
+
+/* --format json: a finding with a sender profile names the columns; others carry none */
+static void test_json_senders(void **state)
+{
+	struct judge_opts o;
+	struct domain_facts df;
+	struct verdict v;
+	json_t *j, *fs, *sn = NULL;
+	size_t i, plain = 0;
+
+	(void)state;
+	judge_opts_defaults(&o);
+	fixture_healthy(&df);
+	fixture_set_txt(&df.sts_txt, "v=STSv1; id=policy1 ");
+	df.mx[0].smtp[0].cert.not_after = NOW - 3 * DAY;
+	df.mx[0].smtp[0].cert.problems = CERT_P_EXPIRED;
+	judge_domain(&o, &df, NULL, NOW, &v);
+	assert_int_equal(v.status, STATUS_WARNING);
+	j = output_json_domain(&df, &v);
+	fs = json_object_get(j, "findings");
+	for (i = 0; i < json_array_size(fs); i++) {
+		json_t *f = json_array_get(fs, i);
+
+		if (strcmp(json_string_value(json_object_get(f, "code")), "sts.txt.note") == 0) {
+			sn = json_object_get(f, "senders");
+			assert_string_equal(json_string_value(json_object_get(f, "severity")),
+					    "WARNING");
+		} else {
+			assert_null(json_object_get(f, "senders"));
+			plain++;
+		}
+	}
+	assert_non_null(sn);
+	assert_true(plain > 0);
+#define IDS(key, want) do { \
+		char got[256] = ""; \
+		json_t *a = json_object_get(sn, key); \
+		for (size_t k = 0; k < json_array_size(a); k++) \
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", k ? "," : "", \
+				 json_string_value(json_array_get(a, k))); \
+		assert_string_equal(got, want); \
+	} while (0)
+	IDS("accept", "pmsr,gomtasts,stalwart,mailauth,halon");
+	IDS("reject", "rfc,tlspol,mox");
+	IDS("other", "");
+	IDS("unknown", "google,microsoft");
+	IDS("rules", "txt.trailing_ws_no_semicolon");
+#undef IDS
+	json_decref(j);
+	verdict_free(&v);
+	domain_facts_free(&df);
+}
+
 /* Two cached versions that both leave the MX out: one cache.stale_policy, both in it. */
 static void test_cache_two_versions_merge(void **state)
 {
@@ -1054,6 +1316,11 @@ int main(void)
 		cmocka_unit_test(test_json_parts),
 		cmocka_unit_test(test_policy_duplicates_merge),
 		cmocka_unit_test(test_cache_two_versions_merge),
+		cmocka_unit_test(test_history_same_meaning),
+		cmocka_unit_test(test_cache_held_when_404),
+		cmocka_unit_test(test_cache_held_id_bumped),
+		cmocka_unit_test(test_cache_held_when_invalid),
+		cmocka_unit_test(test_json_senders),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

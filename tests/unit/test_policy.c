@@ -100,7 +100,10 @@ static const struct row rows[] = {
 	/* RFC 8461 3.2: version is required */
 	{ "version_missing", M X A, FIELDS(ENFORCE, 604800, 1, "mx1.example.org", CRLF, false),
 	  .f = { F(F_POLICY_VERSION, SEV_CRITICAL, "no version field (RFC 8461 3.2 requires "
-		   "\"version: STSv1\"); senders treat the whole policy as invalid") } },
+		   "\"version: STSv1\"); senders that reject it ignore your policy, so mail "
+		   "from them is not protected: rejected by the RFC 8461 grammar, "
+		   "postfix-mta-sts-resolver, postfix-tlspol, maddy (go-mtasts), mox, mailauth "
+		   "and Halon; accepted by Stalwart") } },
 	/* RFC 8461 3.2: the ABNF allows version anywhere; the examples put it first */
 	{ "version_not_first", M V X A, .valid = true, OK_FIELDS,
 	  .f = { NOTE("version is on line 2, not the first field (the ABNF (RFC 8461 3.2) "
@@ -126,11 +129,14 @@ static const struct row rows[] = {
 	{ "mode_testing", V "mode: testing\r\n" X A, .valid = true,
 	  FIELDS(TESTING, 604800, 1, "mx1.example.org", CRLF, true),
 	  .f = { F(F_POLICY_MODE_TESTING, SEV_INFO, "mode testing; senders deliver even") } },
-	/* RFC 8461 3.2: mode none needs no mx */
+	/* RFC 8461 3.2: mode none needs no mx; Stalwart refuses it (pol.none_without_mx) */
 	{ "mode_none_no_mx", V "mode: none\r\n" A, .valid = true,
 	  FIELDS(NONE, 604800, 0, NULL, CRLF, true),
 	  .f = { F(F_POLICY_MODE_NONE, SEV_INFO, "mode none; senders treat the domain as having "
-		   "no MTA-STS policy") } },
+		   "no MTA-STS policy"),
+		 NOTE_W("mode none without an mx line (RFC 8461 3.2 allows it: mx is required "
+			"unless mode is none); some senders ignore your policy, so mail from them "
+			"is not protected: rejected by Stalwart;") } },
 	/* RFC 8461 3.2: mode none may still list mx */
 	{ "mode_none_with_mx", V "mode: none\r\n" X A, .valid = true,
 	  FIELDS(NONE, 604800, 1, "mx1.example.org", CRLF, true),
@@ -151,12 +157,14 @@ static const struct row rows[] = {
 	/* RFC 8461 3.2: maximum value of 31557600 */
 	{ "max_age_max", V M X "max_age: 31557600\r\n", .valid = true,
 	  FIELDS(ENFORCE, 31557600, 1, "mx1.example.org", CRLF, true) },
-	/* RFC 8461 3.2: above the maximum is invalid; some senders clamp */
+	/* RFC 8461 3.2: above the maximum is invalid; some senders cap it (pol.max_age_above_max) */
 	{ "max_age_over", V M X "max_age: 31557601\r\n",
 	  FIELDS(ENFORCE, -1, 1, "mx1.example.org", CRLF, true),
 	  .f = { F(F_POLICY_MAX_AGE, SEV_CRITICAL, "max_age 31557601 is above 31557600 (one "
-		   "year, the RFC 8461 3.2 maximum); strict senders treat the whole policy as "
-		   "invalid and fall back to no MTA-STS, some clamp it") } },
+		   "year, the RFC 8461 3.2 maximum); senders that reject it ignore your policy, "
+		   "so mail from them is not protected: rejected by the RFC 8461 grammar, "
+		   "postfix-mta-sts-resolver and mailauth; accepted by maddy (go-mtasts) and "
+		   "mox; read otherwise by postfix-tlspol, Stalwart and Halon") } },
 	/* RFC 8461 3.2: 1*10 DIGIT, no unit */
 	{ "max_age_unit", V M X "max_age: 1w\r\n",
 	  FIELDS(ENFORCE, -1, 1, "mx1.example.org", CRLF, true),
@@ -166,10 +174,18 @@ static const struct row rows[] = {
 	{ "max_age_negative", V M X "max_age: -1\r\n",
 	  FIELDS(ENFORCE, -1, 1, "mx1.example.org", CRLF, true),
 	  .f = { F(F_POLICY_MAX_AGE, SEV_CRITICAL, "is not a number of seconds") } },
-	/* RFC 8461 3.2: at most 10 digits, even with leading zeros */
-	{ "max_age_11_digits", V M X "max_age: 00000604800\r\n",
+	/* RFC 8461 3.2: at most 10 digits; most senders read more (pol.max_age_11_digits) */
+	{ "max_age_11_digits", V M X "max_age: 00000604800\r\n", .valid = true, OK_FIELDS,
+	  .f = { NOTE_W("line 4: max_age \"00000604800\" has 11 digits; this tool reads 604800 "
+			"(RFC 8461 3.2 allows 1 to 10)") } },
+	/* RFC 8461 3.2: 1*10 DIGIT; most senders read a '+' (pol.max_age_sign) */
+	{ "max_age_plus", V M X "max_age: +604800\r\n", .valid = true, OK_FIELDS,
+	  .f = { NOTE_W("line 4: max_age \"+604800\" has a sign; this tool reads 604800 (RFC "
+			"8461 3.2: digits only); some senders ignore your policy") } },
+	/* RFC 8461 3.2: a huge value is not read, whatever its digits */
+	{ "max_age_12_digits", V M X "max_age: 100000000000\r\n",
 	  FIELDS(ENFORCE, -1, 1, "mx1.example.org", CRLF, true),
-	  .f = { F(F_POLICY_MAX_AGE, SEV_CRITICAL, "has 11 digits (RFC 8461 3.2 allows 1 to "
+	  .f = { F(F_POLICY_MAX_AGE, SEV_CRITICAL, "has 12 digits (RFC 8461 3.2 allows 1 to "
 		   "10)") } },
 	/* RFC 8461 3.2: 10 digits with leading zeros are fine */
 	{ "max_age_10_digits", V M X "max_age: 0000604800\r\n", .valid = true, OK_FIELDS },
@@ -206,12 +222,28 @@ static const struct row rows[] = {
 	{ "mx_trailing_dot", V M "mx: mx1.example.org.\r\n" A, .valid = true,
 	  FIELDS(ENFORCE, 604800, 1, "mx1.example.org.", CRLF, true),
 	  .f = { NOTE_W("line 3: mx pattern ends with '.' (RFC 5321 Domain (RFC 8461 3.2) has "
-			"no trailing dot, so the strict reading rejects it); this tool ignores "
-			"the dot") } },
-	/* RFC 8461 3.2: IDNs go in as A-labels; UTF-8 is not an LDH Domain */
+			"no trailing dot; this tool ignores the dot when matching); some senders "
+			"ignore your policy, so mail from them is not protected: rejected by the "
+			"RFC 8461 grammar and mox;") } },
+	/* RFC 8461 3.2: IDNs go in as A-labels; the fix names the A-label (libidn2) */
 	{ "mx_utf8", V M "mx: m\xc3\xbcnchen.example\r\n" A,
 	  FIELDS(ENFORCE, 604800, 0, NULL, CRLF, true),
-	  .f = { INVALID("write internationalized names as A-labels") } },
+	  .f = { INVALID("line 3: mx pattern \"m\\xc3\\xbcnchen.example\" is not in A-labels "
+			 "(RFC 8461 3.2 wants [\"*.\"] Domain, and a Domain (RFC 5321) is ASCII: "
+			 "internationalized names are written as A-labels (RFC 5890))") } },
+	/* ...a U-label wildcard: the fix keeps the "*." */
+	{ "mx_utf8_wildcard", V M "mx: *.\xc3\xb1" "aca.com\r\n" A,
+	  FIELDS(ENFORCE, 604800, 0, NULL, CRLF, true),
+	  .f = { INVALID("write \"mx: *.xn--aca-6ma.com\"") } },
+	/* RFC 1123 2.1: a host name is never dotted-decimal; tlspol and mox reject it */
+	{ "mx_ipv4", V M "mx: 192.0.2.1\r\n" A, .valid = true,
+	  FIELDS(ENFORCE, 604800, 1, "192.0.2.1", CRLF, true),
+	  .f = { NOTE_W("line 3: mx pattern \"192.0.2.1\" is an IP address") } },
+	/* RFC 8461 3.2 sts-policy-vchar includes ':'; maddy splits at every ':' */
+	{ "unknown_key_colon", GOOD "owner: https://example.org/\r\n", .valid = true,
+	  OK_FIELDS, .n_unknown = 1,
+	  .f = { NOTE_W("line 5: the value of key \"owner\" holds ':'"),
+		 F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "owner on line 5") } },
 	/* RFC 8461 3.2 (bounded memory): more than POLICY_MAX_MX patterns are cut, noted */
 	{ "mx_too_many", .build = build_many_mx, .valid = true,
 	  FIELDS(ENFORCE, 604800, POLICY_MAX_MX, "mx0.example.org", CRLF, true),
@@ -230,9 +262,9 @@ static const struct row rows[] = {
 	{ "unknown_key_utf8", GOOD "comment: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\r\n",
 	  .valid = true, OK_FIELDS, .n_unknown = 1,
 	  .f = { F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "comment on line 5") } },
-	/* RFC 8461 3.2: sts-policy-ext-value needs a character (strict verdict) */
-	{ "unknown_key_empty_value", GOOD "foo:\r\n", OK_FIELDS, .n_unknown = 1,
-	  .f = { INVALID("line 5: key \"foo\" has an empty value"),
+	/* RFC 8461 3.2: sts-policy-ext-value needs a character; most senders skip it */
+	{ "unknown_key_empty_value", GOOD "foo:\r\n", .valid = true, OK_FIELDS, .n_unknown = 1,
+	  .f = { NOTE_W("line 5: key \"foo\" has an empty value"),
 		 F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "foo on line 5") } },
 	/* RFC 8461 3.2: sts-policy-ext-value holds SP but no HTAB inside */
 	{ "unknown_key_tab_inside", GOOD "foo: a\tb\r\n", OK_FIELDS, .n_unknown = 1,
@@ -251,9 +283,11 @@ static const struct row rows[] = {
 	  .f = { NOTE("mode given twice with the same value \"enforce\" (lines 2 and 3)") } },
 	/* RFC 8461 3.2: duplicates that differ: first used, last-keeping parsers disagree */
 	{ "dup_differ", V M "mode: testing\r\n" X A, .valid = true, OK_FIELDS,
-	  .f = { NOTE_W("mode given twice: enforce (used) and testing (lines 2 and 3); RFC "
-			"8461 3.2 says the first counts, parsers that keep the last would use "
-			"testing") } },
+	  .f = { NOTE_W("mode given twice: enforce (used) and testing (lines 2 and 3; RFC 8461 "
+			"3.2: the first counts, senders that keep the last use testing); senders "
+			"read it differently: accepted by the RFC 8461 grammar, postfix-tlspol and "
+			"mox; read otherwise by postfix-mta-sts-resolver, maddy (go-mtasts), "
+			"Stalwart, mailauth and Halon") } },
 	/* RFC 8461 3.2: the first max_age is used */
 	{ "dup_max_age", V M X A "max_age: 60\r\n", .valid = true, OK_FIELDS,
 	  .f = { NOTE_W("max_age given twice: 604800 (used) and 60") } },
@@ -262,22 +296,25 @@ static const struct row rows[] = {
 	  .f = { NOTE_W("version given twice: STSv1 (used) and STSv2") } },
 	/* RFC 8461 3.2: a third copy counts; one policy.note lists both, at the worst severity */
 	{ "dup_three", V M M "mode: none\r\n" X A, .valid = true, OK_FIELDS,
-	  .f = { NOTE_W("mode given 3 times: enforce (used) and none (lines 2 and 4; mode given "
+	  .f = { NOTE_W("mode given 3 times: enforce (used) and none (lines 2 and 4; RFC 8461 "
+			"3.2: the first counts, senders that keep the last use none; mode given "
 			"twice with the same value \"enforce\" (lines 2 and 3))") } },
 	/* RFC 8461 3.2: sts-policy-term is LF or CRLF, a lone CR is neither */
 	{ "bare_cr", V "mode: enforce\r" X A, OK_FIELDS,
 	  .f = { INVALID("line 2: carriage return (\\r) not followed by a line feed") } },
-	/* RFC 8461 3.2: no empty line in the ABNF; senders skip them (lenient) */
+	/* RFC 8461 3.2: no empty line in the ABNF; most senders skip them (pol.blank_line) */
 	{ "blank_line", V M "\r\n" X A, .valid = true, OK_FIELDS,
-	  .f = { NOTE("1 blank line (the first at line 3; the ABNF (RFC 8461 3.2) has no "
-		      "empty lines); a strict parser rejects the policy, but common senders "
-		      "skip blank lines and this tool treats the policy as valid") } },
-	/* RFC 8461 3.2: several newlines at the end are blank lines too (lenient) */
+	  .f = { NOTE_W("1 blank line (the first at line 3; the ABNF (RFC 8461 3.2) has no "
+			"empty lines); some senders ignore your policy, so mail from them is not "
+			"protected: rejected by the RFC 8461 grammar, postfix-tlspol, maddy "
+			"(go-mtasts) and mox; accepted by postfix-mta-sts-resolver, Stalwart, "
+			"mailauth and Halon; Google and Microsoft: unknown; remove it") } },
+	/* RFC 8461 3.2: newlines at the end are blank lines too (pol.trailing_blank_line) */
 	{ "trailing_newlines", GOOD "\r\n\r\n", .valid = true, OK_FIELDS,
-	  .f = { NOTE("2 blank lines (the first at line 5;") } },
+	  .f = { NOTE_W("2 blank lines at the end (the first at line 5;") } },
 	/* RFC 8461 3.2: a whitespace-only line counts as blank (lenient) */
 	{ "whitespace_line", V M " \t\r\n" X A, .valid = true, OK_FIELDS,
-	  .f = { NOTE("1 blank line (the first at line 3;") } },
+	  .f = { NOTE_W("1 blank line (the first at line 3;") } },
 	/* RFC 8461 3.2: nothing may precede the first key, not even a BOM */
 	{ "bom", "\xef\xbb\xbf" GOOD, OK_FIELDS,
 	  .f = { INVALID("line 1: the file starts with a UTF-8 byte order mark (EF BB BF)") } },
@@ -297,15 +334,24 @@ static const struct row rows[] = {
 	  FIELDS(UNSET, 604800, 1, "mx1.example.org", CRLF, true),
 	  .f = { INVALID("line 2: key \"mode \" is not a field name (RFC 8461 3.2: a letter or "
 			 "digit, then up to 31 letters, digits, '_', '-' or '.', no whitespace "
-			 "before ':'); senders treat the whole policy as invalid and fall back "
-			 "to no MTA-STS; remove the space before ':'"),
+			 "before ':'); senders that reject it ignore your policy, so mail from "
+			 "them is not protected: rejected by the RFC 8461 grammar, "
+			 "postfix-mta-sts-resolver, postfix-tlspol, maddy (go-mtasts) and mox; "
+			 "accepted by Stalwart, mailauth and Halon; Google and Microsoft: "
+			 "unknown; remove the space before ':'"),
 		 F(F_POLICY_MODE, SEV_CRITICAL, "no mode field") } },
-	/* RFC 8461 3.2: sts-policy-ext-name starts with a letter or digit */
-	{ "bad_key", GOOD "_foo: x\r\n", OK_FIELDS,
-	  .f = { INVALID("line 5: key \"_foo\" is not a field name") } },
-	/* RFC 8461 3.2: sts-policy-ext-name has at most 32 characters */
-	{ "long_key", GOOD "abcdefghijklmnopqrstuvwxyz0123456: x\r\n", OK_FIELDS,
-	  .f = { INVALID("is not a field name") } },
+	/* RFC 8461 3.2: sts-policy-ext-name starts with a letter or digit; most skip it */
+	{ "bad_key", GOOD "_foo: x\r\n", .valid = true, OK_FIELDS, .n_unknown = 1,
+	  .f = { NOTE_W("line 5: key \"_foo\" is not a field name"),
+		 F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "_foo on line 5") } },
+	/* RFC 8461 3.2: sts-policy-ext-name has at most 32 characters; most skip it */
+	{ "long_key", GOOD "abcdefghijklmnopqrstuvwxyz0123456: x\r\n", .valid = true,
+	  OK_FIELDS, .n_unknown = 1,
+	  .f = { NOTE_W("is not a field name"),
+		 F(F_POLICY_UNKNOWN_KEY, SEV_INFO, "unknown key") } },
+	/* RFC 8461 3.2: a key with a character no extension name has stays invalid */
+	{ "key_with_brace", GOOD "{\"version\": x\r\n", OK_FIELDS,
+	  .f = { INVALID("line 5: key \"{\"version\"\" is not a field name") } },
 	/* RFC 8461 3.2: control characters are no sts-policy-vchar */
 	{ "control_byte", V M X "max_age: 604800\x01\r\n",
 	  FIELDS(ENFORCE, -1, 1, "mx1.example.org", CRLF, true),
@@ -334,9 +380,8 @@ static const struct row rows[] = {
 	/* one finding per identity: two invalid lines are one policy.invalid naming both */
 	{ "two_invalid_lines", GOOD "foo bar\r\nbaz qux\r\n", OK_FIELDS,
 	  .f = { INVALID("line 5: \"foo bar\" has no ':' (RFC 8461 3.2: each line is key \":\" "
-			 "value; line 6: \"baz qux\" has no ':'); senders treat the whole policy "
-			 "as invalid and fall back to no MTA-STS; write every line as \"key: "
-			 "value\"") } },
+			 "value; line 6: \"baz qux\" has no ':'); senders that reject it ignore "
+			 "your policy, so mail from them is not protected") } },
 	/* ...an invalid line and an invalid mx pattern too, each with its own fix */
 	{ "invalid_line_and_mx", GOOD "mx: *mail.example.org\r\nfoo bar\r\n", OK_FIELDS,
 	  .f = { INVALID("line 5: mx pattern \"*mail.example.org\" is invalid: a wildcard must "
@@ -345,7 +390,8 @@ static const struct row rows[] = {
 	/* max_age three times: the two duplicates are one policy.note */
 	{ "max_age_thrice", V M X A "max_age: 86400\r\nmax_age: 604800\r\n", .valid = true,
 	  OK_FIELDS,
-	  .f = { NOTE_W("max_age given twice: 604800 (used) and 86400 (lines 4 and 5; max_age "
+	  .f = { NOTE_W("max_age given twice: 604800 (used) and 86400 (lines 4 and 5; RFC 8461 "
+			"3.2: the first counts, senders that keep the last use 86400; max_age "
 			"given 3 times with the same value \"604800\" (lines 4 and 6))") } },
 	/* mode and max_age repeated: one policy.note for both */
 	{ "mode_and_max_age_repeated", V M M X A A, .valid = true, OK_FIELDS,

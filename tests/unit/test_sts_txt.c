@@ -38,6 +38,9 @@ struct row {
 #define F(c, s, m) { (c), (s), (m) }
 #define INVALID(m) F(F_STS_TXT_INVALID, SEV_CRITICAL, m)
 #define NOTE(m) F(F_STS_TXT_NOTE, SEV_INFO, m)
+#define NOTE_W(m) F(F_STS_TXT_NOTE, SEV_WARNING, m)
+/* what the live view says where a listed sender rejects a record this tool reads */
+#define IGNORE "some senders ignore your policy, so mail from them is not protected: "
 #define MISSING(m) F(F_STS_TXT_MISSING, SEV_CRITICAL, m)
 
 static char long_record[STS_TXT_MAX + 2];
@@ -54,22 +57,30 @@ static const struct row rows[] = {
 	{ "trailing_sep", { "v=STSv1; id=abc;" }, .is_sts = 1, .valid = true, .id = "abc" },
 	/* RFC 8461 3.1: the final sts-sep may carry WSP after the ';' */
 	{ "trailing_sep_wsp", { "v=STSv1; id=abc;  " }, .is_sts = 1, .valid = true, .id = "abc" },
-	/* RFC 8461 3.1: ABNF allows WSP before the first ';', the text discards the record */
+	/* RFC 8461 3.1: ABNF allows WSP before the first ';', the text discards the record;
+	 * Halon does (txt.ws_before_semicolon) */
 	{ "wsp_before_first_sep", { "v=STSv1 ; id=abc" }, .is_sts = 1, .valid = true, .id = "abc",
-	  .f = { NOTE("senders that match that literal prefix ignore it") } },
-	/* RFC 8461 3.1: trailing WSP without ';' breaks the ABNF; senders trim it (lenient) */
+	  .f = { NOTE_W(IGNORE "rejected by Halon; accepted by postfix-mta-sts-resolver, "
+			"postfix-tlspol, maddy (go-mtasts), mox, Stalwart and mailauth") } },
+	/* RFC 8461 3.1: trailing WSP without ';' breaks the ABNF; most senders trim it, but
+	 * postfix-tlspol and mox reject it (txt.trailing_ws_no_semicolon) */
 	{ "trailing_wsp_lenient", { "v=STSv1; id=abc " }, .is_sts = 1, .valid = true, .id = "abc",
-	  .f = { NOTE("strict ABNF (RFC 8461 3.1) rejects it; this tool treats it as valid "
-		      "because every common sender trims it") } },
+	  .f = { NOTE_W("the TXT record ends in whitespace without a final ';' (TXT record "
+			"\"v=STSv1; id=abc \"; RFC 8461 3.1: whitespace only around a ';' "
+			"(sts-field-delim)); " IGNORE "rejected by the RFC 8461 grammar, "
+			"postfix-tlspol and mox; accepted by postfix-mta-sts-resolver, maddy "
+			"(go-mtasts), Stalwart, mailauth and Halon; Google and Microsoft: unknown; "
+			"remove the trailing whitespace") } },
 	/* both notes at once are one sts.txt.note naming both */
 	{ "wsp_before_sep_and_trailing", { "v=STSv1 ; id=abc " }, .is_sts = 1, .valid = true,
 	  .id = "abc",
-	  .f = { NOTE("whitespace before the first ';' of the TXT record (TXT record \"v=STSv1 ; "
-		      "id=abc \"; the TXT record ends in whitespace without a final ';'); the "
-		      "ABNF") } },
+	  .f = { NOTE_W("whitespace before the first ';' of the TXT record (TXT record "
+			"\"v=STSv1 ; id=abc \"; RFC 8461 3.1: sts-field-delim = *WSP \";\" *WSP, "
+			"but records that do not begin with \"v=STSv1;\" are discarded; the TXT "
+			"record ends in whitespace without a final ';'") } },
 	/* RFC 8461 3.1: a trailing tab counts as WSP too (lenient, as above) */
 	{ "trailing_tab_lenient", { "v=STSv1; id=abc\t" }, .is_sts = 1, .valid = true,
-	  .id = "abc", .f = { NOTE("every common sender trims it") } },
+	  .id = "abc", .f = { NOTE_W("ends in whitespace without a final ';'") } },
 	/* RFC 8461 3.1: %s"v=STSv1" is case-sensitive; the near miss is named */
 	{ "version_upper_v", { "V=STSv1; id=abc" }, .is_sts = 0,
 	  .f = { MISSING("\"V=STSv1; id=abc\" comes close but \"v=STSv1\" is case-sensitive") } },
@@ -94,12 +105,17 @@ static const struct row rows[] = {
 	/* RFC 8461 3.1: other TXT records are discarded */
 	{ "only_other_records", { "v=spf1 -all", "google-site-verification=x" }, .n = 2,
 	  .is_sts = 0, .f = { MISSING("2 TXT records, none begins with \"v=STSv1;\"") } },
-	/* RFC 8461 3.1: other records are discarded and the STS record is used */
+	/* RFC 8461 3.1: other records are discarded and the STS record is used; maddy counts
+	 * them and sees no policy (txt.unrelated_record) */
 	{ "other_records_ignored", { "v=spf1 -all", "v=STSv1; id=2" }, .n = 2, .is_sts = 0,
-	  .valid = true, .id = "2" },
-	/* RFC 8461 3.1: a discarded near miss beside a real record is no problem */
+	  .valid = true, .id = "2",
+	  .f = { NOTE_W("1 other TXT record next to the MTA-STS record (\"v=spf1 -all\"; RFC 8461 "
+			"3.1 discards records that do not begin with \"v=STSv1;\"); " IGNORE
+			"rejected by maddy (go-mtasts);") } },
+	/* RFC 8461 3.1: a discarded near miss beside a real record is discarded too */
 	{ "near_miss_and_real", { "V=STSv1; id=1", "v=STSv1; id=2" }, .n = 2, .is_sts = 0,
-	  .valid = true, .id = "2" },
+	  .valid = true, .id = "2",
+	  .f = { NOTE_W("1 other TXT record next to the MTA-STS record (\"V=STSv1; id=1\"") } },
 	/* RFC 8461 3.1: more than one STS record means no policy */
 	{ "multiple", { "v=STSv1; id=1", "v=STSv1; id=2" }, .n = 2, .is_sts = 1,
 	  .f = { F(F_STS_TXT_MULTIPLE, SEV_CRITICAL,
@@ -115,25 +131,35 @@ static const struct row rows[] = {
 	/* RFC 8461 3.1: sts-id is 1*32: 32 characters are allowed */
 	{ "id_32", { "v=STSv1; id=abcdefghijklmnopqrstuvwxyz012345" }, .is_sts = 1,
 	  .valid = true, .id = "abcdefghijklmnopqrstuvwxyz012345" },
-	/* RFC 8461 3.1: sts-id is 1*32: 33 characters are not */
+	/* RFC 8461 3.1: sts-id is 1*32: 33 characters are not, most senders take them
+	 * (txt.id_too_long) */
 	{ "id_33", { "v=STSv1; id=abcdefghijklmnopqrstuvwxyz0123456" }, .is_sts = 1,
-	  .f = { INVALID("has 33 characters (TXT record") } },
+	  .valid = true, .id = "abcdefghijklmnopqrstuvwxyz0123456",
+	  .f = { NOTE_W("id \"abcdefghijklmnopqrstuvwxyz0123456\" has more than 32 characters") } },
+	/* this tool compares ids of at most STS_ID_MAX characters */
+	{ "id_65", { "v=STSv1; id=abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0"
+		     "12" }, .is_sts = 1,
+	  .f = { INVALID("has 65 characters (TXT record") } },
 	/* RFC 8461 3.1: sts-id needs at least one character */
 	{ "id_empty", { "v=STSv1; id=" }, .is_sts = 1, .f = { INVALID("the id is empty") } },
-	/* RFC 8461 3.1: sts-id is letters and digits only; '-' is not (senders differ) */
-	{ "id_hyphen", { "v=STSv1; id=2026-01-01" }, .is_sts = 1,
-	  .f = { INVALID("id \"2026-01-01\" contains '-' at position 5 (TXT record "
-			 "\"v=STSv1; id=2026-01-01\"; RFC 8461 3.1 allows only letters and "
-			 "digits, 1*32(ALPHA / DIGIT); some senders accept other characters") } },
-	/* RFC 8461 3.1: sts-id is letters and digits only; '_' is not */
-	{ "id_underscore", { "v=STSv1; id=abc_def" }, .is_sts = 1,
-	  .f = { INVALID("contains '_' at position 4") } },
+	/* RFC 8461 3.1: sts-id is letters and digits only; '-' is not, most senders take it
+	 * (txt.id_non_alnum) */
+	{ "id_hyphen", { "v=STSv1; id=2026-01-01" }, .is_sts = 1, .valid = true,
+	  .id = "2026-01-01",
+	  .f = { NOTE_W("id \"2026-01-01\" holds characters other than letters and digits (TXT "
+			"record \"v=STSv1; id=2026-01-01\"; RFC 8461 3.1: sts-id = %s\"id=\" "
+			"1*32(ALPHA / DIGIT)); " IGNORE "rejected by the RFC 8461 grammar, "
+			"postfix-tlspol and mox") } },
+	/* RFC 8461 3.1: sts-id is letters and digits only; '_' is not (as above) */
+	{ "id_underscore", { "v=STSv1; id=abc_def" }, .is_sts = 1, .valid = true,
+	  .id = "abc_def", .f = { NOTE_W("id \"abc_def\" holds characters other than") } },
 	/* RFC 8461 3.1: a space inside the id breaks sts-id (no ';' before the next word) */
 	{ "id_space", { "v=STSv1; id=abc def" }, .is_sts = 1,
 	  .f = { INVALID("contains a space at position 4") } },
-	/* RFC 8461 3.1: one id; two are ambiguous */
-	{ "id_twice", { "v=STSv1; id=a; id=b" }, .is_sts = 1,
-	  .f = { INVALID("two id fields (\"a\" and \"b\")") } },
+	/* RFC 8461 3.1: one id; with two, 3.2's rule takes the first, mox rejects the record
+	 * and most take the last (txt.two_ids) */
+	{ "id_twice", { "v=STSv1; id=a; id=b" }, .is_sts = 1, .valid = true, .id = "a",
+	  .f = { NOTE_W("two id fields; this tool uses the first, \"b\" is ignored") } },
 	/* RFC 8461 3.1: the id is required (1*(sts-sep sts-field) with no field) */
 	{ "id_missing_no_field", { "v=STSv1;" }, .is_sts = 1,
 	  .f = { INVALID("no id field after \"v=STSv1;\"") } },
@@ -154,24 +180,42 @@ static const struct row rows[] = {
 	/* RFC 8461 3.1: "v" after the version is just an extension name */
 	{ "extension_named_v", { "v=STSv1; id=abc; v=STSv1" }, .is_sts = 1, .valid = true,
 	  .id = "abc", .n_ext = 1 },
-	/* RFC 8461 3.1: sts-ext-name starts with a letter or digit */
-	{ "ext_name_underscore", { "v=STSv1; id=abc; _ext=1" }, .is_sts = 1,
-	  .f = { INVALID("field name \"_ext\" is not an extension name") } },
-	/* RFC 8461 3.1: sts-ext-name has at most 32 characters */
+	/* RFC 8461 3.1: sts-ext-name starts with a letter or digit; most senders skip the
+	 * field (txt.ext_bad_name) */
+	{ "ext_name_underscore", { "v=STSv1; id=abc; _ext=1" }, .is_sts = 1, .valid = true,
+	  .id = "abc", .n_ext = 1,
+	  .f = { NOTE_W("field \"_ext=1\" does not have an extension name") } },
+	/* RFC 8461 3.1: sts-ext-name has at most 32 characters (as above) */
 	{ "ext_name_33", { "v=STSv1; id=abc; abcdefghijklmnopqrstuvwxyz0123456=1" },
-	  .is_sts = 1, .f = { INVALID("is not an extension name") } },
+	  .is_sts = 1, .valid = true, .id = "abc", .n_ext = 1,
+	  .f = { NOTE_W("does not have an extension name") } },
 	/* RFC 8461 3.1: sts-ext-value = 1*(...): not empty */
 	{ "ext_value_empty", { "v=STSv1; id=abc; ext=" }, .is_sts = 1,
 	  .f = { INVALID("field ext has an empty value") } },
-	/* RFC 8461 3.1: sts-ext-value excludes '=' (%x3D) */
-	{ "ext_value_equals", { "v=STSv1; id=abc; ext=a=b" }, .is_sts = 1,
-	  .f = { INVALID("holds '=' at position 2") } },
-	/* RFC 8461 3.1: sts-ext-value excludes space */
-	{ "ext_value_space", { "v=STSv1; id=abc; ext=a b" }, .is_sts = 1,
-	  .f = { INVALID("holds whitespace at position 2") } },
-	/* RFC 8461 3.1: a field follows every sts-sep, ";;" is invalid (strict verdict) */
-	{ "empty_field", { "v=STSv1; id=abc;; ext=1" }, .is_sts = 1,
-	  .f = { INVALID("empty field (';' followed by ';') at offset 16") } },
+	/* RFC 8461 3.1: sts-ext-value excludes '=' (%x3D); most senders skip the field
+	 * (txt.ext_bad_value) */
+	{ "ext_value_equals", { "v=STSv1; id=abc; ext=a=b" }, .is_sts = 1, .valid = true,
+	  .id = "abc", .n_ext = 1,
+	  .f = { NOTE_W("the value of field \"ext=a=b\" holds whitespace or '='") } },
+	/* RFC 8461 3.1: sts-ext-value excludes space (as above) */
+	{ "ext_value_space", { "v=STSv1; id=abc; ext=a b" }, .is_sts = 1, .valid = true,
+	  .id = "abc", .n_ext = 1,
+	  .f = { NOTE_W("the value of field \"ext=a b\" holds whitespace or '='") } },
+	/* RFC 8461 3.1: sts-ext-value allows ':', mailauth loses the record
+	 * (txt.ext_value_colon) */
+	{ "ext_value_colon", { "v=STSv1; id=abc; ext=a:b" }, .is_sts = 1, .valid = true,
+	  .id = "abc", .n_ext = 1,
+	  .f = { NOTE_W("the value of field \"ext=a:b\" holds ':'") } },
+	/* RFC 8461 3.1: a field follows every sts-sep, ";;" breaks the ABNF; most senders
+	 * skip the empty field (txt.empty_field) */
+	{ "empty_field", { "v=STSv1; id=abc;; ext=1" }, .is_sts = 1, .valid = true, .id = "abc",
+	  .n_ext = 1, .f = { NOTE_W("empty field (';' followed by ';') at offset 16") } },
+	/* ...also at the end, and several of them */
+	{ "empty_fields_end", { "v=STSv1; id=abc;;;" }, .is_sts = 1, .valid = true, .id = "abc",
+	  .f = { NOTE_W("empty field (';' followed by ';') at offset 16 and more") } },
+	/* ...and with no field at all there is still no id */
+	{ "only_empty_fields", { "v=STSv1;;" }, .is_sts = 1,
+	  .f = { INVALID("no id field after \"v=STSv1;\"") } },
 	/* RFC 8461 3.1: fields are name=value */
 	{ "field_without_equals", { "v=STSv1; id=abc; noequals" }, .is_sts = 1,
 	  .f = { INVALID("field \"noequals\" has no '='") } },
@@ -194,8 +238,12 @@ static const struct row rows[] = {
 	{ "direct_near_miss", { "V=STSv1; id=1" }, .direct = true, .is_sts = 0,
 	  .f = { INVALID("\"v=STSv1\" is case-sensitive") } },
 	/* RFC 8461 3.1: the invalid message says what senders do */
-	{ "invalid_consequence", { "v=STSv1; id=a-b" }, .direct = true, .is_sts = 1,
+	{ "invalid_consequence", { "v=STSv1; id=a b" }, .direct = true, .is_sts = 1,
 	  .f = { INVALID("compliant senders treat the domain as having no MTA-STS policy") } },
+	/* RFC 8461 3.1: a version field later in the record is not its start
+	 * (txt.version_not_first): maddy and Stalwart accept the record */
+	{ "version_not_first", { "id=abc; v=STSv1" }, .is_sts = 0,
+	  .f = { MISSING("\"id=abc; v=STSv1\" holds \"v=STSv1\" but does not begin with it") } },
 };
 
 static void dump(const struct findings *fs)
