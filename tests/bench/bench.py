@@ -483,9 +483,16 @@ class Bench:
             f.write("\n".join(S.bench_domains(self.world)[:n]) + "\n")
         argv = self.cmd_stswatch(min(self.sizes), 0)
         argv[argv.index("--domains-file") + 1] = path
-        p = subprocess.run(["ip", "netns", "exec", self.ns] + argv, stdout=subprocess.DEVNULL,
+        p = subprocess.run(["ip", "netns", "exec", self.ns] + argv, stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL, timeout=self.a.timeout)
-        log("warm-up: stswatch on %d domains, direct, exit %d (not counted)" % (n, p.returncode))
+        ok, wrong = stswatch_verdicts(p.stdout.decode(errors="replace").splitlines(),
+                                      S.bench_domains(self.world)[:n], p.returncode)
+        log("warm-up: stswatch on %d domains, direct, exit %d, %d OK (not counted)"
+            % (n, p.returncode, ok))
+        if ok != n:  # a sick lab measures nothing: say so instead of a table of failures
+            raise BenchError("the lab is not healthy: the warm-up run had %d of %d OK (%s); see "
+                             "%s/log/" % (ok, n, "; ".join("%s %d" % kv for kv in wrong.items()),
+                                          rel(self.dir)))
 
     def runs(self):
         for rep in range(self.a.repeat):

@@ -314,6 +314,18 @@ def render_bench_nginx(d, w):
     return "\n".join(out) + "\n"
 
 
+def render_bench_postfix_main(w):
+    """main.cf lines for a world with the benchmark's pool (they override the ones above)."""
+    if not w.get("bench"):
+        return ""
+    # the listen backlog of postfix's internal unix services (tlsmgr: one process) is
+    # max(their process limit, default_process_limit): with the default 100, the pool's
+    # smtpd processes starting at once find it full, and the flood of warnings they log
+    # once wedged postlogd, and with it every smtpd
+    return ("# the benchmark's pool of %d MX hosts, all probed at once\n"
+            "default_process_limit = %d\n" % (w["bench"]["pool"], max(1000, 4 * w["bench"]["pool"])))
+
+
 def write_bench(d, w):
     if not w.get("bench"):
         return
@@ -675,7 +687,8 @@ def write_configs(d, w):
     write(os.path.join(d, "unbound", "unbound.conf"), render_unbound(d, w))
     write(os.path.join(d, "nginx", "nginx.conf"), render_nginx(d, w))
     # postfix waits until main.cf and master.cf are 2 s old (a guard against editors)
-    write(os.path.join(d, "postfix", "main.cf"), render_postfix_main(d), age=10)
+    write(os.path.join(d, "postfix", "main.cf"), render_postfix_main(d) + render_bench_postfix_main(w),
+          age=10)
     write(os.path.join(d, "postfix", "master.cf"), render_postfix_master(d, w), age=10)
     write(os.path.join(d, "stswatch.conf"), render_stswatch_conf(d, w))
     write(os.path.join(d, "run", "helper.json"),
@@ -884,7 +897,10 @@ def cmd_down(d, quiet=False):
     # postfix first, the way it wants to be stopped; then the others by their pid files
     pf_pid = read_pid(files["postfix"])
     if pf_pid in ours and ino is not None:
-        run(nsexec(ns, ["postfix", "-c", os.path.join(d, "postfix"), "stop"]), check=False)
+        try:
+            run(nsexec(ns, ["postfix", "-c", os.path.join(d, "postfix"), "stop"]), check=False)
+        except subprocess.TimeoutExpired:  # a wedged postfix: the signals below end it
+            log("down: postfix stop did not finish in 60 s; killing its processes")
     for name, path in files.items():
         pid = read_pid(path)
         if pid in ours and pid_alive(pid):
