@@ -573,7 +573,8 @@ class Bench:
                  "wrong_reasons_all_runs": wrong,
                  "udp_rcvbuf_errors": [r["udp_rcvbuf_errors"] for r in rs],
                  "lab_cpu": mmm(r["lab_cpu"] for r in rs),
-                 "command": "ip netns exec %s %s -v %s" % (row["ns"], TIME, shell_join(row["argv"])),
+                 "command": "ip netns exec %s %s -v %s" % (row["ns"], TIME,
+                                                          shell_join(row["argv"])),
                  "env": "NODE_EXTRA_CA_CERTS=%s" % rel(self.ca) if row["env"] else "",
                  "reproduce": row["reproduce"]}
             if rs[0]["proxy"]:
@@ -591,7 +592,8 @@ class Bench:
 
     def report(self, v):
         rows = self.summary()
-        fmt = lambda m, f: (f % m["median"]) + " (" + (f % m["min"]) + "–" + (f % m["max"]) + ")"  # noqa: E731
+        def fmt(m, f):
+            return "%s (%s–%s)" % (f % m["median"], f % m["min"], f % m["max"])
         L = ["", "## stswatch vs mailauth: healthy domains, %d MX hosts shared, median (min–max) "
              "of %d runs" % (self.a.pool, self.a.repeat), ""]
         L.append("| setting | domains | tool | domains/s | CPU s | CPU ms/domain | peak RSS MiB "
@@ -647,7 +649,8 @@ class Bench:
                     "≤%.1f ms" % (px["late_p99_us"] / 1000) if px["late_p99_us"] >= 0
                     else ">100 ms", px["late_max_us"] / 1000, px["drops"], px["resets"]))
             L += ["", "busy = proxy CPU / wall time of the run; busiest = the run with the most "
-                  "UDP datagrams from the tool (DNS queries, each answered) or accepted connections per second; late = how long after "
+                  "UDP datagrams from the tool (DNS queries, each answered) or accepted "
+                  "connections per second; late = how long after "
                   "its due time a datagram, a chunk or a connect went out (p99 as a histogram "
                   "bucket's upper edge, over all runs of the row); drops = datagrams the proxy "
                   "lost or refused, failed upstream connects, accept errors (all counted by the "
@@ -750,7 +753,8 @@ class Bench:
         self.proxy_stop()
         problems = self.far_down()
         if os.path.isdir(os.path.join(self.dir, "run")):
-            p = subprocess.run([PYTHON, LAB, "down", self.dir], env=dict(os.environ, LAB_NS=self.ns))
+            p = subprocess.run([PYTHON, LAB, "down", self.dir],
+                               env=dict(os.environ, LAB_NS=self.ns))
             if p.returncode != 0:
                 problems.append("lab.py down failed")
         return problems

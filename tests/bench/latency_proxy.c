@@ -2,7 +2,8 @@
  * latency_proxy: the benchmark's latency emulator: forwards TCP and UDP with an added
  * one-way delay, in user space, on one epoll loop (docs/BENCHMARKS.md).
  *
- *   latency_proxy [--upstream-netns NS] [--max-queue-mib M] [--realtime] DELAY_MS SPEC...
+ *   latency_proxy [--upstream-netns NS] [--max-queue-mib M] [--realtime] [--slack-us U]
+ *                 DELAY_MS SPEC...
  *   SPEC: udp:LISTEN_IP:PORT=TARGET_IP:PORT or tcp:LISTEN_IP:PORT=TARGET_IP:PORT
  *
  * The kernel here has no netem, so the benchmark runs the tool it measures in a client
@@ -23,6 +24,8 @@
  * UDP datagrams beyond --max-queue-mib (default 256) of queued bytes are dropped and
  * counted. --realtime runs it under SCHED_FIFO (else at nice -10, else as it is): a wire
  * does not wait for the CPU that the tool and the servers share, so neither should this.
+ * --slack-us lets a timer fire up to U microseconds late so that one wake-up serves more
+ * of them (default 0: at its due time).
  *
  * stdout: "ready" once every listener is bound; on SIGUSR1 one JSON line of counters
  * (cumulative, with its own CPU seconds) and of how late deliveries were against their due
@@ -301,6 +304,7 @@ static void queue_clear(struct queue *q)
 static int epfd = -1;
 static int ns_home = -1, ns_up = -1;
 static uint64_t delay_ns;
+static uint64_t slack_ns;	/* --slack-us: how late a timer may fire, to batch wake-ups */
 static uint64_t max_queue = 256ull << 20;
 static unsigned char rbuf[READ_MAX];
 
@@ -1110,7 +1114,7 @@ out:
 static void usage(void)
 {
 	fprintf(stderr, "usage: latency_proxy [--upstream-netns NS] [--max-queue-mib M] "
-		"[--realtime] DELAY_MS SPEC...\n  SPEC: udp:LISTEN_IP:PORT=TARGET_IP:PORT or "
+		"[--realtime] [--slack-us U] DELAY_MS SPEC...\n  SPEC: udp:LISTEN_IP:PORT=TARGET_IP:PORT or "
 		"tcp:LISTEN_IP:PORT=TARGET_IP:PORT\n");
 }
 
@@ -1194,6 +1198,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "latency_proxy: --realtime: %s; at normal priority\n",
 					strerror(errno));
 			i++;
+		} else if (strcmp(argv[i], "--slack-us") == 0 && i + 1 < argc) {
+			slack_ns = strtoull(argv[i + 1], NULL, 10) * 1000;
+			i += 2;
 		} else if (strcmp(argv[i], "--max-queue-mib") == 0 && i + 1 < argc) {
 			max_queue = strtoull(argv[i + 1], NULL, 10) << 20;
 			i += 2;
@@ -1258,7 +1265,7 @@ int main(int argc, char **argv)
 		}
 		graveyard_empty();
 		if (heap_len) {
-			uint64_t wait = heap[0]->due - now;
+			uint64_t wait = heap[0]->due - now + slack_ns;
 
 			ts.tv_sec = (time_t)(wait / NS);
 			ts.tv_nsec = (long)(wait % NS);

@@ -322,8 +322,9 @@ def render_bench_postfix_main(w):
     # max(their process limit, default_process_limit): with the default 100, the pool's
     # smtpd processes starting at once find it full, and the flood of warnings they log
     # once wedged postlogd, and with it every smtpd
+    pool = w["bench"]["pool"]
     return ("# the benchmark's pool of %d MX hosts, all probed at once\n"
-            "default_process_limit = %d\n" % (w["bench"]["pool"], max(1000, 4 * w["bench"]["pool"])))
+            "default_process_limit = %d\n" % (pool, max(1000, 4 * pool)))
 
 
 def write_bench(d, w):
@@ -687,8 +688,8 @@ def write_configs(d, w):
     write(os.path.join(d, "unbound", "unbound.conf"), render_unbound(d, w))
     write(os.path.join(d, "nginx", "nginx.conf"), render_nginx(d, w))
     # postfix waits until main.cf and master.cf are 2 s old (a guard against editors)
-    write(os.path.join(d, "postfix", "main.cf"), render_postfix_main(d) + render_bench_postfix_main(w),
-          age=10)
+    write(os.path.join(d, "postfix", "main.cf"),
+          render_postfix_main(d) + render_bench_postfix_main(w), age=10)
     write(os.path.join(d, "postfix", "master.cf"), render_postfix_master(d, w), age=10)
     write(os.path.join(d, "stswatch.conf"), render_stswatch_conf(d, w))
     write(os.path.join(d, "run", "helper.json"),
@@ -1219,8 +1220,8 @@ def helper_main(d):
 
 
 def main(argv):
-    usage = ("usage: lab.py up DIR [--bench N [--mx-pool P]] | down DIR | exec DIR -- CMD... | mutate DIR NAME"
-         " | list\n  namespace: $LAB_NS (default %s); see docs/LAB.md" % DEFAULT_NS)
+    usage = ("usage: lab.py up DIR [--bench N [--mx-pool P]] | down DIR | exec DIR -- CMD..."
+         " | mutate DIR NAME | list\n  namespace: $LAB_NS (default %s); see docs/LAB.md" % DEFAULT_NS)
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(usage)
         return 0 if len(argv) >= 2 else 2

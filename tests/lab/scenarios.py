@@ -403,7 +403,7 @@ def defaults(row):
 # host. lab.py generates these straight into their own files (unbound/bench-zone.conf,
 # nginx/bench.conf) instead of scenario rows, so that 100,000 of them stay cheap.
 BENCH_POOL = 20  # lab.py's default pool size; the benchmark asks for 200
-BENCH_POOL_MAX = 13750  # pool host k lives at 10.25.(200 + k // 250).(k % 250 + 1)
+BENCH_POOL_MAX = 13750  # the i-th pool host (from 0) is 10.25.(200 + i // 250).(i % 250 + 1)
 BENCH_SAN_PER_CERT = 50
 BENCH_POOL_CERT = {"id": "star.bench-pool.test", "names": ["*.bench-pool.test"]}
 
