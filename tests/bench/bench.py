@@ -1,26 +1,35 @@
 #!/usr/bin/python3
 """bench: stswatch check against mailauth's getPolicy on generated healthy domains, in the lab.
 
-  bench.py [--domains N] [--delay-ms D] [--repeat R] [--keep]
-           [--stswatch BIN] [--dir DIR] [--ns NS]
+  bench.py [--sizes 1000,10000] [--rtt 0,30] [--repeat 3] [--concurrency 0[,C...]]
+           [--pool 200] [--world N] [--tools stswatch,peer] [--peer-in-flight K]
+           [--peer-max N] [--quick] [--no-capacity] [--keep]
+           [--stswatch BIN] [--proxy BIN] [--load BIN] [--dir DIR] [--ns NS]
 
-Brings up the lab (tests/lab/lab.py up DIR --bench N: N healthy domains b0001.test ...
-sharing a pool of 20 MX hosts) in namespace NS (default stswbench; never $LAB_NS, so a
-lab kept up for work is not torn down), DIR build/bench, and measures, R times each (the median is printed):
+Brings up the lab (tests/lab/lab.py up DIR --bench W --mx-pool P: W = the largest size,
+healthy domains b00001.test ... with TXT, TLS-RPT, two MX hosts each out of a shared pool
+of P postfix smtpd hosts and an enforce policy on nginx) in namespace NS (default
+stswbench), DIR build/bench, and measures, R times each, on the same domain lists (the
+first S domains of the world for each size S):
 
-  stswatch   build/stswatch check --format json --domains-file F (DNS, policy fetch,
-             TLS-RPT, STARTTLS on every MX address), at its default concurrency and with
-             every domain in flight (--concurrency N)
-  mailauth   tests/bench/peer-mailauth.js: mailauth's MTA-STS getPolicy (TXT, A, policy
-             fetch), every domain in flight at once
+  stswatch   build/stswatch check --format json --domains-file F: DNS (TXT, TLS-RPT, MX,
+             A/AAAA of the policy host and of every MX host), the policy fetch, a STARTTLS
+             probe of every MX address (each pool host once per run), the judge; at its
+             default concurrency and once more for every C of --concurrency
+  mailauth   tests/bench/peer-mailauth.js: mailauth's MTA-STS getPolicy (TXT, A, the
+             policy fetch); --peer-in-flight K domains at once (default 2000; 0 = all)
 
 each under /usr/bin/time -v (CPU = user + system seconds, peak RSS = maximum resident set
-size), twice: "direct", run inside the lab's namespace, and "+RTT", run in a second
-namespace where tests/bench/latency_proxy.py holds the servers' addresses and forwards
-to the real servers with D ms added in each direction (see its docstring for exactly
-what is delayed). Every run must come back all OK, or the benchmark fails. Performance is
-reported, not asserted. The lab is always torn down; nothing is left running.
-Python standard library only; run as root (make bench does the rest).
+size), for every added round trip of --rtt: 0 = "direct", run inside the lab's namespace;
+else run in a second namespace, NS-far, where latency_proxy (tests/bench/latency_proxy.c)
+holds the servers' addresses and forwards to the real servers with RTT/2 added in each
+direction. The proxy reports its own CPU and how late it delivered; latency_load then
+measures what it sustains (--no-capacity skips that). The table gives the median with min
+and max of the runs; build/bench/results.md and results.json keep everything.
+
+Exit status 1 when any domain of any run was not OK (after printing everything), or the
+harness failed; speed is reported, never asserted. The lab and the proxy are torn down
+unless --keep (then: bench.py --down to tear down). Run as root (make bench does the rest).
 """
 
 import argparse
@@ -28,6 +37,7 @@ import json
 import os
 import platform
 import re
+import select
 import shutil
 import signal
 import statistics
@@ -43,9 +53,16 @@ import scenarios as S  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 LAB = os.path.join(ROOT, "tests", "lab", "lab.py")
-PROXY = os.path.join(HERE, "latency_proxy.py")
 PEER = os.path.join(HERE, "peer-mailauth.js")
 TIME = "/usr/bin/time"
+CAP_ADDR = "10.199.0.1"  # the capacity test's echo address, in both namespaces only
+# a tool connects to the same few server addresses thousands of times a minute, where on
+# the Internet it would reach thousands of different ones: let ports be reused
+SYSCTLS = ["net.ipv4.tcp_tw_reuse=1", "net.ipv4.ip_local_port_range=1024 65535",
+           "net.core.somaxconn=65535"]
+UDP_RATES = [10000, 20000, 50000, 100000, 200000]
+TCP_RATES = [500, 1000, 2000, 4000, 8000]
+CAP_SECONDS = 3
 
 
 def log(msg):
@@ -69,31 +86,34 @@ def ns_exists(ns):
     return any(line.split()[0] == ns for line in out.splitlines() if line.strip())
 
 
+def ns_pids(ns):
+    out = run(["ip", "netns", "pids", ns], check=False).stdout.decode().split()
+    return [int(x) for x in out]
+
+
 def udp_rcvbuf_errors(ns):
-    """The namespace's UDP RcvbufErrors counter: datagrams dropped because a receiving
-    socket's buffer was full (here: DNS answers the tool never saw, retried on timeout)."""
+    """The namespace's UDP RcvbufErrors: datagrams dropped at a full receive buffer."""
     out = run(["ip", "netns", "exec", ns, "cat", "/proc/net/snmp"]).stdout.decode().splitlines()
     rows = [line.split() for line in out if line.startswith("Udp:")]
     return int(rows[1][rows[0].index("RcvbufErrors")])
 
 
-def cpu_of(pids):
-    """user + system seconds of pids and their reaped children, from /proc."""
+def cpu_snapshot(pids):
+    """{pid: user + system seconds of it and its reaped children}, from /proc."""
     tck = os.sysconf("SC_CLK_TCK")
-    total = 0
+    out = {}
     for p in pids:
         try:
             with open("/proc/%d/stat" % p) as f:
-                f = f.read().rsplit(")", 1)[1].split()
-            total += sum(int(x) for x in f[11:15])
+                fs = f.read().rsplit(")", 1)[1].split()
+            out[p] = sum(int(x) for x in fs[11:15]) / tck
         except (OSError, IndexError, ValueError):
             pass
-    return total / tck
+    return out
 
 
-def ns_pids(ns):
-    out = run(["ip", "netns", "pids", ns], check=False).stdout.decode().split()
-    return [int(x) for x in out]
+def cpu_delta(before, after):
+    return sum(v - before.get(p, 0) for p, v in after.items())
 
 
 def parse_time_v(path):
@@ -103,19 +123,23 @@ def parse_time_v(path):
             k, _, v = line.strip().rpartition(": ")
             t[k] = v
     return {"cpu": float(t["User time (seconds)"]) + float(t["System time (seconds)"]),
+            "user": float(t["User time (seconds)"]), "sys": float(t["System time (seconds)"]),
             "rss_kib": int(t["Maximum resident set size (kbytes)"])}
 
 
-def tool_versions(stswatch):
-    v = {}
-    v["stswatch"] = run([stswatch, "version"], check=False).stdout.decode().strip()
-    v["node"] = run(["node", "--version"], check=False).stdout.decode().strip()
-    try:
-        with open(os.path.join(HERE, "node_modules", "mailauth", "package.json")) as f:
-            v["mailauth"] = json.load(f)["version"]
-    except (OSError, ValueError, KeyError):
-        v["mailauth"] = "?"
-    v["openssl"] = run(["openssl", "version"], check=False).stdout.decode().strip()
+def rel(x):
+    return os.path.relpath(x, ROOT) if isinstance(x, str) and x.startswith(ROOT + "/") else x
+
+
+def shell_join(argv):
+    out = []
+    for a in argv:
+        a = rel(a)
+        out.append(a if re.fullmatch(r"[A-Za-z0-9_./:=,+@%-]+", a) else "'%s'" % a)
+    return " ".join(out)
+
+
+def machine():
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as f:
@@ -123,19 +147,139 @@ def tool_versions(stswatch):
                 if line.startswith("model name"):
                     cpu = line.split(":", 1)[1].strip()
                     break
+        with open("/proc/meminfo") as f:
+            mem = int(f.readline().split()[1]) / (1 << 20)
+    except (OSError, ValueError, IndexError):
+        mem = 0
+    return "%d cores (%s), %.0f GiB, Linux %s" % (os.cpu_count(), cpu, mem, platform.release())
+
+
+def load_average():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
     except OSError:
-        pass
-    v["machine"] = "%d cores (%s), %s, Linux %s" % (os.cpu_count(), cpu,
-                                                    "%.0f GiB" % mem_gib(), platform.release())
-    return v
+        return "?"
 
 
-def mem_gib():
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / (1 << 20)
-    return 0
+# ---- what a run's output says --------------------------------------------------------------
+
+DNS_DETAIL = {"no answer from the resolver before the timeout": "timeout",
+              "the resolver answered SERVFAIL": "SERVFAIL",
+              "the resolver refused the query": "REFUSED"}
+
+
+def reason_of(f):
+    """A short reason for one finding: its code, and for DNS and fetch errors what failed."""
+    code, msg = f.get("code", "?"), f.get("message", "")
+    if code == "dns.error":
+        m = re.search(r"DNS lookup of (.+?) failed \((.+?)\);", msg)
+        if m:
+            detail = DNS_DETAIL.get(m.group(2), m.group(2)[:40])
+            return "dns.error %s: %s" % (m.group(1), detail)
+    if code in ("policy.fetch", "mx.connect", "mx.tls_handshake"):
+        m = re.search(r"failed \(([a-z ]+)", msg) or re.search(r"\(([a-z]+)[ :]", msg)
+        if m:
+            return "%s (%s)" % (code, m.group(1).strip())
+    return code
+
+
+def stswatch_verdicts(lines, domains, rc):
+    """(OK count, {"STATUS reason + reason": domains}) of stswatch's JSON lines."""
+    ok, wrong, seen = 0, {}, set()
+    for line in lines:
+        try:
+            j = json.loads(line)
+        except ValueError:
+            wrong["unparsable output line"] = wrong.get("unparsable output line", 0) + 1
+            continue
+        seen.add(j.get("domain"))
+        status = j.get("status", "?")
+        if status == "OK":
+            ok += 1
+            continue
+        sev = [f for f in j.get("findings", []) if f.get("severity") == status] or \
+            j.get("findings", [])
+        key = status + " " + " + ".join(sorted({reason_of(f) for f in sev}) or ["no finding"])
+        wrong[key] = wrong.get(key, 0) + 1
+    missing = len(set(domains) - seen)
+    if missing:
+        wrong["missing from the output (exit %d)" % rc] = missing
+    return ok, wrong
+
+
+def peer_verdicts(lines, domains, rc):
+    try:
+        j = json.loads(lines[-1])
+    except (ValueError, IndexError):
+        return 0, {"no result line (exit %d)" % rc: len(domains)}
+    wrong = {k: v for k, v in j.get("statuses", {}).items() if k != "ok"}
+    if j.get("domains") != len(domains):
+        wrong["domains counted: %s" % j.get("domains")] = len(domains)
+    return j.get("ok", 0), wrong
+
+
+class Proxy:
+    """latency_proxy in the client namespace, with its stats line on SIGUSR1."""
+
+    def __init__(self, binary, far, ns, rtt_ms, specs, logpath, realtime):
+        self.log = open(logpath, "ab")
+        self.argv = ["ip", "netns", "exec", far, binary, "--upstream-netns", ns] + \
+            (["--realtime"] if realtime else []) + ["%g" % (rtt_ms / 2.0)]
+        self.p = subprocess.Popen(
+            self.argv + specs, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True)
+        self.rtt = rtt_ms
+        if self.readline(10) != "ready":
+            self.stop()
+            raise BenchError("latency proxy did not start (see %s)" % logpath)
+
+    def readline(self, timeout):
+        r, _, _ = select.select([self.p.stdout], [], [], timeout)
+        if not r:
+            return None
+        return self.p.stdout.readline().decode().strip()
+
+    def stats(self):
+        os.kill(self.p.pid, signal.SIGUSR1)
+        line = self.readline(10)
+        if not line:
+            raise BenchError("latency proxy: no stats line (exit %s)" % self.p.poll())
+        return json.loads(line)
+
+    def stop(self):
+        last = None
+        if self.p.poll() is None:
+            try:
+                os.kill(self.p.pid, signal.SIGTERM)
+                line = self.readline(5)
+                last = json.loads(line) if line else None
+            except (ProcessLookupError, ValueError):
+                pass
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait(5)
+        self.p.stdout.close()
+        self.log.close()
+        return last
+
+
+def proxy_delta(a, b, wall):
+    d = {k: b[k] - a[k] for k in ("udp_in", "udp_out", "udp_dropped_queue", "udp_dropped_send",
+                                    "udp_dropped_flows", "udp_sock_drops", "tcp_accepted",
+                                    "tcp_connect_failed", "tcp_aborted", "tcp_accept_errors")}
+    d["cpu"] = (b["cpu_user"] + b["cpu_sys"]) - (a["cpu_user"] + a["cpu_sys"])
+    d["busy"] = d["cpu"] / wall if wall > 0 else 0
+    d["queries_per_s"] = d["udp_in"] / wall if wall > 0 else 0  # datagrams from the tool
+    d["conns_per_s"] = d["tcp_accepted"] / wall if wall > 0 else 0
+    for k in ("late_n", "late_mean_us", "late_max_us", "late_p50_us", "late_p99_us",
+              "late_p999_us", "tcp_peak", "queued_peak"):
+        d[k] = b[k]  # since the previous stats line: this run
+    # a reset is a peer's doing (a client closed with bytes still coming), not a loss
+    d["drops"] = sum(d[k] for k in ("udp_dropped_queue", "udp_dropped_send", "udp_dropped_flows",
+                                    "udp_sock_drops", "tcp_connect_failed", "tcp_accept_errors"))
+    return d
 
 
 class Bench:
@@ -143,13 +287,15 @@ class Bench:
         self.a = a
         self.dir = os.path.abspath(a.dir)
         self.ns = a.ns
-        self.far = self.ns + "-far"  # the client namespace behind the latency proxy
+        self.far = self.ns + "-far"
         self.stswatch = os.path.abspath(a.stswatch)
         self.proxy = None
         self.results = []
+        self.capacity = []
         self.failures = []
+        self.rows = {}  # key -> {"label", "argv", "ns", "reproduce"}
 
-    # ---- setup ----------------------------------------------------------------------------
+    # ---- set-up ---------------------------------------------------------------------------
 
     def npm_install(self):
         if os.path.exists(os.path.join(HERE, "node_modules", "mailauth", "package.json")):
@@ -160,248 +306,452 @@ class Bench:
         if os.path.exists(os.path.join(HERE, "package-lock.json")):
             os.unlink(os.path.join(HERE, "package-lock.json"))
 
+    def versions(self):
+        v = {"stswatch": run([self.stswatch, "version"], check=False).stdout.decode().strip(),
+             "node": run(["node", "--version"], check=False).stdout.decode().strip(),
+             "openssl": run(["openssl", "version"], check=False).stdout.decode().strip(),
+             "machine": machine()}
+        try:
+            with open(os.path.join(HERE, "node_modules", "mailauth", "package.json")) as f:
+                v["mailauth"] = json.load(f)["version"]
+        except (OSError, ValueError, KeyError):
+            v["mailauth"] = "?"
+        try:
+            v["commit"] = run(["git", "-C", ROOT, "log", "-1", "--format=%h %s"],
+                              check=False).stdout.decode().strip()
+        except OSError:
+            v["commit"] = "?"
+        h = run([self.stswatch, "check", "--help"], check=False).stdout.decode()
+        m = re.search(r"--concurrency N.*\(default (\d+)\)", h)
+        v["default_concurrency"] = int(m.group(1)) if m else None
+        return v
+
     def lab_up(self):
         env = dict(os.environ, LAB_NS=self.ns)
-        p = subprocess.run([PYTHON, LAB, "up", self.dir, "--bench", str(self.a.domains)], env=env)
+        t0 = time.monotonic()
+        p = subprocess.run([PYTHON, LAB, "up", self.dir, "--bench", str(self.world),
+                            "--mx-pool", str(self.a.pool)], env=env)
         if p.returncode != 0:
             raise BenchError("lab.py up failed")
+        self.lab_up_s = time.monotonic() - t0
         with open(os.path.join(self.dir, "lab.json")) as f:
             self.lab = json.load(f)
         self.ca = self.lab["ca_file"]
         self.resolver = self.lab["resolver"]
-        self.domains = S.bench_domains(self.a.domains)
-        self.domains_file = os.path.join(self.dir, "domains.txt")
-        with open(self.domains_file, "w") as f:
-            f.write("\n".join(self.domains) + "\n")
+        every = S.bench_domains(self.world)
+        self.lists = {}
+        for n in self.sizes:
+            path = os.path.join(self.dir, "domains-%d.txt" % n)
+            with open(path, "w") as f:
+                f.write("\n".join(every[:n]) + "\n")
+            self.lists[n] = (path, every[:n])
         self.conf = os.path.join(self.dir, "bench.conf")
         with open(self.conf, "w") as f:
             f.write("# generated by tests/bench/bench.py: stswatch's defaults, except these\n"
                     'ehlo_name = "probe.bench.test";\n'
                     "# never created: check reads a database only when it exists\n"
                     'database = "%s/no-history.db";\n' % self.dir)
+        self.sysctls(self.ns)
+        run(["ip", "-n", self.ns, "addr", "add", CAP_ADDR + "/32", "dev", "lo"])
+
+    def sysctls(self, ns):
+        run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w"] + SYSCTLS)
 
     def far_up(self):
         """The client namespace: the servers' addresses on its lo, held by the proxy."""
         if ns_exists(self.far):
-            run(["ip", "netns", "del", self.far])
+            self.far_down()
         run(["ip", "netns", "add", self.far])
-        targets = [("udp", S.DNS_V4, 53), ("tcp", S.DNS_V4, 53), ("tcp", S.NGINX_V4, 443)]
-        targets += [("tcp", ip, 25) for _, ip in S.bench_pool()]
-        addrs = sorted({t[1] for t in targets})
+        self.targets = [("udp", S.DNS_V4, 53), ("tcp", S.DNS_V4, 53), ("tcp", S.NGINX_V4, 443)]
+        self.targets += [("tcp", ip, 25) for _, ip in S.bench_pool(self.a.pool)]
+        self.targets += [("udp", CAP_ADDR, 7), ("tcp", CAP_ADDR, 7)]
+        addrs = sorted({t[1] for t in self.targets})
         batch = ["link set lo up"] + ["addr add %s/32 dev lo" % x for x in addrs]
         run(["ip", "-n", self.far, "-batch", "-"], input="\n".join(batch).encode())
-        specs = ["%s:%s:%d=%s:%d" % (p, ip, port, ip, port) for p, ip, port in targets]
-        self.proxy_log = open(os.path.join(self.dir, "log", "latency-proxy.log"), "wb")
-        self.proxy = subprocess.Popen(
-            ["ip", "netns", "exec", self.far, PYTHON, PROXY, "--upstream-netns", self.ns,
-             str(self.a.delay_ms)] + specs,
-            stdout=subprocess.PIPE, stderr=self.proxy_log, start_new_session=True)
-        line = self.proxy.stdout.readline().decode().strip()
-        if line != "ready":
-            raise BenchError("latency proxy did not start (see %s/log/latency-proxy.log)"
-                             % self.dir)
+        self.sysctls(self.far)
+
+    def proxy_start(self, rtt):
+        specs = ["%s:%s:%d=%s:%d" % (p, ip, port, ip, port) for p, ip, port in self.targets]
+        self.proxy = Proxy(self.a.proxy, self.far, self.ns, rtt, specs,
+                           os.path.join(self.dir, "log", "latency-proxy.log"),
+                           self.a.proxy_priority == "realtime")
+
+    def proxy_stop(self):
+        if self.proxy is not None:
+            self.proxy.stop()
+            self.proxy = None
 
     # ---- runs -----------------------------------------------------------------------------
 
-    def cmd_stswatch(self, concurrency):
+    def cmd_stswatch(self, n, concurrency):
         argv = [self.stswatch, "check", "--format", "json", "--resolver", self.resolver,
-                "--ca-file", self.ca, "-c", self.conf, "--domains-file", self.domains_file]
+                "--ca-file", self.ca, "-c", self.conf, "--domains-file", self.lists[n][0]]
         if concurrency:
             argv += ["--concurrency", str(concurrency)]
         return argv
 
-    def cmd_peer(self):
-        return ["node", PEER, self.resolver, self.domains_file]
+    def cmd_peer(self, n):
+        argv = ["node", PEER, self.resolver, self.lists[n][0]]
+        if self.a.peer_in_flight:
+            argv.append(str(self.a.peer_in_flight))
+        return argv
 
-    def measure(self, net, ns, tool, argv, env=None):
+    def setting(self, rtt):
+        return "direct" if rtt == 0 else "+%g ms RTT" % rtt
+
+    def tools_for(self, n):
+        out = []
+        if "stswatch" in self.a.tools:
+            for c in self.concurrencies:
+                label = ("stswatch (default concurrency %s)" % self.default_conc if c == 0
+                         else "stswatch --concurrency %d" % c)
+                out.append(("stswatch", c, label, self.cmd_stswatch(n, c), None))
+        if "peer" in self.a.tools and n <= self.a.peer_max:
+            k = self.a.peer_in_flight
+            label = "mailauth getPolicy (%s)" % (
+                "%d in flight" % k if 0 < k < n else "all in flight")
+            out.append(("peer", 0, label, self.cmd_peer(n),
+                        dict(os.environ, NODE_EXTRA_CA_CERTS=self.ca)))
+        return out
+
+    def reproduce(self, rtt, n, kind, c):
+        argv = [PYTHON, "tests/bench/bench.py", "--world", str(self.world), "--pool",
+                str(self.a.pool), "--sizes", str(n), "--rtt", "%g" % rtt, "--tools",
+                "stswatch" if kind == "stswatch" else "peer", "--repeat", str(self.a.repeat),
+                "--no-capacity"]
+        if kind == "stswatch":
+            argv += ["--concurrency", str(c)]
+        elif self.a.peer_in_flight:
+            argv += ["--peer-in-flight", str(self.a.peer_in_flight)]
+        return shell_join(argv)
+
+    def measure(self, rtt, n, kind, conc, label, argv, env):
+        ns = self.ns if rtt == 0 else self.far
+        key = (rtt, n, label)
+        self.rows.setdefault(key, {"label": label, "kind": kind, "argv": argv, "ns": ns,
+                                   "rtt": rtt, "n": n, "env": env is not None,
+                                   "reproduce": self.reproduce(rtt, n, kind, conc)})
         tfile = os.path.join(self.dir, "time.txt")
-        out = os.path.join(self.dir, "out-%s.txt" % re.sub("[^a-z0-9]+", "-",
-                                                           (net + " " + tool).lower()))
+        out = os.path.join(self.dir, "out-%s-%d-%s.txt" % (
+            "direct" if rtt == 0 else "rtt%g" % rtt, n, re.sub("[^a-z0-9]+", "-", label.lower())))
         drops0 = udp_rcvbuf_errors(ns)
-        others = ns_pids(self.ns) + ns_pids(self.far)
-        cpu0 = cpu_of(others)
+        lab0 = cpu_snapshot(ns_pids(self.ns))
+        px0 = self.proxy.stats() if self.proxy else None
+        load0 = load_average()
         t0 = time.monotonic()
         with open(out, "wb") as fo:
             p = subprocess.run(["ip", "netns", "exec", ns, TIME, "-v", "-o", tfile] + argv,
-                               stdout=fo, stderr=subprocess.PIPE, env=env, timeout=900)
+                               stdout=fo, stderr=subprocess.PIPE, env=env,
+                               timeout=self.a.timeout)
         wall = time.monotonic() - t0
-        others_cpu = cpu_of(others) - cpu0
+        px1 = self.proxy.stats() if self.proxy else None
+        lab_cpu = cpu_delta(lab0, cpu_snapshot(ns_pids(self.ns)))
         drops = udp_rcvbuf_errors(ns) - drops0
         if not os.path.exists(tfile) or os.path.getsize(tfile) == 0:
-            raise BenchError("%s: no /usr/bin/time report: %s" % (tool, p.stderr.decode()[-800:]))
+            raise BenchError("%s: no /usr/bin/time report: %s" % (label, p.stderr.decode()[-800:]))
         t = parse_time_v(tfile)
         os.unlink(tfile)
-        ok, detail = self.verdicts(tool, out, p.returncode)
-        r = {"net": net, "tool": tool, "wall": wall, "cpu": t["cpu"], "rss_kib": t["rss_kib"],
-             "ok": ok, "detail": detail, "udp_drops": drops, "others_cpu": others_cpu,
-             "exit": p.returncode}
-        if ok != len(self.domains):
-            self.failures.append("%s, %s: %d of %d OK (%s); stderr: %s" % (
-                net, tool, ok, len(self.domains), detail, p.stderr.decode()[-500:]))
-        log("%-11s %-34s %6.2f s  %7.0f domains/s  CPU %5.2f s  RSS %6.1f MiB  OK %d/%d%s" % (
-            net, tool, wall, len(self.domains) / wall, t["cpu"], t["rss_kib"] / 1024, ok,
-            len(self.domains), "" if ok == len(self.domains) else "  (%s)" % detail))
-        return r
-
-    def verdicts(self, tool, out, rc):
-        """How many domains came back OK, and a summary of the rest."""
         with open(out, "rb") as f:
             lines = f.read().decode(errors="replace").splitlines()
-        if tool.startswith("stswatch"):
-            count = {}
-            seen = set()
-            for line in lines:
-                try:
-                    j = json.loads(line)
-                except ValueError:
-                    count["unparsable"] = count.get("unparsable", 0) + 1
-                    continue
-                seen.add(j.get("domain"))
-                key = j.get("status", "?")
-                if key != "OK":
-                    codes = ",".join(sorted({x.get("code", "?") for x in j.get("findings", [])}))
-                    key += "(" + codes + ")"
-                count[key] = count.get(key, 0) + 1
-            ok = count.get("OK", 0) if seen == set(self.domains) and rc == 0 else 0
-            return ok, ", ".join("%s %d" % kv for kv in sorted(count.items()))
-        try:
-            j = json.loads(lines[-1])
-        except (ValueError, IndexError):
-            return 0, "no result line (exit %d)" % rc
-        ok = j.get("ok", 0) if j.get("domains") == len(self.domains) and rc == 0 else 0
-        return ok, ", ".join("%s %d" % kv for kv in sorted(j.get("statuses", {}).items()))
+        domains = self.lists[n][1]
+        ok, wrong = (stswatch_verdicts if kind == "stswatch" else peer_verdicts)(
+            lines, domains, p.returncode)
+        r = {"setting": self.setting(rtt), "rtt": rtt, "domains": n, "tool": label,
+             "kind": kind, "wall": wall, "rate": n / wall, "cpu": t["cpu"], "user": t["user"],
+             "sys": t["sys"], "rss_kib": t["rss_kib"], "ok": ok, "wrong": len(domains) - ok,
+             "wrong_reasons": wrong, "udp_rcvbuf_errors": drops, "lab_cpu": lab_cpu,
+             "exit": p.returncode, "load_before": load0,
+             "proxy": proxy_delta(px0, px1, wall) if px0 else None,
+             "stderr_tail": p.stderr.decode(errors="replace")[-300:]}
+        self.results.append(r)
+        if ok != n:
+            self.failures.append("%s, %d domains, %s: %d of %d OK (%s)" % (
+                r["setting"], n, label, ok, n, "; ".join("%s %d" % kv for kv in wrong.items())))
+        px = r["proxy"]
+        log("%-11s %6d  %-40s %7.2f s %6.0f/s  CPU %6.2f s  RSS %6.1f MiB  wrong %d%s" % (
+            r["setting"], n, label, wall, n / wall, t["cpu"], t["rss_kib"] / 1024, n - ok,
+            "  proxy CPU %.2f s, late p99 %s us" % (px["cpu"], px["late_p99_us"]) if px else ""))
+        return r
+
+    def warm_up(self):
+        """One untimed run, so that every pool host's smtpd exists before the first figure."""
+        if "stswatch" not in self.a.tools:
+            return
+        n = min(1000, self.world)
+        path = os.path.join(self.dir, "domains-warm-up.txt")
+        with open(path, "w") as f:
+            f.write("\n".join(S.bench_domains(self.world)[:n]) + "\n")
+        argv = self.cmd_stswatch(min(self.sizes), 0)
+        argv[argv.index("--domains-file") + 1] = path
+        p = subprocess.run(["ip", "netns", "exec", self.ns] + argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, timeout=self.a.timeout)
+        ok, wrong = stswatch_verdicts(p.stdout.decode(errors="replace").splitlines(),
+                                      S.bench_domains(self.world)[:n], p.returncode)
+        log("warm-up: stswatch on %d domains, direct, exit %d, %d OK (not counted)"
+            % (n, p.returncode, ok))
+        if ok != n:  # a sick lab measures nothing: say so instead of a table of failures
+            raise BenchError("the lab is not healthy: the warm-up run had %d of %d OK (%s); see "
+                             "%s/log/" % (ok, n, "; ".join("%s %d" % kv for kv in wrong.items()),
+                                          rel(self.dir)))
 
     def runs(self):
-        n = len(self.domains)
-        peer_env = dict(os.environ, NODE_EXTRA_CA_CERTS=self.ca)
-        tools = [("stswatch (default concurrency)", self.cmd_stswatch(0), None),
-                 ("stswatch --concurrency %d" % n, self.cmd_stswatch(n), None),
-                 ("mailauth getPolicy (all in flight)", self.cmd_peer(), peer_env)]
-        nets = [("direct", self.ns), ("+%d ms RTT" % (2 * self.a.delay_ms), self.far)]
-        self.commands = {name: argv for name, argv, _ in tools}
         for rep in range(self.a.repeat):
-            for net, ns in nets:
-                for name, argv, env in tools:
-                    self.results.append(self.measure(net, ns, name, argv, env))
+            for rtt in self.rtts:
+                if rtt:
+                    self.proxy_start(rtt)
+                try:
+                    for n in self.sizes:
+                        tools = self.tools_for(n)
+                        if rep % 2:  # alternate the order, so neither always goes first
+                            tools = tools[::-1]
+                        for kind, conc, label, argv, env in tools:
+                            self.measure(rtt, n, kind, conc, label, argv, env)
+                finally:
+                    self.proxy_stop()
+
+    # ---- the emulator's capacity ------------------------------------------------------------
+
+    def load_step(self, mode, rate):
+        px0 = self.proxy.stats()
+        p = run(["ip", "netns", "exec", self.far, self.a.load, "--upstream-netns", self.ns,
+                 mode, "%s:7" % CAP_ADDR, str(rate), str(CAP_SECONDS)], timeout=60)
+        j = json.loads(p.stdout.decode().strip().splitlines()[-1])
+        px = proxy_delta(px0, self.proxy.stats(), CAP_SECONDS)
+        expect = self.proxy.rtt * (1 if mode == "udp" else 2)  # TCP: handshake + data
+        j["proxy_cpu"] = px["cpu"]
+        j["proxy_busy"] = px["busy"]
+        j["proxy_late_p99_us"] = px["late_p99_us"]
+        j["expected_rtt_ms"] = expect
+        # the proxy's own lateness decides: the load tool runs at normal priority and
+        # waits for a CPU like everything else here, which its round trips show
+        j["pass"] = (j["failed"] == 0 and j["lost"] <= j["started"] * 0.001
+                     and 0 <= px["late_p99_us"] <= 5000)
+        return j
+
+    def measure_capacity(self):
+        for rtt in [r for r in self.rtts if r]:
+            self.proxy_start(rtt)
+            try:
+                for mode, rates in (("udp", UDP_RATES), ("tcp", TCP_RATES)):
+                    for rate in rates:
+                        j = self.load_step(mode, rate)
+                        j["rtt"] = rtt
+                        self.capacity.append(j)
+                        log("capacity +%g ms: %s %6d/s: %s, RTT p50 %.1f p99 %.1f ms, lost %d, "
+                            "proxy CPU %.0f%%" % (rtt, mode, rate, "ok" if j["pass"] else "FAIL",
+                                                  j["rtt_p50_ms"], j["rtt_p99_ms"], j["lost"],
+                                                  100 * j["proxy_busy"]))
+                        if not j["pass"]:
+                            break
+            finally:
+                self.proxy_stop()
 
     # ---- report ---------------------------------------------------------------------------
 
     def summary(self):
         rows = []
-        keys = []
-        for r in self.results:
-            if (r["net"], r["tool"]) not in keys:
-                keys.append((r["net"], r["tool"]))
-        for net, tool in keys:
-            rs = [r for r in self.results if r["net"] == net and r["tool"] == tool]
-            wall = statistics.median(r["wall"] for r in rs)
-            rows.append({"net": net, "tool": tool, "runs": len(rs), "wall": wall,
-                         "rate": len(self.domains) / wall,
-                         "cpu": statistics.median(r["cpu"] for r in rs),
-                         "rss_mib": statistics.median(r["rss_kib"] for r in rs) / 1024,
-                         "ok": min(r["ok"] for r in rs),
-                         "udp_drops": statistics.median(r["udp_drops"] for r in rs),
-                         "others_cpu": statistics.median(r["others_cpu"] for r in rs),
-                         "walls": [round(r["wall"], 2) for r in rs]})
+        for key, row in self.rows.items():
+            rtt, n, label = key
+            rs = [r for r in self.results if (r["rtt"], r["domains"], r["tool"]) == key]
+            if not rs:
+                continue
+
+            def mmm(xs):
+                xs = list(xs)
+                return {"median": statistics.median(xs), "min": min(xs), "max": max(xs)}
+            wrong = {}
+            for r in rs:
+                for k, v in r["wrong_reasons"].items():
+                    wrong[k] = wrong.get(k, 0) + v
+            s = {"setting": self.setting(rtt), "rtt": rtt, "domains": n, "tool": label,
+                 "kind": row["kind"], "runs": len(rs),
+                 "rate": mmm(r["rate"] for r in rs), "wall": mmm(r["wall"] for r in rs),
+                 "cpu": mmm(r["cpu"] for r in rs),
+                 "cpu_ms_per_domain": mmm(1000 * r["cpu"] / n for r in rs),
+                 "rss_mib": mmm(r["rss_kib"] / 1024 for r in rs),
+                 "wrong": mmm(r["wrong"] for r in rs), "wrong_runs": [r["wrong"] for r in rs],
+                 "wrong_reasons_all_runs": wrong,
+                 "udp_rcvbuf_errors": [r["udp_rcvbuf_errors"] for r in rs],
+                 "lab_cpu": mmm(r["lab_cpu"] for r in rs),
+                 "command": "ip netns exec %s %s -v %s" % (row["ns"], TIME,
+                                                          shell_join(row["argv"])),
+                 "env": "NODE_EXTRA_CA_CERTS=%s" % rel(self.ca) if row["env"] else "",
+                 "reproduce": row["reproduce"]}
+            if rs[0]["proxy"]:
+                s["proxy"] = {"cpu": mmm(r["proxy"]["cpu"] for r in rs),
+                              "busy": mmm(r["proxy"]["busy"] for r in rs),
+                              "queries_per_s": max(r["proxy"]["queries_per_s"] for r in rs),
+                              "conns_per_s": max(r["proxy"]["conns_per_s"] for r in rs),
+                              "tcp_peak": max(r["proxy"]["tcp_peak"] for r in rs),
+                              "late_p99_us": max(r["proxy"]["late_p99_us"] for r in rs),
+                              "late_max_us": max(r["proxy"]["late_max_us"] for r in rs),
+                              "drops": sum(r["proxy"]["drops"] for r in rs),
+                              "resets": sum(r["proxy"]["tcp_aborted"] for r in rs)}
+            rows.append(s)
         return rows
 
-    def report(self, versions):
+    def report(self, v):
         rows = self.summary()
-        n = len(self.domains)
-        lines = ["", "## stswatch vs mailauth: %d healthy domains, %d MX hosts shared, "
-                 "median of %d runs" % (n, S.BENCH_POOL, self.a.repeat), ""]
-        lines.append("| network | tool | domains/s | wall s | CPU s | peak RSS MiB | OK "
-                     "| UDP drops | lab CPU s |")
-        lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        def fmt(m, f):
+            return "%s (%s–%s)" % (f % m["median"], f % m["min"], f % m["max"])
+        L = ["", "## stswatch vs mailauth: healthy domains, %d MX hosts shared, median (min–max) "
+             "of %d runs" % (self.a.pool, self.a.repeat), ""]
+        L.append("| setting | domains | tool | domains/s | CPU s | CPU ms/domain | peak RSS MiB "
+                 "| wrong answers |")
+        L.append("| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |")
         for r in rows:
-            lines.append("| %s | %s | %.0f | %.2f | %.2f | %.1f | %d/%d | %d | %.2f |" % (
-                r["net"], r["tool"], r["rate"], r["wall"], r["cpu"], r["rss_mib"], r["ok"], n,
-                r["udp_drops"], r["others_cpu"]))
-        lines.append("")
-        for net in dict.fromkeys(r["net"] for r in rows):
-            peer = [r for r in rows if r["net"] == net and r["tool"].startswith("mailauth")]
-            if not peer:
-                continue
-            peer = peer[0]
-            for r in rows:
-                if r["net"] != net or not r["tool"].startswith("stswatch"):
-                    continue
-                lines.append("%s, %s: %.2fx the peer's domains/s, %.2fx its CPU, %.2fx its "
-                             "peak RSS: %s, %s" % (
-                                 net, r["tool"], r["rate"] / peer["rate"], r["cpu"] / peer["cpu"],
-                                 r["rss_mib"] / peer["rss_mib"],
-                                 "faster" if r["rate"] > peer["rate"] else "SLOWER",
-                                 "less memory" if r["rss_mib"] < peer["rss_mib"]
-                                 else "MORE MEMORY"))
-        lines += ["",
-                  "wall runs (s): " + "; ".join("%s / %s: %s" % (r["net"], r["tool"],
-                                                   " ".join("%.2f" % w for w in r["walls"]))
-                                                   for r in rows),
-                  "",
-                  "CPU s = user + system of the tool (threads included), peak RSS = maximum "
-                  "resident set size, both from /usr/bin/time -v; domains/s = domains / wall "
-                  "time; UDP drops = the namespace's UdpRcvbufErrors during the run (DNS "
-                  "answers lost at a full socket buffer, retried after a timeout); lab CPU s "
-                  "= what the servers (unbound, nginx, postfix) and the latency proxy used "
-                  "meanwhile, on the same %d cores." % os.cpu_count(),
-                  "+RTT: latency_proxy.py adds %d ms to every datagram and every TCP chunk in "
-                  "each direction (DNS, HTTPS, SMTP), and charges each TCP handshake's round "
-                  "trip to the first bytes." % self.a.delay_ms,
-                  "",
-                  "machine: " + versions["machine"],
-                  "versions: %s; mailauth %s on node %s; %s" % (
-                      versions["stswatch"], versions["mailauth"], versions["node"],
-                      versions["openssl"]),
-                  "",
-                  "reproduce: make bench   (or: %s tests/bench/bench.py --domains %d "
-                  "--delay-ms %d --repeat %d)" % (PYTHON, n, self.a.delay_ms, self.a.repeat),
-                  "one run by hand, with the lab kept up (bench.py --keep; the latency "
-                  "proxy is not kept):",
-                  "  ip netns exec %s %s -v %s" % (self.ns, TIME, " ".join(
-                      os.path.relpath(x, ROOT) if x.startswith(ROOT) else x
-                      for x in self.commands["stswatch --concurrency %d" % n])),
-                  "  NODE_EXTRA_CA_CERTS=%s ip netns exec %s %s -v %s" % (
-                      os.path.relpath(self.ca, ROOT), self.ns, TIME, " ".join(
-                          os.path.relpath(x, ROOT) if x.startswith(ROOT) else x
-                          for x in self.commands["mailauth getPolicy (all in flight)"]))]
-        text = "\n".join(lines) + "\n"
+            w = r["wrong"]
+            wrong = "0" if w["max"] == 0 else "**%g** (%g–%g)%s" % (
+                w["median"], w["min"], w["max"], " ¹" if r["wrong_reasons_all_runs"] else "")
+            L.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
+                r["setting"], r["domains"], r["tool"], fmt(r["rate"], "%.0f"),
+                fmt(r["cpu"], "%.1f"), fmt(r["cpu_ms_per_domain"], "%.2f"),
+                fmt(r["rss_mib"], "%.0f"), wrong))
+        L.append("")
+        # the issue's targets, read off the table (never asserted)
+        for rtt in self.rtts:
+            for n in self.sizes:
+                here = [r for r in rows if r["rtt"] == rtt and r["domains"] == n]
+                peer = [r for r in here if r["kind"] == "peer"]
+                for r in here:
+                    if r["kind"] != "stswatch" or not peer:
+                        continue
+                    pr = peer[0]
+                    L.append("- %s, %d domains, %s: %.2fx the peer's domains/s (target 3x), "
+                             "%.2fx its CPU, %.2fx its peak RSS" % (
+                                 r["setting"], n, r["tool"],
+                                 r["rate"]["median"] / pr["rate"]["median"],
+                                 r["cpu"]["median"] / pr["cpu"]["median"],
+                                 r["rss_mib"]["median"] / pr["rss_mib"]["median"]))
+        wrong_rows = [r for r in rows if r["wrong_reasons_all_runs"]]
+        if wrong_rows:
+            L += ["", "¹ Wrong answers (domains not OK), per run and by reason over all runs:"]
+            for r in wrong_rows:
+                L.append("- %s, %d domains, %s: runs %s; %s" % (
+                    r["setting"], r["domains"], r["tool"],
+                    " ".join(str(x) for x in r["wrong_runs"]),
+                    "; ".join("%s: %d" % kv for kv in sorted(
+                        r["wrong_reasons_all_runs"].items(), key=lambda kv: -kv[1]))))
+        prow = [r for r in rows if r.get("proxy")]
+        if prow or self.capacity:
+            L += ["", "### The latency emulator (tests/bench/latency_proxy.c)", ""]
+        if prow:
+            L.append("| setting | domains | tool | proxy CPU s | busy (of one core) | busiest: "
+                     "UDP queries/s | busiest: connections/s | open at once | late p99 / max | "
+                     "drops | resets |")
+            L.append("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            for r in prow:
+                px = r["proxy"]
+                L.append("| %s | %d | %s | %s | %s | %.0f | %.0f | %d | %s / %.1f ms | %d | %d |" % (
+                    r["setting"], r["domains"], r["tool"], fmt(px["cpu"], "%.2f"),
+                    fmt({k: 100 * x for k, x in px["busy"].items()}, "%.0f%%"),
+                    px["queries_per_s"], px["conns_per_s"], px["tcp_peak"],
+                    "≤%.1f ms" % (px["late_p99_us"] / 1000) if px["late_p99_us"] >= 0
+                    else ">100 ms", px["late_max_us"] / 1000, px["drops"], px["resets"]))
+            L += ["", "busy = proxy CPU / wall time of the run; busiest = the run with the most "
+                  "UDP datagrams from the tool (DNS queries, each answered) or accepted "
+                  "connections per second; late = how long after "
+                  "its due time a datagram, a chunk or a connect went out (p99 as a histogram "
+                  "bucket's upper edge, over all runs of the row); drops = datagrams the proxy "
+                  "lost or refused, failed upstream connects, accept errors (all counted by the "
+                  "proxy, over all runs); resets = connections closed because one side had gone "
+                  "while bytes for it were under way (a client that closes after QUIT or after "
+                  "its response: the peer's doing, not a loss)."]
+        if self.capacity:
+            L += ["", "Capacity (latency_load through the same proxy, open loop, %d s a step; a "
+                  "step passes with no loss over 0.1%%, no failed connection and the proxy's own "
+                  "p99 lateness at most 5 ms; the round trips are the load tool's, which runs at "
+                  "normal priority):" % CAP_SECONDS, ""]
+            L.append("| RTT | kind | offered/s | answered/s | RTT p50 / p99 ms | lost | proxy "
+                     "CPU (of one core) | load tool CPU s | pass |")
+            L.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+            for j in self.capacity:
+                L.append("| %g ms | %s | %d | %.0f | %.1f / %.1f | %d | %.0f%% | %.2f | %s |" % (
+                    j["rtt"], "UDP queries" if j["mode"] == "udp" else "TCP connections",
+                    j["rate"], j["achieved_per_s"], j["rtt_p50_ms"], j["rtt_p99_ms"], j["lost"],
+                    100 * j["proxy_busy"], j["cpu"], "yes" if j["pass"] else "no"))
+            for rtt in sorted({j["rtt"] for j in self.capacity}):
+                for mode in ("udp", "tcp"):
+                    ok = [j["rate"] for j in self.capacity
+                          if j["rtt"] == rtt and j["mode"] == mode and j["pass"]]
+                    top = max(ok) if ok else 0
+                    last = [j for j in self.capacity if j["rtt"] == rtt and j["mode"] == mode]
+                    capped = last and last[-1]["pass"]
+                    need = max([r["proxy"]["queries_per_s" if mode == "udp" else "conns_per_s"]
+                                for r in prow if r["rtt"] == rtt] or [0])
+                    L.append("- +%g ms: sustains %s%d %s/s; the busiest benchmark run needed %.0f/s "
+                             "(%.0fx headroom)" % (
+                                 rtt, "at least " if capped else "" if top else "less than ",
+                                 top or last[0]["rate"],
+                                 "UDP queries (each answered: twice the datagrams)"
+                                 if mode == "udp" else "TCP connections", need,
+                                 top / need if need else 0))
+        L += ["", "### Commands", "",
+              "Each row, by hand (the lab up with `bench.py --keep`; a +RTT row also needs the "
+              "proxy, which `bench.py --keep` leaves running at the last RTT measured), and the "
+              "bench.py line that reproduces it alone (lab up, the row's runs, lab down):", ""]
+        for r in rows:
+            L += ["- %s, %d domains, %s:" % (r["setting"], r["domains"], r["tool"]),
+                  "  `%s%s`" % (r["env"] + " " if r["env"] else "", r["command"]),
+                  "  `%s`" % r["reproduce"]]
+        if self.proxy_cmd_example:
+            L.append("- the proxy at +%g ms RTT: `%s`" % self.proxy_cmd_example)
+        L += ["", "CPU s = user + system of the tool (all its threads), peak RSS = maximum "
+              "resident set size, both from /usr/bin/time -v; domains/s = domains / wall time; "
+              "CPU ms/domain = CPU s / domains. The lab's servers (unbound, nginx, postfix) and "
+              "the proxy share the same %d cores with the tool: lab server CPU s per run (median) "
+              "%s." % (os.cpu_count(), ", ".join("%s %d %s: %.1f" % (
+                  r["setting"], r["domains"], r["kind"], r["lab_cpu"]["median"]) for r in rows)),
+              "",
+              "machine: %s; load average before the first run: %s (other work on the machine "
+              "makes the figures noisy)" % (v["machine"], self.load_start),
+              "versions: %s (%s); mailauth %s on node %s; %s" % (
+                  v["stswatch"], v["commit"], v["mailauth"], v["node"], v["openssl"]),
+              "world: %d domains, %d MX hosts, lab up in %.1f s" % (
+                  self.world, self.a.pool, self.lab_up_s),
+              "reproduce everything: make bench%s   (%s)" % (
+                  "" if self.sizes == [1000, 10000] else " BENCH_N=%s" % ",".join(
+                      str(x) for x in self.sizes), shell_join(self.argv))]
+        text = "\n".join(L) + "\n"
         print(text, flush=True)
         with open(os.path.join(self.dir, "results.md"), "w") as f:
             f.write(text)
         with open(os.path.join(self.dir, "results.json"), "w") as f:
-            json.dump({"summary": rows, "runs": self.results, "versions": versions,
-                       "domains": n, "delay_ms": self.a.delay_ms}, f, indent=1)
+            json.dump({"summary": rows, "runs": self.results, "capacity": self.capacity,
+                       "versions": v, "world": self.world, "pool": self.a.pool,
+                       "sizes": self.sizes, "rtts": self.rtts, "repeat": self.a.repeat,
+                       "argv": self.argv, "load_average_start": self.load_start}, f, indent=1)
 
     # ---- teardown -------------------------------------------------------------------------
 
-    def down(self):
-        problems = []
-        if self.proxy is not None:
+    def far_down(self):
+        if not ns_exists(self.far):
+            return []
+        for p in ns_pids(self.far):
             try:
-                os.killpg(self.proxy.pid, signal.SIGTERM)
+                os.kill(p, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+        time.sleep(0.2)
+        for p in ns_pids(self.far):
             try:
-                self.proxy.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proxy.pid, signal.SIGKILL)
-                self.proxy.wait(5)
-            self.proxy.stdout.close()
-            self.proxy_log.close()
-        if ns_exists(self.far):
-            left = ns_pids(self.far)
-            for p in left:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            run(["ip", "netns", "del", self.far], check=False)
-            if ns_exists(self.far):
-                problems.append("namespace %s still exists" % self.far)
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        run(["ip", "netns", "del", self.far], check=False)
+        return ["namespace %s still exists" % self.far] if ns_exists(self.far) else []
+
+    def down(self):
         if self.a.keep:
-            log("kept: the lab in %s (namespace %s); %s %s down %s" % (
-                self.dir, self.ns, PYTHON, LAB, self.dir))
-            return problems
+            log("kept: the lab in %s (namespace %s)%s; tear down with: %s --down --dir %s --ns %s"
+                % (self.dir, self.ns, ", the proxy in %s" % self.far if self.proxy else "",
+                   shell_join([PYTHON, os.path.join(HERE, "bench.py")]), rel(self.dir), self.ns))
+            if self.proxy:  # let it run on its own
+                self.proxy.p.stdout.close()
+                self.proxy.log.close()
+            return []
+        self.proxy_stop()
+        problems = self.far_down()
         if os.path.isdir(os.path.join(self.dir, "run")):
             p = subprocess.run([PYTHON, LAB, "down", self.dir],
                                env=dict(os.environ, LAB_NS=self.ns))
@@ -410,51 +760,106 @@ class Bench:
         return problems
 
 
+def csv_ints(s):
+    return [int(x) for x in s.split(",") if x.strip()]
+
+
+def csv_floats(s):
+    return [float(x) for x in s.split(",") if x.strip()]
+
+
 def main():
     ap = argparse.ArgumentParser(description="stswatch check vs mailauth getPolicy in the lab")
-    ap.add_argument("--domains", type=int, default=1000, help="generated domains (default 1000)")
-    ap.add_argument("--delay-ms", type=int, default=50,
-                    help="one-way delay of the +RTT runs (default 50: 100 ms more per round trip)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each (default 3; medians)")
-    ap.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
-    ap.add_argument("--stswatch", default=os.path.join(ROOT, "build", "stswatch"),
-                    help="the binary (default build/stswatch)")
-    ap.add_argument("--dir", default=os.path.join(ROOT, "build", "bench"),
-                    help="the lab's directory (default build/bench)")
+    ap.add_argument("--sizes", type=csv_ints, default=[1000, 10000],
+                    help="domain list sizes (default 1000,10000)")
+    ap.add_argument("--world", type=int, default=0,
+                    help="domains in the lab (default: the largest size)")
+    ap.add_argument("--pool", type=int, default=200, help="shared MX hosts (default 200)")
+    ap.add_argument("--rtt", type=csv_floats, default=[0, 30],
+                    help="added round trips in ms, 0 = direct (default 0,30; e.g. 0,30,100)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each row (default 3)")
+    ap.add_argument("--concurrency", type=csv_ints, default=[0],
+                    help="stswatch rows: 0 = its default, C = --concurrency C (default 0)")
+    ap.add_argument("--tools", default="stswatch,peer", help="stswatch,peer (default both)")
+    # all 10,000 at once need 20,000 descriptors in the proxy, past this machine's limit
+    # (docs/BENCHMARKS.md); 2,000 was the peer's fastest in a sweep of 1,000 to 5,000
+    ap.add_argument("--peer-in-flight", type=int, default=2000,
+                    help="the peer's domains at once, 0 = all (default 2000)")
+    ap.add_argument("--peer-max", type=int, default=10000,
+                    help="skip the peer for larger lists (default 10000)")
+    ap.add_argument("--quick", action="store_true", help="1000 domains, one run, development")
+    ap.add_argument("--no-capacity", action="store_true", help="skip the proxy's capacity test")
+    ap.add_argument("--proxy-priority", choices=("realtime", "normal"), default="realtime",
+                    help="run the proxy under SCHED_FIFO (default) or as everything else")
+    ap.add_argument("--timeout", type=int, default=3600, help="seconds a run may take")
+    ap.add_argument("--keep", action="store_true", help="leave the lab (and the proxy) up")
+    ap.add_argument("--down", action="store_true", help="only tear down a kept bench")
+    ap.add_argument("--stswatch", default=os.path.join(ROOT, "build", "stswatch"))
+    ap.add_argument("--proxy", default=os.path.join(ROOT, "build", "bench-tools", "latency_proxy"))
+    ap.add_argument("--load", default=os.path.join(ROOT, "build", "bench-tools", "latency_load"))
+    ap.add_argument("--dir", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--ns", default="stswbench", help="the lab's namespace (default stswbench)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         log("must run as root (network namespaces)")
         return 1
-    for tool in ("node", "npm", TIME):
+    b = Bench(a)
+    if a.down:
+        a.keep = False
+        return 1 if b.down() else 0
+    if a.quick:
+        a.sizes, a.repeat = [1000], 1
+    b.sizes = sorted(set(a.sizes))
+    b.rtts = sorted(set(a.rtt))
+    b.world = max([a.world] + b.sizes)
+    b.concurrencies = list(dict.fromkeys(a.concurrency))
+    b.argv = [PYTHON, "tests/bench/bench.py"] + sys.argv[1:]
+    a.tools = a.tools.split(",")
+    a.proxy, a.load = os.path.abspath(a.proxy), os.path.abspath(a.load)
+    need = [TIME] + (["node", "npm"] if "peer" in a.tools else [])
+    for tool in need:
         if not shutil.which(tool):
             log("%s not found: scripts/deps.sh bench installs it" % tool)
             return 1
-    b = Bench(a)
-    if not os.access(b.stswatch, os.X_OK):
-        log("%s not found: make first" % b.stswatch)
-        return 1
+    for binary in [b.stswatch] + ([a.proxy, a.load] if any(b.rtts) else []):
+        if not os.access(binary, os.X_OK):
+            log("%s not found: make bench builds it" % binary)
+            return 1
+    b.proxy_cmd_example = None
     rc = 0
     try:
-        b.npm_install()
-        versions = tool_versions(b.stswatch)
-        log("lab up: %d generated domains, namespace %s" % (a.domains, b.ns))
+        if "peer" in a.tools:
+            b.npm_install()
+        v = b.versions()
+        b.default_conc = v["default_concurrency"] or "?"
+        b.load_start = load_average()
+        log("lab up: %d generated domains, %d MX hosts, namespace %s" % (b.world, a.pool, b.ns))
         b.lab_up()
-        b.far_up()
+        if any(b.rtts):
+            b.far_up()
+            rtt = max(b.rtts)
+            b.proxy_cmd_example = (rtt, shell_join(
+                ["ip", "netns", "exec", b.far, a.proxy, "--upstream-netns", b.ns,
+                 "--realtime", "%g" % (rtt / 2.0), "udp:%s:53=%s:53" % (S.DNS_V4, S.DNS_V4),
+                 "..."]))
+        b.warm_up()
         b.runs()
-        b.report(versions)
+        if any(b.rtts) and not a.no_capacity:
+            b.measure_capacity()
+        b.report(v)
+        if a.keep and any(b.rtts):
+            b.proxy_start(max(b.rtts))
         if b.failures:
             rc = 1
             for f in b.failures:
-                log("FAILED: " + f)
+                log("NOT OK: " + f)
     except (BenchError, subprocess.TimeoutExpired, OSError) as e:
         log(str(e))
         rc = 1
     except KeyboardInterrupt:
         rc = 130
     finally:
-        problems = b.down()
-        for p in problems:
+        for p in b.down():
             log("teardown: " + p)
             rc = rc or 1
     return rc
