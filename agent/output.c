@@ -81,6 +81,7 @@ static json_t *policy_json(const struct domain_facts *df, const struct verdict *
 	json_object_set_new(o, "url", json_str(pf->url));
 	json_object_set_new(o, "fetch", json_str(fetch_result_str(pf->rc)));
 	json_object_set_new(o, "error", json_or_null(pf->error));
+	json_object_set_new(o, "step", json_or_null(fetch_step_str(pf->step)));
 	json_object_set_new(o, "ip", json_or_null(pf->ip));
 	json_object_set_new(o, "http_status", pf->http_status ? json_integer(pf->http_status) : json_null());
 	json_object_set_new(o, "content_type", json_or_null(pf->content_type));

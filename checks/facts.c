@@ -63,6 +63,27 @@ const char *fetch_result_str(enum fetch_result rc)
 	return "error";
 }
 
+const char *fetch_step_str(enum fetch_step st)
+{
+	switch (st) {
+	case FETCH_STEP_NONE:
+		return "";
+	case FETCH_STEP_CONNECT:
+		return "TCP connect";
+	case FETCH_STEP_TLS:
+		return "TLS handshake";
+	case FETCH_STEP_WAIT:
+		return "the wait for the response headers";
+	case FETCH_STEP_HEADERS:
+		return "the response headers";
+	case FETCH_STEP_BODY:
+		return "the body";
+	case FETCH_STEP_DONE:
+		return "done";
+	}
+	return "";
+}
+
 const char *smtp_result_str(enum smtp_result rc)
 {
 	switch (rc) {

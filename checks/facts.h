@@ -97,8 +97,25 @@ enum fetch_result {
 /* "ok", "dns", "connect", "tls", "certificate", "timeout", "too large", "protocol", "local". */
 const char *fetch_result_str(enum fetch_result rc);
 
+/* The step of the policy fetch it ended in (from libcurl's progress and our callbacks). */
+enum fetch_step {
+	FETCH_STEP_NONE = 0,	/* not started */
+	FETCH_STEP_CONNECT,	/* the TCP connection */
+	FETCH_STEP_TLS,		/* the TLS handshake */
+	FETCH_STEP_WAIT,	/* the request sent, no byte of the response yet */
+	FETCH_STEP_HEADERS,	/* the response head arriving, not complete */
+	FETCH_STEP_BODY,	/* the head complete, the body arriving */
+	FETCH_STEP_DONE,	/* the response complete */
+};
+
+/* "TCP connect", "TLS handshake", "the wait for the response headers", "the response
+ * headers", "the body", "done"; "" for FETCH_STEP_NONE. */
+const char *fetch_step_str(enum fetch_step st);
+
 struct policy_fetch {
 	enum fetch_result rc;
+	enum fetch_step step;	/* where it ended */
+	bool headers_too_large;	/* libcurl refused the response head for its size */
 	char error[256];	/* what failed, in words */
 	char url[320];
 	char ip[IP_STR_LEN];	/* the address that answered */

@@ -375,6 +375,61 @@ static void cert_renewed(const struct history *h, enum finding_code code, const 
 #define POLICY_CONSEQ "senders cannot fetch the policy, so new senders apply no MTA-STS " \
 	"and senders with a cached copy keep it until it expires"
 
+/* The fix for a fetch that failed, in words for the step and the cause. */
+static void fetch_fix(struct finding_occurrence *fo, const struct policy_fetch *pf,
+		      const char *host)
+{
+	if (pf->rc == FETCH_CONNECT) {
+		finding_set_fix(fo, "make %s accept HTTPS connections on port 443", host);
+	} else if (pf->rc == FETCH_TLS) {
+		finding_set_fix(fo, "fix the TLS set-up of the HTTPS server of %s (TLS 1.2 or "
+				"later, its certificate and key files)", host);
+	} else if (pf->rc == FETCH_TIMEOUT) {
+		switch (pf->step) {
+		case FETCH_STEP_CONNECT:
+			finding_set_fix(fo, "let senders connect to %s on port 443: the TCP "
+					"connection is not answered (a firewall that drops it, or "
+					"the host is down)", host);
+			return;
+		case FETCH_STEP_TLS:
+			finding_set_fix(fo, "the server of %s accepts the connection and stalls in "
+					"the TLS handshake: check its TLS set-up, or what sits in "
+					"front of it", host);
+			return;
+		case FETCH_STEP_WAIT:
+		case FETCH_STEP_HEADERS:
+			finding_set_fix(fo, "the server of %s takes the request and does not "
+					"answer it in time: serve /.well-known/mta-sts.txt as a "
+					"static file, not through a slow application or upstream",
+					host);
+			return;
+		case FETCH_STEP_BODY:
+			finding_set_fix(fo, "the server of %s sends the policy too slowly: serve "
+					"it as a small static file, without a rate limit", host);
+			return;
+		default:
+			finding_set_fix(fo, "make %s answer HTTPS on port 443 in time", host);
+			return;
+		}
+	} else if (pf->headers_too_large) {
+		finding_set_fix(fo, "the server of %s sends response headers without end (or of "
+				"several hundred KiB), which senders do not read: fix the server "
+				"or the proxy in front of it so the response has a normal head",
+				host);
+	} else if (pf->step == FETCH_STEP_WAIT) {
+		finding_set_fix(fo, "the server of %s closes or breaks the connection without an "
+				"HTTP response: make it answer GET /.well-known/mta-sts.txt", host);
+	} else if (pf->step == FETCH_STEP_HEADERS) {
+		finding_set_fix(fo, "the server of %s sends a malformed HTTP response head: make "
+				"it answer with a well-formed HTTP/1.1 response", host);
+	} else if (pf->step == FETCH_STEP_BODY) {
+		finding_set_fix(fo, "the server of %s breaks off or garbles the body (length or "
+				"chunked encoding): serve the policy as a plain static file", host);
+	} else {
+		finding_set_fix(fo, "make %s answer HTTPS on port 443", host);
+	}
+}
+
 /* A fetch that did not get a response. Returns false when nothing more is to be judged. */
 static bool policy_fetch_failed(const struct domain_facts *df, const char *host, const char *url,
 				bool txt_absent, struct verdict *v)
@@ -419,11 +474,15 @@ static bool policy_fetch_failed(const struct domain_facts *df, const char *host,
 	case FETCH_TLS:
 	case FETCH_PROTOCOL:
 		fo = findings_add(&v->findings, F_POLICY_FETCH, SEV_CRITICAL, host);
-		finding_set_what(fo, "fetching %s failed", url);
+		if (pf->rc == FETCH_TIMEOUT && pf->step != FETCH_STEP_NONE)
+			finding_set_what(fo, "fetching %s timed out during %s", url,
+					 fetch_step_str(pf->step));
+		else
+			finding_set_what(fo, "fetching %s failed", url);
 		finding_set_evidence(fo, "%s%s%s: %s", fetch_result_str(pf->rc),
 				     pf->ip[0] ? " at " : "", pf->ip, pf->error);
 		finding_set_consequence(fo, POLICY_CONSEQ);
-		finding_set_fix(fo, "make %s answer HTTPS on port 443", host);
+		fetch_fix(fo, pf, host);
 		break;
 	case FETCH_CERT:
 		if (pf->cert.problems)
@@ -642,6 +701,49 @@ void judge_mx_unmatched(const struct policy *p, enum policy_mode mode, const cha
 	dynbuf_free(&ev);
 }
 
+/*
+ * A step of the SMTP session passed its deadline: "timed out during STEP", filed where the
+ * step belongs (a stalled TLS handshake is a TLS failure, not a refused connection) with a
+ * fix for that step; the severity is the path's, as for any other failure of the address.
+ */
+static void smtp_timeout_finding(const char *host, const char *subject,
+				 const struct smtp_facts *s, enum severity sev, const char *cons,
+				 struct findings *fs)
+{
+	struct finding_occurrence *fo;
+	const char *fix;
+
+	switch (s->stage) {
+	case SMTP_STAGE_CONNECT:
+		fix = "let senders connect to port 25 of this address: the TCP connection is "
+		      "not answered (a firewall that drops it, or the host is down)";
+		break;
+	case SMTP_STAGE_BANNER:
+		fix = "make the server send its 220 greeting at once (an overloaded or stalled "
+		      "MTA, or a filter in front of it, holds the connection)";
+		break;
+	case SMTP_STAGE_EHLO:
+		fix = "make the server answer EHLO";
+		break;
+	case SMTP_STAGE_STARTTLS:
+		fix = "make the server answer STARTTLS (220, then the TLS handshake)";
+		break;
+	default:
+		fix = NULL;
+		break;
+	}
+	fo = findings_add(fs, s->stage == SMTP_STAGE_HANDSHAKE ? F_MX_TLS_HANDSHAKE : F_MX_CONNECT,
+			  sev, subject);
+	finding_set_what(fo, "SMTP on port 25 timed out during %s", smtp_stage_str(s->stage));
+	finding_set_evidence(fo, "%s", s->error);
+	finding_set_consequence(fo, "%s", cons);
+	if (fix)
+		finding_set_fix(fo, "%s", fix);
+	else
+		finding_set_fix(fo, "the server accepted STARTTLS and stalled in the TLS handshake: "
+				"check the TLS settings and certificate files of %s", host);
+}
+
 static void smtp_findings(const char *host, const struct smtp_facts *s, enum policy_mode mode,
 			  unsigned valid_paths, bool blocked, time_t now, struct findings *fs)
 {
@@ -664,12 +766,15 @@ static void smtp_findings(const char *host, const struct smtp_facts *s, enum pol
 		finding_set_fix(fo, "raise stswatch's open-files limit (LimitNOFILE=) or lower its "
 				"concurrency");
 		return;
-	case SMTP_CONNECT:
 	case SMTP_TIMEOUT:
+		if (blocked && s->stage == SMTP_STAGE_CONNECT)
+			return;	/* the monitor cannot reach port 25: check.vantage says it */
+		smtp_timeout_finding(host, subject, s, sev, cons, fs);
+		return;
+	case SMTP_CONNECT:
 	case SMTP_REJECTED:
 	case SMTP_PROTOCOL:
-		if (blocked && s->stage == SMTP_STAGE_CONNECT &&
-		    (s->rc == SMTP_CONNECT || s->rc == SMTP_TIMEOUT))
+		if (blocked && s->stage == SMTP_STAGE_CONNECT && s->rc == SMTP_CONNECT)
 			return;	/* the monitor cannot reach port 25: check.vantage says it */
 		fo = findings_add(fs, F_MX_CONNECT, sev, subject);
 		finding_set_what(fo, "SMTP on port 25 failed at %s", smtp_stage_str(s->stage));

@@ -146,9 +146,9 @@ static void on_deadline(void *arg)
 	struct smtp_probe *p = arg;
 
 	p->deadline = NULL;
-	finish(p, SMTP_TIMEOUT, "no progress within %u ms during %s",
-	       p->stage == SMTP_STAGE_CONNECT ? p->sc->connect_ms : p->sc->step_ms,
-	       smtp_stage_str(p->stage));
+	finish(p, SMTP_TIMEOUT, "timed out during %s (no progress within %u ms)",
+	       smtp_stage_str(p->stage),
+	       p->stage == SMTP_STAGE_CONNECT ? p->sc->connect_ms : p->sc->step_ms);
 }
 
 static void enter(struct smtp_probe *p, enum smtp_stage st)
