@@ -120,9 +120,10 @@ static json_t *mx_json(const struct domain_facts *df, const struct verdict *v)
 				    json_str(v->policy.mx[mv->pattern]) : json_null());
 		json_object_set_new(o, "valid", mv ? json_boolean(mv->valid) : json_null());
 		json_object_set_new(o, "valid_until", json_time(mv ? mv->valid_until : 0));
-		json_object_set_new(o, "dns", json_str(m->addrs.n ? "ok" :
-			dns_result_definite(m->addrs.rc4) ? dns_result_str(m->addrs.rc4) :
-			dns_result_str(m->addrs.rc4)));
+		json_object_set_new(o, "dns", json_str(m->pending == MX_PENDING_DNS ? "pending" :
+			m->addrs.n ? "ok" : dns_result_str(m->addrs.rc4)));
+		json_object_set_new(o, "pending", m->pending ? json_str(mx_pending_str(m->pending)) :
+				    json_null());
 		for (size_t a = 0; a < m->n_smtp; a++) {
 			const struct smtp_facts *s = &m->smtp[a];
 			json_t *ao = json_object();
@@ -174,7 +175,10 @@ json_t *output_json_domain(const struct domain_facts *df, const struct verdict *
 	json_object_set_new(o, "fails_at", json_time(v->fails_at));
 	json_object_set_new(o, "fails_reason", json_or_null(v->fails_why));
 	json_object_set_new(o, "checked_at", json_time(df->checked_at));
-	json_object_set_new(o, "valid_paths", json_integer(v->valid_paths));
+	/* not measured when the deadline left MX hosts unprobed */
+	json_object_set_new(o, "valid_paths", v->mx_pending ? json_null() :
+			    json_integer(v->valid_paths));
+	json_object_set_new(o, "pending", df->deadline_hit ? json_str(df->pending) : json_null());
 	for (size_t i = 0; i < v->findings.n; i++)
 		json_array_append_new(fs, output_json_finding(&v->findings.v[i]));
 	json_object_set_new(o, "findings", fs);
@@ -288,9 +292,13 @@ void output_text_domain(FILE *f, const struct domain_facts *df, const struct ver
 			fprintf(f, "  %s", mv->matched ? "matched" : "NOT IN POLICY");
 		if (mv && mv->pattern >= 0 && mv->pattern < (int)v->policy.n_mx)
 			fprintf(f, " (%s)", v->policy.mx[mv->pattern]);
-		if (mv)
+		if (m->pending)
+			fprintf(f, "  pending (%s)", mx_pending_str(m->pending));
+		else if (mv)
 			fprintf(f, "  %s", mv->valid ? "valid path" : "no valid path");
 		fputc('\n', f);
+		if (m->pending)
+			continue;
 		if (!m->n_smtp)
 			fprintf(f, "          no address (%s)\n", m->addrs.detail[0] ? m->addrs.detail :
 				dns_result_str(m->addrs.rc4));

@@ -166,10 +166,14 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 	}
 	if (v->have_policy && v->policy.max_age >= 0)
 		perf(&pd, "max_age", (double)v->policy.max_age, "s", NULL, NULL);
+	/* only what was measured: a step the deadline left pending gives no value at all */
 	if (df->probe_mx && dns_result_definite(df->mx_rc)) {
 		perf(&pd, "mx_hosts", (double)v->n_mx, "", NULL, NULL);
-		perf(&pd, "valid_paths", (double)v->valid_paths, "", NULL, NULL);
-		perf(&pd, "mx_unmatched", (double)v->unmatched, "", NULL, NULL);
+		if (!v->mx_pending)
+			perf(&pd, "valid_paths", (double)v->valid_paths, "", NULL, NULL);
+		if (!df->probe_policy || dns_result_definite(df->sts_txt.rc) ||
+		    df->fetch.rc != FETCH_NOT_ASKED)
+			perf(&pd, "mx_unmatched", (double)v->unmatched, "", NULL, NULL);
 	}
 	if (df->fetch.rc != FETCH_NOT_ASKED && df->fetch.rc != FETCH_DNS)
 		perf(&pd, "policy_fetch_time", df->fetch.total_ms / 1000.0, "s", NULL, NULL);
@@ -188,6 +192,8 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 	if (v->fails_at)
 		dynbuf_printf(&text, "fails at %s: %s\n", time_rfc3339(v->fails_at, buf, sizeof(buf)),
 			      v->fails_why);
+	if (df->fetch.rc == FETCH_NOT_ASKED && df->deadline_hit && df->probe_policy)
+		dynbuf_printf(&text, "policy: pending\n");
 	if (df->fetch.rc != FETCH_NOT_ASKED)
 		dynbuf_printf(&text, "policy %s: %s%s", df->fetch.url,
 			      df->fetch.rc == FETCH_OK ? "fetched" : fetch_result_str(df->fetch.rc),
@@ -199,6 +205,11 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 		const struct mx_host_facts *m = &df->mx[i];
 		const struct mx_verdict *mv = i < v->n_mx ? &v->mx[i] : NULL;
 
+		if (m->pending) {
+			dynbuf_printf(&text, "mx %s (%d): pending (%s)\n", m->name, m->preference,
+				      mx_pending_str(m->pending));
+			continue;
+		}
 		dynbuf_printf(&text, "mx %s (%d): %s%s", m->name, m->preference,
 			      mv && mv->valid ? "valid path" : "no valid path",
 			      m->n_smtp ? "," : " (no address)");

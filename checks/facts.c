@@ -84,6 +84,19 @@ const char *fetch_step_str(enum fetch_step st)
 	return "";
 }
 
+const char *mx_pending_str(enum mx_pending p)
+{
+	switch (p) {
+	case MX_PENDING_NONE:
+		return "";
+	case MX_PENDING_DNS:
+		return "DNS A/AAAA";
+	case MX_PENDING_STARTTLS:
+		return "STARTTLS";
+	}
+	return "";
+}
+
 const char *smtp_result_str(enum smtp_result rc)
 {
 	switch (rc) {

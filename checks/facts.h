@@ -171,9 +171,20 @@ struct smtp_facts {
 	uint32_t time_ms;
 };
 
+/* What of an MX host still ran when an outer deadline ended the check. */
+enum mx_pending {
+	MX_PENDING_NONE = 0,	/* its facts are in */
+	MX_PENDING_DNS,		/* its A/AAAA lookup */
+	MX_PENDING_STARTTLS,	/* its STARTTLS probes */
+};
+
+/* "", "DNS A/AAAA", "STARTTLS". */
+const char *mx_pending_str(enum mx_pending p);
+
 struct mx_host_facts {
 	char name[HOST_LEN];	/* as in the MX record, lower case, no trailing dot */
 	int preference;
+	enum mx_pending pending;	/* not MX_PENDING_NONE: no facts, the deadline came first */
 	struct addr_answer addrs;
 	size_t n_smtp;
 	struct smtp_facts *smtp;	/* one per address, same order as addrs */

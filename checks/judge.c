@@ -904,6 +904,8 @@ static void mx_paths(const struct domain_facts *df, bool match, struct verdict *
 		strlcpy_s(mv->name, m->name, sizeof(mv->name));
 		mv->pattern = match ? mx_match_any(v->policy.mx, v->policy.n_mx, m->name) : -1;
 		mv->matched = !df->probe_policy || mv->pattern >= 0;
+		if (m->pending)
+			v->mx_pending++;
 		for (size_t a = 0; a < m->n_smtp; a++) {
 			if (!addr_good(&m->smtp[a]))
 				continue;
@@ -932,6 +934,10 @@ static void mx_host(const struct mx_host_facts *m, const struct mx_verdict *mv,
 
 	if (match && !mv->matched && v->have_policy)
 		judge_mx_unmatched(&v->policy, mode, m->name, &v->findings);
+	if (m->pending)
+		return;	/* the deadline came first: check.timeout names it, nothing failed */
+	/* a host still pending may be a valid path: no failure is the last one then */
+	others += v->mx_pending;
 	if (ad->n == 0) {
 		if (partial) {
 			dns_error(&v->findings, m->name, "A/AAAA of the MX",
@@ -955,8 +961,9 @@ static void mx_host(const struct mx_host_facts *m, const struct mx_verdict *mv,
 	}
 	/* an address failing beside a good one on the same host is a warning */
 	for (size_t a = 0; a < m->n_smtp; a++)
-		smtp_findings(m->name, &m->smtp[a], mode, mv->valid ? v->valid_paths : others,
-			      blocked, now, &v->findings);
+		smtp_findings(m->name, &m->smtp[a], mode,
+			      mv->valid ? v->valid_paths + v->mx_pending : others, blocked, now,
+			      &v->findings);
 }
 
 /*
@@ -996,8 +1003,8 @@ static void mx_fails_at(enum policy_mode mode, time_t now, struct verdict *v)
 {
 	time_t last = 0;
 
-	if (mode != POLICY_MODE_ENFORCE)
-		return;
+	if (mode != POLICY_MODE_ENFORCE || v->mx_pending)
+		return;	/* a host the deadline left unprobed may hold a path: not known */
 	for (size_t i = 0; i < v->n_mx; i++)
 		if (v->mx[i].valid && v->mx[i].valid_until > last)
 			last = v->mx[i].valid_until;
@@ -1030,7 +1037,8 @@ static void mx_cert_expiry(const struct judge_opts *o, const struct domain_facts
 				continue;
 			if (!v->mx_cert_not_after || end < v->mx_cert_not_after)
 				v->mx_cert_not_after = end;
-			last_path = mode == POLICY_MODE_ENFORCE && v->mx[i].valid && end >= v->fails_at;
+			last_path = mode == POLICY_MODE_ENFORCE && v->mx[i].valid && !v->mx_pending &&
+				    end >= v->fails_at;
 			bsnprintf(subject, sizeof(subject), "%s[%s]", m->name, s->ip);
 			cert_expiry(o, h, subject, &s->cert, end, now, last_path, F_MX_CERT_EXPIRING,
 				    last_path ? "it is the last valid path: compliant senders stop "
@@ -1240,8 +1248,8 @@ static void cached_policy_narrows(const struct policy_version *pv, const char *m
 static void history_cached_policies(const struct domain_facts *df, const struct history *h,
 				    time_t now, struct verdict *v)
 {
-	if (df->mx_rc != DNS_OK || df->mx_null || !v->n_mx)
-		return;
+	if (df->mx_rc != DNS_OK || df->mx_null || !v->n_mx || v->mx_pending)
+		return;	/* with hosts left unprobed, what a cached policy leaves is not known */
 	for (size_t i = 0; i < h->n_versions; i++) {
 		const struct policy_version *pv = &h->versions[i];
 		bool same_id = v->txt.valid && strcmp(pv->txt_id, v->txt.id) == 0;

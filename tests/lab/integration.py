@@ -432,6 +432,22 @@ def test_plugin(ctx):
     p = plugin(ctx, "-H", "fetch-timeout.test", "-t", "2", "--timeout-result", "critical", *a,
                timeout=30)
     ctx.expect(p.returncode == 2, "--timeout-result critical: exit %d" % p.returncode)
+    # issue 11: at the deadline a pending STARTTLS probe was blamed on DNS ("DNS lookup of
+    # A/AAAA of the MX failed (not asked)") with valid_paths=0 fails_in=0s in perfdata
+    p = plugin(ctx, "-H", "mx-silent.test", "-t", "2", "-v", *a, timeout=30)
+    first = check_plugin_output(ctx, p, "-t 2 on a silent MX")
+    ctx.expect(p.returncode == 3 and re.search(r"check\.timeout.*still pending: STARTTLS MX "
+                                                r"mx1\.mx-silent\.test", first),
+               "-t 2 on a silent MX: want UNKNOWN naming the pending STARTTLS; exit %d, %r"
+               % (p.returncode, first))
+    ctx.expect("not asked" not in p.stdout and "dns.error" not in p.stdout,
+               "-t 2 on a silent MX: a pending probe is blamed on DNS: %r" % p.stdout[:600])
+    ctx.expect(re.search(r"^mx mx1\.mx-silent\.test \(10\): pending \(STARTTLS\)$", p.stdout,
+                         re.M), "-t 2 on a silent MX: the MX line does not say pending: %r"
+               % p.stdout[:600])
+    perf = first.split("|", 1)[1] if "|" in first else ""
+    ctx.expect(not re.search(r"\b(valid_paths|fails_in)=", perf) and "mx_hosts=1" in perf,
+               "-t 2 on a silent MX: perfdata that was not measured is shown: %r" % perf)
     for bad in (["-H"], [], ["-H", "ok.test", "-w", "x"], ["-H", "ok.test", "-t", "0"],
                 ["-H", "org."]):
         p = plugin(ctx, *bad)
