@@ -179,6 +179,9 @@ json_t *output_json_domain(const struct domain_facts *df, const struct verdict *
 	json_object_set_new(o, "valid_paths", v->mx_pending ? json_null() :
 			    json_integer(v->valid_paths));
 	json_object_set_new(o, "pending", df->deadline_hit ? json_str(df->pending) : json_null());
+	/* the MX hosts the answer named; the "mx" array holds the ones probed */
+	json_object_set_new(o, "mx_total", json_integer((json_int_t)(df->mx_total > df->n_mx ?
+							  df->mx_total : df->n_mx)));
 	for (size_t i = 0; i < v->findings.n; i++)
 		json_array_append_new(fs, output_json_finding(&v->findings.v[i]));
 	json_object_set_new(o, "findings", fs);

@@ -142,8 +142,8 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 	if (!top) {
 		char dist[48];
 
-		dynbuf_printf(&summary, "%s, %u of %zu MX hosts valid",
-			      v->mode ? policy_mode_str(v->mode) : "no policy", v->valid_paths, v->n_mx);
+		dynbuf_printf(&summary, "%s, ", v->mode ? policy_mode_str(v->mode) : "no policy");
+		nagios_mx_summary(&summary, v->valid_paths, df->mx_total, v->n_mx);
 		if (v->mx_cert_not_after)
 			dynbuf_printf(&summary, ", earliest MX certificate expires %s",
 				      time_distance_str(v->mx_cert_not_after, now, dist, sizeof(dist)));
@@ -168,7 +168,8 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 		perf(&pd, "max_age", (double)v->policy.max_age, "s", NULL, NULL);
 	/* only what was measured: a step the deadline left pending gives no value at all */
 	if (df->probe_mx && dns_result_definite(df->mx_rc)) {
-		perf(&pd, "mx_hosts", (double)v->n_mx, "", NULL, NULL);
+		perf(&pd, "mx_hosts", (double)(df->mx_total > v->n_mx ? df->mx_total : v->n_mx), "",
+		     NULL, NULL);
 		if (!v->mx_pending)
 			perf(&pd, "valid_paths", (double)v->valid_paths, "", NULL, NULL);
 		if (!df->probe_policy || dns_result_definite(df->sts_txt.rc) ||

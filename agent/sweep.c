@@ -502,6 +502,7 @@ static void on_mx(void *arg, const struct mx_answer *ans)
 			k++;
 		}
 		df->n_mx = k;
+		df->mx_total = ans->n_total - (ans->n - k);	/* null MX entries are no host */
 		for (size_t i = 0; i < k; i++) {
 			df->mx[i].addrs.rc4 = DNS_NOT_ASKED;
 			host_wait(j->sw, j, i);

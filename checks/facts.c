@@ -27,6 +27,8 @@ const char *dns_result_str(enum dns_result rc)
 		return "timeout";
 	case DNS_ERROR:
 		return "error";
+	case DNS_CNAME_LOOP:
+		return "CNAME loop";
 	}
 	return "error";
 }

@@ -23,9 +23,11 @@ enum dns_result {
 	DNS_REFUSED,
 	DNS_TIMEOUT,
 	DNS_ERROR,	/* malformed answer, connection refused, anything else */
+	DNS_CNAME_LOOP,	/* the answer is a chain of CNAMEs that leads back to itself */
 };
 
-/* "ok", "NXDOMAIN", "NODATA", "SERVFAIL", "REFUSED", "timeout", "error", "not asked". */
+/* "ok", "NXDOMAIN", "NODATA", "SERVFAIL", "REFUSED", "timeout", "error", "CNAME loop",
+ * "not asked". */
 const char *dns_result_str(enum dns_result rc);
 /* Did the DNS give a definite answer (records, NXDOMAIN or NODATA)? */
 bool dns_result_definite(enum dns_result rc);
@@ -200,6 +202,8 @@ struct domain_facts {
 	char mx_detail[128];
 	size_t n_mx;
 	struct mx_host_facts *mx;	/* sorted by preference, then name */
+	size_t mx_total;		/* MX hosts the answer named; the first n_mx of them by
+					 * preference are probed (0: as many as n_mx) */
 	bool mx_truncated;
 	bool mx_null;			/* RFC 7505 "0 ." */
 	struct addr_answer policy_addrs;	/* mta-sts.DOMAIN */

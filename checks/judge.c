@@ -84,11 +84,16 @@ static void dns_error(struct findings *fs, const char *subject, const char *what
 {
 	struct finding_occurrence *fo = findings_add(fs, F_DNS_ERROR, SEV_UNKNOWN, subject);
 
-	finding_set_what(fo, "DNS lookup of %s failed", what);
+	finding_set_what(fo, "DNS lookup of %s failed%s", what,
+			 rc == DNS_CNAME_LOOP ? ": the name is a CNAME loop" : "");
 	finding_set_evidence(fo, "%s", detail && detail[0] ? detail : dns_result_str(rc));
 	finding_set_consequence(fo, "%s", consequence);
-	finding_set_fix(fo, "check the name servers of the zone and DNSSEC, or the resolver "
-			"stswatch uses");
+	if (rc == DNS_CNAME_LOOP)
+		finding_set_fix(fo, "break the loop: point one of the CNAME records of the chain "
+				"at a name that holds the record (or remove it)");
+	else
+		finding_set_fix(fo, "check the name servers of the zone and DNSSEC, or the "
+				"resolver stswatch uses");
 }
 
 /* Media type of a Content-Type header: "text/plain; charset=utf-8" -> "text/plain". */
@@ -885,9 +890,13 @@ static bool mx_set(const struct domain_facts *df, enum policy_mode mode, struct 
 	}
 	if (df->mx_truncated) {
 		fo = findings_add(&v->findings, F_MX_NOTE, SEV_INFO, df->domain);
-		finding_set_what(fo, "more than %d MX hosts", FACTS_MAX_MX);
-		finding_set_consequence(fo, "only the first %d (by preference) were probed",
-					FACTS_MAX_MX);
+		if (df->mx_total > df->n_mx)
+			finding_set_what(fo, "%zu MX hosts, more than the %zu this tool probes",
+					 df->mx_total, df->n_mx);
+		else
+			finding_set_what(fo, "more than %d MX hosts", FACTS_MAX_MX);
+		finding_set_consequence(fo, "only the first %zu (by preference) were probed: the "
+					"valid paths count those", df->n_mx);
 	}
 	return true;
 }

@@ -432,6 +432,13 @@ def test_plugin(ctx):
     p = plugin(ctx, "-H", "fetch-timeout.test", "-t", "2", "--timeout-result", "critical", *a,
                timeout=30)
     ctx.expect(p.returncode == 2, "--timeout-result critical: exit %d" % p.returncode)
+    # issue 11: "16 of 16 MX hosts valid" when more exist than are probed
+    p = plugin(ctx, "-H", "many-mx.test", *a)
+    first = check_plugin_output(ctx, p, "many-mx.test")
+    ctx.expect(p.returncode == 0 and "16 of 18 MX hosts valid (16 probed)" in first
+               and re.search(r"\bmx_hosts=18\b", first),
+               "many-mx.test: want \"16 of 18 MX hosts valid (16 probed)\" and mx_hosts=18: "
+               "exit %d, %r" % (p.returncode, first))
     # issue 11: at the deadline a pending STARTTLS probe was blamed on DNS ("DNS lookup of
     # A/AAAA of the MX failed (not asked)") with valid_paths=0 fails_in=0s in perfdata
     p = plugin(ctx, "-H", "mx-silent.test", "-t", "2", "-v", *a, timeout=30)

@@ -172,12 +172,96 @@ static void test_fetch_steps(void **state)
 	}
 }
 
+/* ---- DNS: what the answer really was ------------------------------------------------- */
+
+/* issue 11: a valid 3,031-byte record was CRITICAL, "this tool reads at most 2048". */
+static void test_long_txt_valid(void **state)
+{
+	struct domain_facts df;
+	struct verdict v;
+	char rec[3032];
+
+	(void)state;
+	memset(rec, 'a', sizeof(rec) - 1);
+	rec[sizeof(rec) - 1] = '\0';
+	memcpy(rec, "v=STSv1; id=20260101T000000; x=", 31);
+	fixture_healthy(&df);
+	fixture_set_txt(&df.sts_txt, rec);
+	judge(&df, &v);
+	assert_null(find(&v, F_STS_TXT_INVALID, NULL));
+	assert_true(v.txt.valid);
+	assert_string_equal(v.txt.id, "20260101T000000");
+	assert_int_equal(v.status, STATUS_OK);
+	verdict_free(&v);
+	domain_facts_free(&df);
+}
+
+/* issue 11: a CNAME loop read as NODATA (sts.txt.missing, mx.none): it is a DNS error. */
+static void test_cname_loop_is_dns_error(void **state)
+{
+	struct domain_facts df;
+	struct verdict v;
+	const struct finding *f;
+
+	(void)state;
+	fixture_healthy(&df);
+	txt_answer_free(&df.sts_txt);
+	df.sts_txt.rc = DNS_CNAME_LOOP;
+	strcpy(df.sts_txt.detail, "CNAME loop: _mta-sts.example.org -> a.example.org -> "
+	       "_mta-sts.example.org");
+	for (size_t i = 0; i < df.n_mx; i++)
+		free(df.mx[i].smtp);
+	free(df.mx);
+	df.mx = NULL;
+	df.n_mx = 0;
+	df.mx_rc = DNS_CNAME_LOOP;
+	strcpy(df.mx_detail, "CNAME loop: example.org -> b.example.org -> example.org");
+	judge(&df, &v);
+	assert_null(find(&v, F_STS_TXT_MISSING, NULL));
+	assert_null(find(&v, F_MX_NONE, NULL));
+	f = find(&v, F_DNS_ERROR, "_mta-sts.example.org");
+	assert_non_null(f);
+	assert_int_equal(f->sev, SEV_UNKNOWN);
+	assert_non_null(strstr(f->what, "CNAME loop"));
+	assert_non_null(strstr(f->evidence, "-> a.example.org ->"));
+	assert_non_null(strstr(f->fix, "break the loop"));
+	f = find(&v, F_DNS_ERROR, "example.org");
+	assert_non_null(f);
+	assert_non_null(strstr(f->what, "CNAME loop"));
+	assert_int_equal(v.status, STATUS_UNKNOWN);
+	verdict_free(&v);
+	domain_facts_free(&df);
+}
+
+/* issue 11: 200 MX hosts, 16 probed: the note says how many there are. */
+static void test_mx_total_note(void **state)
+{
+	struct domain_facts df;
+	struct verdict v;
+	const struct finding *f;
+
+	(void)state;
+	fixture_healthy(&df);
+	df.mx_truncated = true;
+	df.mx_total = 200;
+	judge(&df, &v);
+	f = find(&v, F_MX_NOTE, NULL);
+	assert_non_null(f);
+	assert_non_null(strstr(f->what, "200 MX hosts"));
+	assert_non_null(strstr(f->consequence, "only the first 2 (by preference) were probed"));
+	verdict_free(&v);
+	domain_facts_free(&df);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smtp_timeout_steps),
 		cmocka_unit_test(test_smtp_timeout_severity),
 		cmocka_unit_test(test_fetch_steps),
+		cmocka_unit_test(test_long_txt_valid),
+		cmocka_unit_test(test_cname_loop_is_dns_error),
+		cmocka_unit_test(test_mx_total_note),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
