@@ -1,9 +1,11 @@
 /* plugin: check_mta_sts, the Nagios/Icinga plugin front end (Monitoring Plugins guidelines). */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "clients.h"
@@ -249,13 +251,78 @@ static double range_days(const struct nagios_range *r)
 	return 0;
 }
 
+/*
+ * A usage or set-up error as the one line a monitoring engine reads: what the user gave is
+ * quoted (control bytes, a newline, '|' as \xNN), so it can neither make a second line nor
+ * start perfdata.
+ */
 static int unknown(const char *fmt, const char *arg)
 {
-	printf("MTA-STS UNKNOWN - ");
-	printf(fmt, arg);
-	putchar('\n');
+	char msg[1024], line[4096];
+
+	bsnprintf(msg, sizeof(msg), fmt, arg);
+	controls_escape(line, sizeof(line), msg, "|");
+	printf("MTA-STS UNKNOWN - %s\n", line);
 	usage(stdout);
 	return EXIT_UNKNOWN;
+}
+
+/* ---- the deadline over everything ------------------------------------------------------ */
+
+/*
+ * -t covers the whole run, not only the sweep: loading the configuration (a huge file
+ * keeps libconfig busy for minutes) and the CA bundle too. An alarm prints the result line
+ * for the step it came in, prepared beforehand, and exits: nothing else is safe in a
+ * signal handler.
+ */
+enum plugin_step { STEP_CONFIG, STEP_CLIENTS, STEP_CHECK, STEP__COUNT };
+
+static const char *const step_words[STEP__COUNT] = {
+	"loading the configuration",
+	"loading the CA certificates and starting the resolver",
+	"the check",
+};
+
+static volatile sig_atomic_t step_now;
+static char alarm_line[STEP__COUNT][640];
+static size_t alarm_len[STEP__COUNT];
+static int alarm_exit;
+
+static void on_alarm(int sig)
+{
+	int s = step_now;
+
+	(void)sig;
+	(void)!write(STDOUT_FILENO, alarm_line[s], alarm_len[s]);
+	_exit(alarm_exit);
+}
+
+static void deadline_arm(const char *domain, long timeout, enum status result)
+{
+	struct sigaction sa;
+
+	for (int s = 0; s < STEP__COUNT; s++) {
+		bsnprintf(alarm_line[s], sizeof(alarm_line[s]), "MTA-STS %s - %s: check.timeout: "
+			  "the deadline of %ld s passed while %s\n", status_str(result), domain,
+			  timeout, step_words[s]);
+		alarm_len[s] = strlen(alarm_line[s]);
+	}
+	alarm_exit = nagios_exit_code(result);
+	step_now = STEP_CONFIG;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm((unsigned)timeout);
+}
+
+/* Milliseconds since t0 on CLOCK_MONOTONIC. */
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 int cmd_plugin(int argc, char **argv)
@@ -288,8 +355,9 @@ int cmd_plugin(int argc, char **argv)
 	char err[512];
 	const char *resolver = NULL, *ca_file = NULL, *config = NULL;
 	bool mx_only = false, policy_only = false;
-	long timeout = PLUGIN_DEFAULT_TIMEOUT;
+	long timeout = PLUGIN_DEFAULT_TIMEOUT, left_ms;
 	int opt, rc = EXIT_UNKNOWN, st;
+	struct timespec t0;
 	time_t now;
 
 	memset(&p, 0, sizeof(p));
@@ -382,6 +450,8 @@ int cmd_plugin(int argc, char **argv)
 		rc = unknown("%s", "--mx-only and --policy-only exclude each other");
 		goto out;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	deadline_arm(p.domain, timeout, p.timeout_result);
 	if (config && config_load(&cfg, config, err, sizeof(err)) < 0) {
 		rc = unknown("%s", err);
 		goto out;
@@ -415,10 +485,12 @@ int cmd_plugin(int argc, char **argv)
 		goto out;
 	}
 	clients_opts_from_config(&co, &cfg);
+	step_now = STEP_CLIENTS;
 	if (clients_open(&cl, lp, &co, err, sizeof(err)) < 0) {
 		rc = unknown("%s", err);
 		goto out;
 	}
+	step_now = STEP_CHECK;
 	sweep_opts_from_config(&so, &cfg);
 	so.concurrency = 1;
 	so.probe_policy = !mx_only;
@@ -430,7 +502,8 @@ int cmd_plugin(int argc, char **argv)
 	 * do); the deadline ends whatever still runs, and that is UNKNOWN naming the pending
 	 * steps (--timeout-result), not a failure the deadline itself made.
 	 */
-	dopts.deadline_ms = (unsigned)(timeout * 1000 - (timeout > 2 ? 500 : 100));
+	left_ms = timeout * 1000 - (timeout > 2 ? 500 : 100) - elapsed_ms(&t0);
+	dopts.deadline_ms = (unsigned)(left_ms > 50 ? left_ms : 50);	/* what set-up left */
 	sweep_add(sw, p.domain, &dopts, keep_facts, &p);
 	while (!sweep_idle(sw))
 		if (loop_run_once(lp, 1000) < 0)
@@ -439,6 +512,7 @@ int cmd_plugin(int argc, char **argv)
 		rc = unknown("%s", "the check did not run (the event loop failed)");
 		goto out;
 	}
+	alarm(0);	/* the sweep's deadline held: the report is printed whole */
 	now = time(NULL);
 	/* --timeout-result: the severity the judge gives our own deadline */
 	p.judge.timeout_sev = status_severity(p.timeout_result);
@@ -446,6 +520,7 @@ int cmd_plugin(int argc, char **argv)
 	rc = report(&p, &v, now);
 	verdict_free(&v);
 out:
+	alarm(0);
 	sweep_free(sw);
 	clients_close(&cl);
 	loop_free(lp);
