@@ -11,13 +11,15 @@
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
+	char msg[2048], line[4096];
 	va_list ap;
 
-	fprintf(stderr, "stswatch %s: ", cmd);
+	/* what the user gave (an option's value, a path) may hold control bytes: one line */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	controls_escape(line, sizeof(line), msg, NULL);
+	fprintf(stderr, "stswatch %s: %s\n", cmd, line);
 }
 
 int cli_exit_for(enum status st)
