@@ -18,8 +18,10 @@ import concurrent.futures
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,7 +64,7 @@ def http_response(status=b"200 OK", ctype=b"text/plain", body=POLICY, extra=b"")
 
 class Case:
     def __init__(self, name, kind, doc, script, checks, bugs=(), args=(), ca=True,
-                 backlog_full=False):
+                 backlog_full=False, proxy_env=False):
         self.name, self.kind, self.doc = name, kind, doc
         self._script = script
         self.checks = checks		# [(what must hold, fn(o) -> bool)]
@@ -70,9 +72,51 @@ class Case:
         self.args = list(args)
         self.ca = ca
         self.backlog_full = backlog_full
+        # every proxy variable points at a listener of the run's own: o.proxy_connections
+        self.proxy_env = proxy_env
 
     def script(self, port=0):
         return self._script(port) if self._script else []
+
+
+PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "ALL_PROXY",
+              "all_proxy")
+
+
+class ProxyTrap:
+    """A listener that a proxy variable points at: it counts connections, answers none."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((fs.HOST, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stopping = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            c.close()
+
+    def env(self):
+        url = "http://%s:%d" % (fs.HOST, self.port)
+        return {v: url for v in PROXY_VARS}
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join()
+        self.sock.close()
+        return self.connections
 
 
 class Outcome:
@@ -80,6 +124,7 @@ class Outcome:
 
     def __init__(self, out, rec, wall):
         self.out, self.rec, self.wall = out, rec, wall
+        self.proxy_connections = None
         self.facts = out["facts"]
         self.findings = out["findings"]
 
@@ -426,6 +471,15 @@ CASES = [
          result("protocol") + has_code("policy.fetch")
          + [("the step is the body", lambda o: o.f("step") == "the body")]
          + fix_says("policy.fetch", r"breaks off or garbles the body")),
+    # issue 11: the policy fetch obeyed https_proxy/HTTPS_PROXY/ALL_PROXY: the watch list went
+    # to a proxy, and a dead proxy made every domain CRITICAL. Senders use no proxy.
+    Case("https-proxy-ignored", "https",
+         "every proxy variable points at a listener: the fetch goes straight to the host",
+         lambda p: [StartTLS(), ReadRequest(), Send(http_response())],
+         result("ok") + one_request() + request_ok()
+         + [("the proxy listener saw no connection", lambda o: o.proxy_connections == 0),
+            ("the body as served", lambda o: o.f("body") == POLICY.decode())],
+         proxy_env=True),
     Case("https-close-early", "https", "the request is read, then the connection closed",
          lambda p: [StartTLS(), ReadRequest(), Close()],
          result("protocol") + one_request() + has_code("policy.fetch")
@@ -462,14 +516,21 @@ def run_case(case, probe, ca):
         (SMTP_ARGS if case.kind == "smtp" else HTTPS_ARGS) + case.args
     if case.ca:
         cmd += ["--ca", ca["ca"]]
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
+    trap = ProxyTrap() if case.proxy_env else None
+    if trap:
+        env.update(trap.env())
     t0 = time.monotonic()
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=env)
     except subprocess.TimeoutExpired:
         srv.stop()
+        if trap:
+            trap.stop()
         return case, None, ["the probe did not end within 30 s: " + " ".join(cmd)], [], []
     wall = time.monotonic() - t0
     rec = srv.stop()
+    proxied = trap.stop() if trap else None
     if r.returncode != 0:
         return case, None, ["the probe exited %d: %s\n%s" % (r.returncode, " ".join(cmd),
                                                               r.stderr.strip())], [], []
@@ -478,6 +539,7 @@ def run_case(case, probe, ca):
     except ValueError as e:
         return case, None, ["the probe printed no JSON (%s): %r" % (e, r.stdout[:200])], [], []
     o = Outcome(out, rec, wall)
+    o.proxy_connections = proxied
     failed, xfailed, xpassed = [], [], []
     if rec.get("error"):
         failed.append("the fake's script did not go as planned: %s" % rec["error"])

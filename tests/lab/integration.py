@@ -19,6 +19,7 @@ What it shows (docs/LAB.md has the world):
             probed once per sweep (counted in postfix's log), a descriptor limit far
             below the concurrency costs no healthy domain
   plugin    check_mta_sts states, perfdata syntax, its own deadline, -h and usage
+  env       proxy variables and SSLKEYLOGFILE are ignored; --tls-keylog writes a 0600 file
   engines   Nagios 4 and Icinga 2 run check_mta_sts against a lab domain (e2e.sh)
   history   run, mutate the world (lab.py mutate), run again: change detection,
             cache.stale_policy, fails_at, findings opened and closed, history output
@@ -365,6 +366,86 @@ def test_details(ctx):
                "check with 40 open files should say it lowered the concurrency: %r" % p.stderr)
 
 
+# ---- environment ----------------------------------------------------------------------------
+
+# Inside the namespace: accept on 127.0.0.1:PORT for SECONDS, say "conn" for every
+# connection, answer nothing.
+PROXY_TRAP = r"""
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); s.settimeout(0.2)
+print("ready", flush=True)
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    print("conn", flush=True)
+    c.close()
+"""
+
+
+def test_env(ctx):
+    """issue 11: the policy fetch obeyed proxy variables; SSLKEYLOGFILE wrote session keys
+    to a world-readable file. Neither is obeyed; --tls-keylog FILE is the debug option."""
+    proxy_vars = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "ALL_PROXY",
+                  "all_proxy")
+    trap = subprocess.Popen(["ip", "netns", "exec", ctx.ns, PYTHON, "-c", PROXY_TRAP, "3128",
+                             "15"], stdout=subprocess.PIPE, text=True)
+    try:
+        ctx.require(trap.stdout.readline().strip() == "ready", "the proxy trap did not start")
+        env = {v: "http://127.0.0.1:3128" for v in proxy_vars}
+        env["no_proxy"] = ""
+        p = ctx.sw("check", "--format", "json", "-c", ctx.lab["config"], "ok.test",
+                   "mx-partial.test", env=env)
+        r = {o["domain"]: o for o in json_lines(ctx, p.stdout, "check with proxy variables")}
+        ctx.expect(r.get("ok.test", {}).get("status") == "OK" and
+                   r["ok.test"]["policy"]["fetch"] == "ok",
+                   "check with every proxy variable set: ok.test %s"
+                   % {k: r.get("ok.test", {}).get(k) for k in ("status", "policy")})
+        p = ctx.run([ctx.plugin, "-H", "ok.test"] + ctx.lab_args(), env=env)
+        ctx.expect(p.returncode == 0, "check_mta_sts with proxy variables: exit %d %r"
+                   % (p.returncode, p.stdout[:300]))
+    finally:
+        trap.terminate()
+        try:
+            out, _ = trap.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            trap.kill()
+            out = "(no answer)"
+    ctx.expect("conn" not in out, "the proxy listener saw %d connections" % out.count("conn"))
+
+    keys = os.path.join(ctx.tmp, "keys", "sslkeylog.txt")
+    os.makedirs(os.path.dirname(keys), exist_ok=True)
+    p = ctx.sw("check", "-c", ctx.lab["config"], "ok.test", env={"SSLKEYLOGFILE": keys})
+    ctx.expect(p.returncode == 0, "check with SSLKEYLOGFILE: exit %d %s" % (p.returncode, p.stderr))
+    ctx.expect(not os.path.exists(keys), "SSLKEYLOGFILE was obeyed: %s exists" % keys)
+    p = ctx.run([ctx.plugin, "-H", "ok.test"] + ctx.lab_args(), env={"SSLKEYLOGFILE": keys})
+    ctx.expect(not os.path.exists(keys), "check_mta_sts obeyed SSLKEYLOGFILE: %s exists" % keys)
+
+    # the debug option: a 0600 file with the secrets of the policy fetch and both MX hosts
+    old = os.umask(0)
+    try:
+        p = ctx.sw("--tls-keylog", keys, "check", "-c", ctx.lab["config"], "ok.test")
+    finally:
+        os.umask(old)
+    ctx.expect(p.returncode == 0 and "writing TLS session keys" in p.stderr,
+               "--tls-keylog: exit %d %r" % (p.returncode, p.stderr))
+    mode = os.stat(keys).st_mode & 0o777 if os.path.exists(keys) else None
+    ctx.expect(mode == 0o600, "--tls-keylog: the file's mode is %s, want 0600"
+               % (oct(mode) if mode is not None else "none (no file)"))
+    randoms = set()
+    if os.path.exists(keys):
+        with open(keys) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3:
+                    randoms.add(parts[1])
+    ctx.expect(len(randoms) >= 3, "--tls-keylog: keys of %d sessions, want 3 (the policy "
+               "fetch, mx1 and mx2 of ok.test)" % len(randoms))
+
+
 # ---- plugin ---------------------------------------------------------------------------------
 
 PERF_ITEM = re.compile(r"^('[^'=]+'|[^'= ]+)=-?[\d.]+(s|%|B|KB|MB|c)?"
@@ -660,7 +741,8 @@ def test_crash(ctx):
 
 
 TESTS = [("cli", test_cli), ("check", test_check), ("details", test_details),
-         ("plugin", test_plugin), ("engines", test_engines), ("history", test_history),
+         ("plugin", test_plugin), ("env", test_env), ("engines", test_engines),
+         ("history", test_history),
          ("crash", test_crash)]
 
 
