@@ -3,6 +3,7 @@
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +57,7 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg, const char *c
 		return 1;
 	case OPT_CA_FILE:
 		if (access(arg, R_OK) < 0) {
-			cli_error(cmd, "--ca-file: %s: cannot read it", arg);
+			cli_error(cmd, "--ca-file: %s: cannot read it: %s", arg, strerror(errno));
 			return -1;
 		}
 		c->ca_file = arg;

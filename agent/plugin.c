@@ -1,4 +1,5 @@
 /* plugin: check_mta_sts, the Nagios/Icinga plugin front end (Monitoring Plugins guidelines). */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -424,6 +425,12 @@ int cmd_plugin(int argc, char **argv)
 			resolver = optarg;
 			break;
 		case OPT_CA_FILE:
+			if (access(optarg, R_OK) < 0) {
+				bsnprintf(err, sizeof(err), "--ca-file: %s: cannot read it: %s", optarg,
+					  strerror(errno));
+				rc = unknown("%s", err);
+				goto out;
+			}
 			ca_file = optarg;
 			break;
 		case OPT_PCONFIG:

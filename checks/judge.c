@@ -163,9 +163,10 @@ static void judge_txt(const struct domain_facts *df, const struct history *h, ti
 		       subject);
 	if (ta->truncated) {
 		fo = findings_add(&v->findings, F_STS_TXT_NOTE, SEV_INFO, subject);
-		finding_set_what(fo, "more than %d TXT records or an oversized record at %s",
+		finding_set_what(fo, "more than %d TXT records at %s, more than this tool keeps",
 				 FACTS_MAX_TXT, subject);
-		finding_set_consequence(fo, "only the first %d were read", FACTS_MAX_TXT);
+		finding_set_consequence(fo, "only the first %d were read (a limit of this tool; "
+					"records are read whole)", FACTS_MAX_TXT);
 	}
 	if (!v->txt.valid && h->known && h->txt_id[0] && txt_definitely_absent(ta->rc))
 		judge_txt_removed(h, now, subject, v);

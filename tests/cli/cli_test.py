@@ -224,7 +224,26 @@ def case_resolvers(ctx):
                    and b"multicast" in p.stderr, "config resolver 224.0.0.1: %r" % p.stderr)
 
 
-CASES = [("plugin-escape", case_plugin_escape), ("check-escape", case_check_escape),
+def case_ca_file(ctx):
+    """check_mta_sts --ca-file /nonexistent said "the check did not run", then "(null)":
+    it says why, as check does."""
+    junk = ctx.path("junk.pem", b"not a certificate\n")
+    for argv, out in (([ctx.plugin, "-H", "ok.example", "--ca-file", "/nonexistent"], "stdout"),
+                      ([ctx.stswatch, "check", "--ca-file", "/nonexistent", "ok.example"],
+                       "stderr"),
+                      ([ctx.plugin, "-H", "ok.example", "--resolver", RESOLVER, "--ca-file",
+                        junk], "stdout")):
+        p, _ = ctx.run(argv)
+        if p is None:
+            continue
+        said = text(getattr(p, out))
+        ctx.expect(p.returncode == 3, "%r: exit %d" % (argv, p.returncode))
+        ctx.expect(re.search(r"cannot read it: No such file or directory|cannot load CA "
+                             r"certificates: no certificate", said) and "(null)" not in said,
+                   "%r: %r does not say why" % (argv, said[:300]))
+
+
+CASES = [("plugin-escape", case_plugin_escape), ("ca-file", case_ca_file), ("check-escape", case_check_escape),
          ("plugin-deadline-config", case_plugin_deadline_config),
          ("config-size", case_config_size), ("domains-file", case_domains_file),
          ("resolvers", case_resolvers)]
