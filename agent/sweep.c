@@ -322,6 +322,8 @@ static bool host_retry_lookup(struct host *h, const struct addr_answer *ans)
 	if (ans->n || (dns_result_definite(ans->rc4) &&
 		       (ans->rc6 == DNS_NOT_ASKED || dns_result_definite(ans->rc6))))
 		return false;
+	if (ans->rc4 == DNS_CNAME_LOOP || ans->rc6 == DNS_CNAME_LOOP)
+		return false;	/* an answer, if a broken one: asking again changes nothing */
 	if (h->dns_retries >= sw->o.host_dns_retries)
 		return false;
 	h->dns_retries++;

@@ -47,6 +47,7 @@ struct rule {
 	int latency_ms;	/* -1: stalls */
 	bool local_fault;
 	unsigned fail_times;	/* K_ADDRS: the first this many lookups time out */
+	bool cname_loop;	/* K_ADDRS: ... or are a CNAME loop */
 };
 
 struct world_mx {
@@ -155,10 +156,11 @@ static void answer_addrs(struct freq *r)
 		h = h * 31 + (unsigned char)*p;
 	memset(&ans, 0, sizeof(ans));
 	if (ru && count(r->f, K_ADDRS, r->name) <= ru->fail_times) {
-		/* a lost answer: c-ares gave up on both families */
-		ans.rc4 = DNS_TIMEOUT;
-		ans.rc6 = DNS_TIMEOUT;
-		snprintf(ans.detail, sizeof(ans.detail), "A: no answer from the resolver");
+		/* a lost answer: c-ares gave up on both families (or the name loops) */
+		ans.rc4 = ru->cname_loop ? DNS_CNAME_LOOP : DNS_TIMEOUT;
+		ans.rc6 = ans.rc4;
+		snprintf(ans.detail, sizeof(ans.detail), "A: %s", ru->cname_loop ?
+			 "CNAME loop: a -> b -> a" : "no answer from the resolver");
 		((dns_addr_fn)r->fn)(r->arg, &ans);
 		return;
 	}
@@ -479,7 +481,7 @@ static const struct result *result_of(const struct results *rs, const char *doma
 static void test_window_fifo(void **state)
 {
 	static const struct rule slow[] = {
-		{ K_TXT, "_mta-sts.d0.test", 700, false, 0 },	/* d0 finishes last of its wave */
+		{ K_TXT, "_mta-sts.d0.test", 700, false, 0, false },	/* d0 finishes last of its wave */
 	};
 	struct fake *f = fake_new();
 	struct sweep_opts o = opts(3);
@@ -658,7 +660,7 @@ static void test_mx_shared_whole_sweep(void **state)
 /* Our own descriptor shortage is delivered to the waiting domains but never reused. */
 static void test_local_fault_not_cached(void **state)
 {
-	static const struct rule local[] = { { K_SMTP, "pool.test", 200, true, 0 } };
+	static const struct rule local[] = { { K_SMTP, "pool.test", 200, true, 0, false } };
 	struct fake *f = fake_new();
 	struct sweep_opts o = opts(2);
 	struct results rs = { .f = f };
@@ -687,7 +689,7 @@ static void test_local_fault_not_cached(void **state)
  */
 static void test_mx_dns_retry(void **state)
 {
-	static const struct rule lost[] = { { K_ADDRS, "pool.test", 50, false, 1 } };
+	static const struct rule lost[] = { { K_ADDRS, "pool.test", 50, false, 1, false } };
 	struct fake *f = fake_new();
 	struct sweep_opts o = opts(20);
 	struct results rs = { .f = f };
@@ -722,7 +724,7 @@ static void test_mx_dns_retry(void **state)
 /* A host that never answers is asked 1 + retries times, then "could not tell" for all. */
 static void test_mx_dns_retry_gives_up(void **state)
 {
-	static const struct rule dead[] = { { K_ADDRS, "pool.test", 50, false, 100 } };
+	static const struct rule dead[] = { { K_ADDRS, "pool.test", 50, false, 100, false } };
 	struct fake *f = fake_new();
 	struct sweep_opts o = opts(20);
 	struct results rs = { .f = f };
@@ -757,10 +759,34 @@ static void test_mx_dns_retry_gives_up(void **state)
 	fake_free(f);
 }
 
+/* A CNAME loop is an answer, if a broken one: it is not asked again. */
+static void test_mx_dns_loop_not_retried(void **state)
+{
+	static const struct rule loop[] = { { K_ADDRS, "pool.test", 50, false, 100, true } };
+	struct fake *f = fake_new();
+	struct sweep_opts o = opts(4);
+	struct results rs = { .f = f };
+	struct sweep *sw;
+
+	(void)state;
+	o.host_dns_retries = 2;
+	o.host_dns_retry_ms = 500;
+	f->rules = loop;
+	f->n_rules = 1;
+	sw = sweep_new(f->lp, &f->cl, &o);
+	sweep_add(sw, "a.test", NULL, on_done, &rs);
+	run_idle(f, sw, 5000);
+	assert_int_equal(count(f, K_ADDRS, "pool.test"), 1);
+	assert_int_equal(result_of(&rs, "a.test")->mx0_rc4, DNS_CNAME_LOOP);
+	assert_true(result_of(&rs, "a.test")->dns_error);
+	sweep_free(sw);
+	fake_free(f);
+}
+
 /* A domain whose deadline passes while its host waits to be asked again: nothing leaks. */
 static void test_mx_dns_retry_deadline(void **state)
 {
-	static const struct rule dead[] = { { K_ADDRS, "pool.test", 50, false, 100 } };
+	static const struct rule dead[] = { { K_ADDRS, "pool.test", 50, false, 100, false } };
 	struct fake *f = fake_new();
 	struct sweep_opts o = opts(4);
 	struct results rs = { .f = f };
@@ -799,11 +825,11 @@ static void test_mx_dns_retry_deadline(void **state)
 static void test_deadline(void **state)
 {
 	static const struct rule rules[] = {
-		{ K_FETCH, "slow.test", -1, false, 0 },
-		{ K_SMTP, "own-mx.slow.test", -1, false, 0 },
-		{ K_SMTP, "pool.test", 3000, false, 0 },
-		{ K_MX, "nomx.test", -1, false, 0 },
-		{ K_ADDRS, "unresolved.slow.test", -1, false, 0 },
+		{ K_FETCH, "slow.test", -1, false, 0, false },
+		{ K_SMTP, "own-mx.slow.test", -1, false, 0, false },
+		{ K_SMTP, "pool.test", 3000, false, 0, false },
+		{ K_MX, "nomx.test", -1, false, 0, false },
+		{ K_ADDRS, "unresolved.slow.test", -1, false, 0, false },
 	};
 	static const struct world_mx world[] = {
 		{ "slow.test", { "pool.test", "own-mx.slow.test", "unresolved.slow.test" } },
@@ -874,7 +900,7 @@ static void test_deadline(void **state)
 /* Free with domains in flight, queued and finished-not-handed-back: no callback, no leak. */
 static void test_free_busy(void **state)
 {
-	static const struct rule rules[] = { { K_SMTP, "pool.test", -1, false, 0 } };
+	static const struct rule rules[] = { { K_SMTP, "pool.test", -1, false, 0, false } };
 	struct fake *f = fake_new();
 	struct sweep_opts o = opts(5);
 	struct results rs = { .f = f };
@@ -974,6 +1000,7 @@ int main(void)
 		cmocka_unit_test(test_mx_dns_retry),
 		cmocka_unit_test(test_mx_dns_retry_gives_up),
 		cmocka_unit_test(test_mx_dns_retry_deadline),
+		cmocka_unit_test(test_mx_dns_loop_not_retried),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_free_busy),
 		cmocka_unit_test(test_shutdown_reuse),
