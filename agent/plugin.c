@@ -271,10 +271,10 @@ static int unknown(const char *fmt, const char *arg)
 /* ---- the deadline over everything ------------------------------------------------------ */
 
 /*
- * -t covers the whole run, not only the sweep: loading the configuration (a huge file
- * keeps libconfig busy for minutes) and the CA bundle too. An alarm prints the result line
- * for the step it came in, prepared beforehand, and exits: nothing else is safe in a
- * signal handler.
+ * -t covers the whole run, not only the sweep: loading the configuration (a FIFO nobody
+ * writes, a stuck file system) and the CA bundle too. An alarm prints the result line for
+ * the step it came in, prepared beforehand, and exits: nothing else is safe in a signal
+ * handler.
  */
 enum plugin_step { STEP_CONFIG, STEP_CLIENTS, STEP_CHECK, STEP__COUNT };
 

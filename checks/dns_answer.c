@@ -267,11 +267,13 @@ enum dns_result dns_answer_mx(const unsigned char *abuf, int alen, struct mx_ans
 	}
 	ares_free_data(head);
 	/* the same host under two preferences is one host, at the lower one */
-	qsort(all, n, sizeof(*all), mx_host_cmp);
+	if (n)
+		qsort(all, n, sizeof(*all), mx_host_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (!out->n_total || strcmp(all[out->n_total - 1].host, all[i].host) != 0)
 			all[out->n_total++] = all[i];
-	qsort(all, out->n_total, sizeof(*all), mx_cmp);
+	if (out->n_total)
+		qsort(all, out->n_total, sizeof(*all), mx_cmp);
 	out->n = out->n_total < FACTS_MAX_MX ? out->n_total : FACTS_MAX_MX;
 	out->truncated = out->n_total > out->n;
 	if (out->n)
