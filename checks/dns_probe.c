@@ -1,6 +1,7 @@
 /* dns_probe: DNS questions (TXT, MX, A/AAAA) through c-ares on the event loop. */
 #include "dns_probe.h"
 #include "dns_answer.h"
+#include "dns_pace.h"
 #include "lib/defs.h"
 #include "lib/loop.h"
 #include "lib/str.h"
@@ -14,13 +15,37 @@
 #include <sys/socket.h>
 
 
+/*
+ * The window on questions out at once (dns_pace): it starts where a local recursive
+ * resolver is comfortable, never shrinks below what keeps a sweep moving against a
+ * resolver that drops most questions, and never grows past what one UDP socket's 4 MiB
+ * receive buffer holds in answers.
+ */
+#define DNS_PACE_INITIAL 256
+#define DNS_PACE_MIN 16
+#define DNS_PACE_MAX 4096
+
+/* One question to c-ares: sent when the window has room, queued until then. */
+struct dns_send {
+	struct dns_client *dc;
+	struct dns_send *next;	/* in the queue */
+	ares_callback cb;
+	void *arg;
+	int type;
+	char name[HOST_LEN];
+};
+
 struct dns_client {
 	struct loop *lp;
 	ares_channel ch;
 	struct loop_timer *timer;
 	unsigned pending;
+	unsigned timeout_ms;
 	bool closing;
+	bool draining;
 	struct dns_query *early;	/* answered inside the call that asked, to report later */
+	struct dns_pace pace;
+	struct dns_send *queue, **queue_tail;	/* waiting for room in the window */
 };
 
 enum qkind { Q_TXT, Q_MX, Q_ADDR };
@@ -53,7 +78,7 @@ struct dns_query {
 	} u;
 };
 
-static void rearm(struct dns_client *dc);
+static void arm(struct dns_client *dc);
 static void finish(struct dns_query *q);
 
 static void on_timer(void *arg)
@@ -62,19 +87,20 @@ static void on_timer(void *arg)
 
 	dc->timer = NULL;
 	ares_process_fd(dc->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	rearm(dc);
+	arm(dc);
 }
 
-static void rearm(struct dns_client *dc)
+/*
+ * Keep a timer for c-ares's next timeout. ares_timeout walks every question out, so it is
+ * asked only when no timer is set: one that is set falls due no later than any question
+ * sent since (each waits a whole timeout), and when it fires it asks again.
+ */
+static void arm(struct dns_client *dc)
 {
 	struct timeval tv, *tvp;
 	uint64_t ms;
 
-	if (dc->closing)
-		return;
-	loop_timer_cancel(dc->lp, dc->timer);
-	dc->timer = NULL;
-	if (!dc->pending)
+	if (dc->closing || dc->timer || !dc->pending)
 		return;
 	tvp = ares_timeout(dc->ch, NULL, &tv);
 	ms = tvp ? (uint64_t)tvp->tv_sec * 1000 + (uint64_t)tvp->tv_usec / 1000 : 1000;
@@ -87,7 +113,60 @@ static void on_io(void *arg, int fd, unsigned events)
 
 	ares_process_fd(dc->ch, (events & LOOP_READ) ? fd : ARES_SOCKET_BAD,
 			(events & LOOP_WRITE) ? fd : ARES_SOCKET_BAD);
-	rearm(dc);
+	arm(dc);
+}
+
+static void drain(struct dns_client *dc);
+
+/* c-ares's answer to a question sent: count it for the window, pass it on, send more. */
+static void on_sent(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_send *sd = arg;
+	struct dns_client *dc = sd->dc;
+	ares_callback cb = sd->cb;
+	void *cbarg = sd->arg;
+
+	free(sd);
+	if (status != ARES_EDESTRUCTION && !dc->closing)
+		dns_pace_done(&dc->pace, timeouts > 0 ? (unsigned)timeouts : 0, loop_now(dc->lp),
+			      dc->timeout_ms);
+	cb(cbarg, status, timeouts, abuf, alen);
+	drain(dc);
+}
+
+/* Send what the window has room for, oldest first. */
+static void drain(struct dns_client *dc)
+{
+	if (dc->draining || dc->closing)
+		return;
+	dc->draining = true;	/* an answer given inside ares_query comes back here */
+	while (dc->queue && dns_pace_may_send(&dc->pace)) {
+		struct dns_send *sd = dc->queue;
+
+		dc->queue = sd->next;
+		if (!dc->queue)
+			dc->queue_tail = &dc->queue;
+		dns_pace_sent(&dc->pace);
+		ares_query(dc->ch, sd->name, ns_c_in, sd->type, on_sent, sd);
+	}
+	dc->draining = false;
+}
+
+/* Every question goes out through here: now if the window has room, else in turn. */
+static void ask(struct dns_client *dc, const char *name, int type, ares_callback cb, void *arg)
+{
+	struct dns_send *sd = xcalloc(1, sizeof(*sd));
+
+	sd->dc = dc;
+	sd->cb = cb;
+	sd->arg = arg;
+	sd->type = type;
+	strlcpy_s(sd->name, name, sizeof(sd->name));
+	if (dc->queue || !dns_pace_may_send(&dc->pace))
+		dc->pace.queued++;
+	*dc->queue_tail = sd;
+	dc->queue_tail = &sd->next;
+	drain(dc);
 }
 
 static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
@@ -108,6 +187,9 @@ struct dns_client *dns_client_new(struct loop *lp, const char *servers, unsigned
 	int rc;
 
 	dc->lp = lp;
+	dc->timeout_ms = timeout_ms;
+	dc->queue_tail = &dc->queue;
+	dns_pace_init(&dc->pace, DNS_PACE_INITIAL, DNS_PACE_MIN, DNS_PACE_MAX);
 	memset(&opts, 0, sizeof(opts));
 	opts.sock_state_cb = sock_state;
 	opts.sock_state_cb_data = dc;
@@ -147,6 +229,13 @@ void dns_client_free(struct dns_client *dc)
 	loop_timer_cancel(dc->lp, dc->timer);
 	dc->timer = NULL;
 	ares_destroy(dc->ch);	/* callbacks run with ARES_EDESTRUCTION and only free */
+	while (dc->queue) {
+		struct dns_send *sd = dc->queue;
+
+		dc->queue = sd->next;
+		sd->cb(sd->arg, ARES_EDESTRUCTION, 0, NULL, 0);
+		free(sd);
+	}
 	while (dc->early)
 		finish(dc->early);	/* closing: freed without a callback */
 	free(dc);
@@ -155,6 +244,11 @@ void dns_client_free(struct dns_client *dc)
 unsigned dns_pending(const struct dns_client *dc)
 {
 	return dc->pending;
+}
+
+const struct dns_pace *dns_client_pace(const struct dns_client *dc)
+{
+	return &dc->pace;
 }
 
 static void early_unlink(struct dns_query *q)
@@ -290,7 +384,7 @@ static bool chase_cname(struct dns_client *dc, struct chase **cp, const unsigned
 				    "CNAME chain of more than 8 names", detail, len);
 		return false;
 	}
-	ares_query(dc->ch, c->names[c->n - 1], ns_c_in, type, cb, arg);
+	ask(dc, c->names[c->n - 1], type, cb, arg);
 	return true;
 }
 
@@ -391,8 +485,8 @@ struct dns_query *dns_query_txt(struct dns_client *dc, const char *name, dns_txt
 {
 	struct dns_query *q = query_new(dc, Q_TXT, name, (void *)fn, arg);
 
-	ares_query(dc->ch, name, ns_c_in, ns_t_txt, on_answer, q);
-	rearm(dc);
+	ask(dc, name, ns_t_txt, on_answer, q);
+	arm(dc);
 	return started(q);
 }
 
@@ -401,8 +495,8 @@ struct dns_query *dns_query_mx(struct dns_client *dc, const char *name, dns_mx_f
 {
 	struct dns_query *q = query_new(dc, Q_MX, name, (void *)fn, arg);
 
-	ares_query(dc->ch, name, ns_c_in, ns_t_mx, on_answer, q);
-	rearm(dc);
+	ask(dc, name, ns_t_mx, on_answer, q);
+	arm(dc);
 	return started(q);
 }
 
@@ -420,9 +514,9 @@ struct dns_query *dns_query_addrs(struct dns_client *dc, const char *name, bool 
 		p6 = xcalloc(1, sizeof(*p6));
 		p6->q = q;
 		p6->family = AF_INET6;
-		ares_query(dc->ch, name, ns_c_in, ns_t_aaaa, on_addr_answer, p6);
+		ask(dc, name, ns_t_aaaa, on_addr_answer, p6);
 	}
-	ares_query(dc->ch, name, ns_c_in, ns_t_a, on_addr_answer, p4);
-	rearm(dc);
+	ask(dc, name, ns_t_a, on_addr_answer, p4);
+	arm(dc);
 	return started(q);
 }
