@@ -155,8 +155,9 @@ test:
 
 # The tier that needs no root, no network and installs nothing (scripts/deps.sh check
 # prints the apt-get command and fails when a package is missing): under ASan/UBSan, in a
-# build directory of its own, the unit tests, short fuzz runs and the probes against the
-# scripted fake servers on 127.0.0.1 (tests/fakes).
+# build directory of its own, the unit tests, short fuzz runs, the probes against the
+# scripted fake servers on 127.0.0.1 (tests/fakes) and the binary against hostile
+# arguments and files (tests/cli).
 CHECK_BUILD ?= $(BUILD)/asan
 CHECK_FUZZ := FUZZ_RUNS=20000 FUZZ_RUNS_policy=10000 FUZZ_RUNS_tlscert=1000 FUZZ_RUNS_config=5000
 check:
@@ -164,6 +165,7 @@ check:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SAN=1 all unit
 	$(Q)$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SAN=1 $(CHECK_FUZZ) fuzz
 	$(Q)$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SAN=1 fakes-test
+	$(Q)$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SAN=1 cli-test
 	@echo "make check: all passed under ASan/UBSan"
 
 # the installed tree, see tests/install.sh (root: it applies sysusers.d and tmpfiles.d
@@ -243,6 +245,7 @@ include tests/engines/engines.mk
 include tests/lab/lab.mk
 include tests/bench/bench.mk
 include tests/env/env.mk
+include tests/cli/cli.mk
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_FIXTURE:.o=.d) \
 	$(FAKES_OBJS:.o=.d)

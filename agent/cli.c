@@ -3,6 +3,7 @@
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,13 +12,15 @@
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
+	char msg[2048], line[4096];
 	va_list ap;
 
-	fprintf(stderr, "stswatch %s: ", cmd);
+	/* what the user gave (an option's value, a path) may hold control bytes: one line */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	controls_escape(line, sizeof(line), msg, NULL);
+	fprintf(stderr, "stswatch %s: %s\n", cmd, line);
 }
 
 int cli_exit_for(enum status st)
@@ -54,7 +57,7 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg, const char *c
 		return 1;
 	case OPT_CA_FILE:
 		if (access(arg, R_OK) < 0) {
-			cli_error(cmd, "--ca-file: %s: cannot read it", arg);
+			cli_error(cmd, "--ca-file: %s: cannot read it: %s", arg, strerror(errno));
 			return -1;
 		}
 		c->ca_file = arg;

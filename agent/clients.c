@@ -1,6 +1,7 @@
 /* clients: the CA store and the DNS, HTTPS and SMTP clients a sweep probes with, built once. */
 #include "clients.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -108,6 +109,8 @@ int clients_open(struct clients *c, struct loop *lp, const struct clients_opts *
 	so.ehlo_name = ehlo;
 	so.connect_ms = o->to.smtp_connect_ms;
 	so.step_ms = o->to.smtp_step_ms;
+	/* set only by --tls-keylog: main unsets an SSLKEYLOGFILE of the environment */
+	so.keylog_file = getenv("SSLKEYLOGFILE");
 	so.port = o->smtp_port;
 	c->smtp = smtp_client_new(lp, c->store, &so, err, errlen);
 	if (!c->smtp)

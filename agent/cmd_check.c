@@ -1,4 +1,5 @@
 /* cmd_check: "stswatch check": probe and judge domains now, print the verdicts. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "clients.h"
 #include "commands.h"
 #include "config.h"
+#include "domlist.h"
 #include "inorder.h"
 #include "output.h"
 #include "store.h"
@@ -18,14 +20,14 @@
 
 enum { OPT_QUIET = 'q', OPT_RECORD = 2000 };
 
-struct target {
-	const char *name;
-	const struct judge_opts *judge;
-};
-
 struct check_run {
-	struct target *targets;
-	size_t n;
+	const struct config *cfg;	/* thresholds of the configured domains */
+	/* the domains: named ones (the arguments, or every configured domain), then those of
+	 * --domains-file, read as the sweep has room for them */
+	const char **names;
+	size_t n_names;
+	struct domlist *file;
+	size_t n;		/* handed back so far */
 	enum output_format format;
 	int verbose;
 	bool quiet;
@@ -66,22 +68,28 @@ static const char *target_name(void *arg, size_t idx)
 {
 	struct check_run *r = arg;
 
-	return r->targets[idx].name;
+	if (idx < r->n_names)
+		return r->names[idx];
+	return r->file ? domlist_next(r->file) : NULL;
 }
 
 static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 {
 	struct check_run *r = arg;
+	const struct domain_conf *d = config_find_domain(r->cfg, df->domain);
 	struct verdict v;
 	struct history h;
 	time_t now = time(NULL);
 
+	(void)idx;
+	r->n++;
 	memset(&h, 0, sizeof(h));
 	if (r->st && store_load_history(r->st, df->domain, &h) < 0) {
 		log_warning("%s (judging without history)", store_error(r->st));
 		memset(&h, 0, sizeof(h));
 	}
-	judge_domain(r->targets[idx].judge, df, &h, now, &v);
+	/* a domain of the configuration has its thresholds, any other the global ones */
+	judge_domain(d ? &d->judge : &r->cfg->judge, df, &h, now, &v);
 	if (r->record) {
 		json_t *report = output_json_domain(df, &v);
 
@@ -127,6 +135,8 @@ int cmd_check(int argc, char **argv)
 	struct cli_common c = { 0 };
 	struct config cfg, extra;
 	struct check_run run = { 0 };
+	size_t in_file = 0;
+	int counted = 0;	/* the file was read through: in_file domains */
 	struct clients_opts co;
 	struct clients cl = { 0 };
 	struct sweep_opts so;
@@ -170,28 +180,26 @@ int cmd_check(int argc, char **argv)
 			cli_error("check", "%s", err);
 			goto out;
 		}
-	if (c.domains_file && config_add_domains_file(&extra, c.domains_file, err, sizeof(err)) < 0) {
-		cli_error("check", "%s", err);
-		goto out;
-	}
-	if (optind >= argc && !c.domains_file) {
-		run.n = cfg.n_domains;
-		run.targets = xcalloc(run.n ? run.n : 1, sizeof(*run.targets));
-		for (size_t i = 0; i < run.n; i++) {
-			run.targets[i].name = cfg.domains[i].name;
-			run.targets[i].judge = &cfg.domains[i].judge;
+	/* a file's bad line stops the command before anything is checked, when the file can
+	 * be read twice; from a pipe it ends the list where it is (said at the end) */
+	if (c.domains_file) {
+		run.file = domlist_open(c.domains_file, err, sizeof(err));
+		counted = run.file ? domlist_validate(run.file, &in_file, err, sizeof(err)) : -1;
+		if (counted < 0) {
+			cli_error("check", "%s", err);
+			goto out;
 		}
-	} else {
-		run.n = extra.n_domains;
-		run.targets = xcalloc(run.n ? run.n : 1, sizeof(*run.targets));
-		for (size_t i = 0; i < run.n; i++) {
-			const struct domain_conf *d = config_find_domain(&cfg, extra.domains[i].name);
+	}
+	run.cfg = &cfg;
+	{
+		const struct config *from = optind >= argc && !c.domains_file ? &cfg : &extra;
 
-			run.targets[i].name = extra.domains[i].name;
-			run.targets[i].judge = d ? &d->judge : &extra.domains[i].judge;
-		}
+		run.n_names = from->n_domains;
+		run.names = xcalloc(run.n_names ? run.n_names : 1, sizeof(*run.names));
+		for (size_t i = 0; i < run.n_names; i++)
+			run.names[i] = from->domains[i].name;
 	}
-	if (!run.n) {
+	if (!run.n_names && (!run.file || (counted && !in_file))) {
 		cli_error("check", "no domains to check (name some, or list them in %s)",
 			  cfg.path ? cfg.path : "the configuration");
 		goto out;
@@ -223,12 +231,23 @@ int cmd_check(int argc, char **argv)
 	sweep_opts_from_config(&so, &cfg);
 	so.concurrency = sweep_concurrency_for_limit(so.concurrency);
 	sw = sweep_new(lp, &cl, &so);
-	if (inorder_run(lp, sw, run.n, target_name, on_result, &run, 0) < 0) {
+	if (inorder_run(lp, sw, run.file ? SIZE_MAX : run.n_names, target_name, on_result, &run,
+			0) < 0) {
 		cli_error("check", "event loop failed");
 		goto out;
 	}
 	if (run.write_failed) {
 		cli_error("check", "cannot write the output");
+		goto out;
+	}
+	if (run.file && domlist_error(run.file)) {
+		/* read from a stream: what came before the bad line was checked and printed */
+		cli_error("check", "%s (the domains before it were checked)",
+			  domlist_error(run.file));
+		goto out;
+	}
+	if (!run.n) {
+		cli_error("check", "no domains to check (%s lists none)", c.domains_file);
 		goto out;
 	}
 	if (run.record && store_run_finish(run.st, run.run_id, time(NULL)) < 0)
@@ -247,7 +266,8 @@ out:
 	loop_free(lp);
 	store_close(run.st);
 	summary_free(&run.summary);
-	free(run.targets);
+	free(run.names);
+	domlist_close(run.file);
 	config_free(&extra);
 	config_free(&cfg);
 	return rc;

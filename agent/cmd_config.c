@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "lib/str.h"
 #include "alerts/channel.h"
 #include "lib/xalloc.h"
 
@@ -102,7 +103,10 @@ int cmd_config(int argc, char **argv)
 	}
 	config_defaults(&cfg);
 	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
+		char line[2048];
+
+		controls_escape(line, sizeof(line), err, NULL);	/* the path is the user's */
+		fprintf(stderr, "%s\n", line);
 		goto out;
 	}
 	if (cfg.ca_file && access(cfg.ca_file, R_OK) < 0) {

@@ -16,6 +16,9 @@
 #define CONFIG_DEFAULT_PATH STSWATCH_SYSCONFDIR "/stswatch/stswatch.conf"
 #define CONFIG_DEFAULT_DB STSWATCH_LOCALSTATEDIR "/lib/stswatch/stswatch.db"
 #define CONFIG_MAX_DOMAINS 1000000
+/* Larger files are refused before libconfig sees them: its scanner is quadratic in the
+ * length of one token (a 2 MB comment takes seconds, 50 MB half an hour). */
+#define CONFIG_MAX_BYTES (10L * 1024 * 1024)
 
 struct timeouts {
 	unsigned dns_ms;	/* one DNS attempt */
@@ -122,13 +125,12 @@ struct config {
 void config_defaults(struct config *cfg);
 /*
  * Read a configuration file over the defaults. On error returns -1 with a message naming
- * the file, the line and the setting in err.
+ * the file, the line and the setting in err. A file larger than CONFIG_MAX_BYTES, or one
+ * with a NUL byte (which would end libconfig's reading silently), is refused unparsed.
  */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 /* Add one domain with the global settings; -1 with err when the name is not a domain. */
 int config_add_domain(struct config *cfg, const char *name, char *err, size_t errlen);
-/* Add every domain of a file, one per line ('#' comments); err names file and line. */
-int config_add_domains_file(struct config *cfg, const char *path, char *err, size_t errlen);
 /* Parse a resolver list "ADDR[:PORT][,...]" (IPv6 as [ADDR]:PORT); 0 when valid. */
 int config_resolver_valid(const char *s, char *err, size_t errlen);
 /* Parse a duration: seconds, or a number with s, m, h or d; 0 on success. */

@@ -60,10 +60,15 @@ static void on_room(void *arg, struct sweep *sw, unsigned room)
 	while (room && !io->stopped && io->next_add < io->n &&
 	       io->next_add - io->next_out < io->window) {
 		struct slot *s = &io->ring[io->next_add % io->window];
+		const char *name = io->name(io->arg, io->next_add);
 
+		if (!name) {
+			io->n = io->next_add;	/* the list ends here */
+			return;
+		}
 		s->io = io;
 		s->done = false;
-		sweep_add(sw, io->name(io->arg, io->next_add), NULL, on_done, s);
+		sweep_add(sw, name, NULL, on_done, s);
 		io->next_add++;
 		room--;
 	}
@@ -86,7 +91,8 @@ int inorder_run(struct loop *lp, struct sweep *sw, size_t n, inorder_name_fn nam
 		io.window = (size_t)sweep_concurrency(sw) * 4;
 	io.ring = xcalloc(io.window, sizeof(*io.ring));
 	sweep_on_room(sw, on_room, &io);
-	while (!io.stopped && io.next_out < n)
+	/* io.n shrinks to the list's end when name says it */
+	while (!io.stopped && io.next_out < io.n)
 		if (loop_run_once(lp, 1000) < 0)
 			goto out;
 	rc = 0;

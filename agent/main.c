@@ -1,11 +1,16 @@
 /* main: command dispatch, library set-up and tear-down. */
 #include <ares.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -19,7 +24,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: stswatch [--log-level LEVEL] COMMAND [options]\n"
+		"usage: stswatch [--log-level LEVEL] [--tls-keylog FILE] COMMAND [options]\n"
 		"Watch MTA-STS deployments (RFC 8461) and say when and why compliant senders will\n"
 		"refuse mail.\n"
 		"\n"
@@ -36,7 +41,9 @@ static void usage(FILE *f)
 		"  plugin    the Nagios/Icinga plugin, also installed as check_mta_sts\n"
 		"  version   print the version\n"
 		"\n"
-		"\"stswatch COMMAND --help\" describes a command; man stswatch(1), stswatch.conf(5).\n");
+		"\"stswatch COMMAND --help\" describes a command; man stswatch(1), stswatch.conf(5).\n"
+		"--tls-keylog FILE (debugging only) appends the TLS session keys of the policy\n"
+		"fetches and STARTTLS probes to FILE (mode 0600); SSLKEYLOGFILE is ignored.\n");
 }
 
 struct command {
@@ -85,6 +92,10 @@ static int dispatch(int argc, char **argv)
 			i += 2;
 			continue;
 		}
+		if (strcmp(argv[i], "--tls-keylog") == 0 && i + 1 < argc) {
+			i += 2;	/* set up by tls_keylog before the libraries start */
+			continue;
+		}
 		fprintf(stderr, "stswatch: unknown option %s\n", argv[i]);
 		usage(stderr);
 		return EXIT_UNKNOWN;
@@ -109,6 +120,45 @@ static int dispatch(int argc, char **argv)
 	return EXIT_UNKNOWN;
 }
 
+/*
+ * SSLKEYLOGFILE makes libcurl write every TLS session key to that file, created
+ * world-readable: it is ignored (unset before libcurl starts) unless --tls-keylog FILE,
+ * among the options before the command, asks for it; FILE is then made (or kept) 0600,
+ * owned by this user, and given to libcurl and the STARTTLS probe. -1 when FILE cannot be.
+ */
+static int tls_keylog(int argc, char **argv)
+{
+	const char *file = NULL;
+	struct stat st;
+	int fd;
+
+	unsetenv("SSLKEYLOGFILE");
+	if (strcmp(basename(argv[0]), "check_mta_sts") == 0)
+		return 0;	/* the plugin's options are its own */
+	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--tls-keylog") == 0 && i + 1 < argc)
+			file = argv[++i];
+		else if (strcmp(argv[i], "--log-level") == 0)
+			i++;
+	}
+	if (!file)
+		return 0;
+	fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    fchmod(fd, 0600) < 0) {
+		fprintf(stderr, "stswatch: --tls-keylog: %s must be a regular file of this user "
+			"that can be made mode 0600%s%s\n", file, fd < 0 ? ": " : "",
+			fd < 0 ? strerror(errno) : "");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	fprintf(stderr, "stswatch: --tls-keylog: writing TLS session keys to %s; whoever reads "
+		"it can decrypt those sessions\n", file);
+	return setenv("SSLKEYLOGFILE", file, 1);
+}
+
 /* Every domain in flight holds sockets: allow as many open files as the hard limit does. */
 static void raise_fd_limit(void)
 {
@@ -127,6 +177,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	log_init(LOG_LVL_WARNING, false);
+	if (tls_keylog(argc, argv) < 0)
+		return EXIT_UNKNOWN;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "stswatch: cannot initialise libcurl\n");
 		return EXIT_UNKNOWN;

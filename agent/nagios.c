@@ -549,6 +549,15 @@ char *nagios_first_line(const char *domain, enum status st, const struct finding
 	return dynbuf_steal(&sb);
 }
 
+void nagios_mx_summary(struct dynbuf *sb, unsigned valid, size_t n_total, size_t n_probed)
+{
+	if (n_total < n_probed)
+		n_total = n_probed;
+	dynbuf_printf(sb, "%u of %zu MX hosts valid", valid, n_total);
+	if (n_total > n_probed)
+		dynbuf_printf(sb, " (%zu probed)", n_probed);
+}
+
 int nagios_exit_code(enum status st)
 {
 	switch (st) {

@@ -101,4 +101,10 @@ char *nagios_first_line(const char *domain, enum status st, const struct finding
 /* The plugin exit code of a status: OK 0, WARNING 1, CRITICAL 2, UNKNOWN 3 (and anything else). */
 int nagios_exit_code(enum status st);
 
+/*
+ * The MX part of an all-clear first line: "V of N MX hosts valid", and " (P probed)" when
+ * fewer than the n_total hosts of the answer were probed.
+ */
+void nagios_mx_summary(struct dynbuf *sb, unsigned valid, size_t n_total, size_t n_probed);
+
 #endif

@@ -82,6 +82,7 @@ static json_t *policy_json(const struct domain_facts *df, const struct verdict *
 	json_object_set_new(o, "url", json_str(pf->url));
 	json_object_set_new(o, "fetch", json_str(fetch_result_str(pf->rc)));
 	json_object_set_new(o, "error", json_or_null(pf->error));
+	json_object_set_new(o, "step", json_or_null(fetch_step_str(pf->step)));
 	json_object_set_new(o, "ip", json_or_null(pf->ip));
 	json_object_set_new(o, "http_status", pf->http_status ? json_integer(pf->http_status) : json_null());
 	json_object_set_new(o, "content_type", json_or_null(pf->content_type));
@@ -121,9 +122,10 @@ static json_t *mx_json(const struct domain_facts *df, const struct verdict *v)
 				    json_str(mp->mx[mv->pattern]) : json_null());
 		json_object_set_new(o, "valid", mv ? json_boolean(mv->valid) : json_null());
 		json_object_set_new(o, "valid_until", json_time(mv ? mv->valid_until : 0));
-		json_object_set_new(o, "dns", json_str(m->addrs.n ? "ok" :
-			dns_result_definite(m->addrs.rc4) ? dns_result_str(m->addrs.rc4) :
-			dns_result_str(m->addrs.rc4)));
+		json_object_set_new(o, "dns", json_str(m->pending == MX_PENDING_DNS ? "pending" :
+			m->addrs.n ? "ok" : dns_result_str(m->addrs.rc4)));
+		json_object_set_new(o, "pending", m->pending ? json_str(mx_pending_str(m->pending)) :
+				    json_null());
 		for (size_t a = 0; a < m->n_smtp; a++) {
 			const struct smtp_facts *s = &m->smtp[a];
 			json_t *ao = json_object();
@@ -226,7 +228,13 @@ json_t *output_json_domain(const struct domain_facts *df, const struct verdict *
 	json_object_set_new(o, "protection_ends_at", json_time(v->protection_ends));
 	json_object_set_new(o, "cached_policy", cached_json(v));
 	json_object_set_new(o, "checked_at", json_time(df->checked_at));
-	json_object_set_new(o, "valid_paths", json_integer(v->valid_paths));
+	/* not measured when the deadline left MX hosts unprobed */
+	json_object_set_new(o, "valid_paths", v->mx_pending ? json_null() :
+			    json_integer(v->valid_paths));
+	json_object_set_new(o, "pending", df->deadline_hit ? json_str(df->pending) : json_null());
+	/* the MX hosts the answer named; the "mx" array holds the ones probed */
+	json_object_set_new(o, "mx_total", json_integer((json_int_t)(df->mx_total > df->n_mx ?
+							  df->mx_total : df->n_mx)));
 	for (size_t i = 0; i < v->findings.n; i++)
 		json_array_append_new(fs, output_json_finding(&v->findings.v[i]));
 	json_object_set_new(o, "findings", fs);
@@ -354,9 +362,13 @@ void output_text_domain(FILE *f, const struct domain_facts *df, const struct ver
 				"NOT IN CACHED POLICY" : "NOT IN POLICY");
 		if (mv && mp && mv->pattern >= 0 && mv->pattern < (int)mp->n_mx)
 			fprintf(f, " (%s)", mp->mx[mv->pattern]);
-		if (mv)
+		if (m->pending)
+			fprintf(f, "  pending (%s)", mx_pending_str(m->pending));
+		else if (mv)
 			fprintf(f, "  %s", mv->valid ? "valid path" : "no valid path");
 		fputc('\n', f);
+		if (m->pending)
+			continue;
 		if (!m->n_smtp)
 			fprintf(f, "          no address (%s)\n", m->addrs.detail[0] ? m->addrs.detail :
 				dns_result_str(m->addrs.rc4));

@@ -1,9 +1,12 @@
 /* plugin: check_mta_sts, the Nagios/Icinga plugin front end (Monitoring Plugins guidelines). */
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "clients.h"
@@ -142,8 +145,8 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 	if (!top) {
 		char dist[48];
 
-		dynbuf_printf(&summary, "%s, %u of %zu MX hosts valid",
-			      v->mode ? policy_mode_str(v->mode) : "no policy", v->valid_paths, v->n_mx);
+		dynbuf_printf(&summary, "%s, ", v->mode ? policy_mode_str(v->mode) : "no policy");
+		nagios_mx_summary(&summary, v->valid_paths, df->mx_total, v->n_mx);
 		if (v->mx_cert_not_after)
 			dynbuf_printf(&summary, ", earliest MX certificate expires %s",
 				      time_distance_str(v->mx_cert_not_after, now, dist, sizeof(dist)));
@@ -166,10 +169,15 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 	}
 	if (v->have_policy && v->policy.max_age >= 0)
 		perf(&pd, "max_age", (double)v->policy.max_age, "s", NULL, NULL);
+	/* only what was measured: a step the deadline left pending gives no value at all */
 	if (df->probe_mx && dns_result_definite(df->mx_rc)) {
-		perf(&pd, "mx_hosts", (double)v->n_mx, "", NULL, NULL);
-		perf(&pd, "valid_paths", (double)v->valid_paths, "", NULL, NULL);
-		perf(&pd, "mx_unmatched", (double)v->unmatched, "", NULL, NULL);
+		perf(&pd, "mx_hosts", (double)(df->mx_total > v->n_mx ? df->mx_total : v->n_mx), "",
+		     NULL, NULL);
+		if (!v->mx_pending)
+			perf(&pd, "valid_paths", (double)v->valid_paths, "", NULL, NULL);
+		if (!df->probe_policy || dns_result_definite(df->sts_txt.rc) ||
+		    df->fetch.rc != FETCH_NOT_ASKED)
+			perf(&pd, "mx_unmatched", (double)v->unmatched, "", NULL, NULL);
 	}
 	if (df->fetch.rc != FETCH_NOT_ASKED && df->fetch.rc != FETCH_DNS)
 		perf(&pd, "policy_fetch_time", df->fetch.total_ms / 1000.0, "s", NULL, NULL);
@@ -191,6 +199,8 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 	if (v->protection_ends)
 		dynbuf_printf(&text, "protection ends at %s: senders drop the cached policy (id %s)\n",
 			      time_rfc3339(v->protection_ends, buf, sizeof(buf)), v->cached_id);
+	if (df->fetch.rc == FETCH_NOT_ASKED && df->deadline_hit && df->probe_policy)
+		dynbuf_printf(&text, "policy: pending\n");
 	if (df->fetch.rc != FETCH_NOT_ASKED)
 		dynbuf_printf(&text, "policy %s: %s%s", df->fetch.url,
 			      df->fetch.rc == FETCH_OK ? "fetched" : fetch_result_str(df->fetch.rc),
@@ -202,6 +212,11 @@ static int report(struct plugin *p, const struct verdict *v, time_t now)
 		const struct mx_host_facts *m = &df->mx[i];
 		const struct mx_verdict *mv = i < v->n_mx ? &v->mx[i] : NULL;
 
+		if (m->pending) {
+			dynbuf_printf(&text, "mx %s (%d): pending (%s)\n", m->name, m->preference,
+				      mx_pending_str(m->pending));
+			continue;
+		}
 		dynbuf_printf(&text, "mx %s (%d): %s%s", m->name, m->preference,
 			      mv && mv->valid ? "valid path" : "no valid path",
 			      m->n_smtp ? "," : " (no address)");
@@ -240,13 +255,78 @@ static double range_days(const struct nagios_range *r)
 	return 0;
 }
 
+/*
+ * A usage or set-up error as the one line a monitoring engine reads: what the user gave is
+ * quoted (control bytes, a newline, '|' as \xNN), so it can neither make a second line nor
+ * start perfdata.
+ */
 static int unknown(const char *fmt, const char *arg)
 {
-	printf("MTA-STS UNKNOWN - ");
-	printf(fmt, arg);
-	putchar('\n');
+	char msg[1024], line[4096];
+
+	bsnprintf(msg, sizeof(msg), fmt, arg);
+	controls_escape(line, sizeof(line), msg, "|");
+	printf("MTA-STS UNKNOWN - %s\n", line);
 	usage(stdout);
 	return EXIT_UNKNOWN;
+}
+
+/* ---- the deadline over everything ------------------------------------------------------ */
+
+/*
+ * -t covers the whole run, not only the sweep: loading the configuration (a FIFO nobody
+ * writes, a stuck file system) and the CA bundle too. An alarm prints the result line for
+ * the step it came in, prepared beforehand, and exits: nothing else is safe in a signal
+ * handler.
+ */
+enum plugin_step { STEP_CONFIG, STEP_CLIENTS, STEP_CHECK, STEP__COUNT };
+
+static const char *const step_words[STEP__COUNT] = {
+	"loading the configuration",
+	"loading the CA certificates and starting the resolver",
+	"the check",
+};
+
+static volatile sig_atomic_t step_now;
+static char alarm_line[STEP__COUNT][640];
+static size_t alarm_len[STEP__COUNT];
+static int alarm_exit;
+
+static void on_alarm(int sig)
+{
+	int s = step_now;
+
+	(void)sig;
+	(void)!write(STDOUT_FILENO, alarm_line[s], alarm_len[s]);
+	_exit(alarm_exit);
+}
+
+static void deadline_arm(const char *domain, long timeout, enum status result)
+{
+	struct sigaction sa;
+
+	for (int s = 0; s < STEP__COUNT; s++) {
+		bsnprintf(alarm_line[s], sizeof(alarm_line[s]), "MTA-STS %s - %s: check.timeout: "
+			  "the deadline of %ld s passed while %s\n", status_str(result), domain,
+			  timeout, step_words[s]);
+		alarm_len[s] = strlen(alarm_line[s]);
+	}
+	alarm_exit = nagios_exit_code(result);
+	step_now = STEP_CONFIG;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm((unsigned)timeout);
+}
+
+/* Milliseconds since t0 on CLOCK_MONOTONIC. */
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 int cmd_plugin(int argc, char **argv)
@@ -279,8 +359,9 @@ int cmd_plugin(int argc, char **argv)
 	char err[512];
 	const char *resolver = NULL, *ca_file = NULL, *config = NULL;
 	bool mx_only = false, policy_only = false;
-	long timeout = PLUGIN_DEFAULT_TIMEOUT;
+	long timeout = PLUGIN_DEFAULT_TIMEOUT, left_ms;
 	int opt, rc = EXIT_UNKNOWN, st;
+	struct timespec t0;
 	time_t now;
 
 	memset(&p, 0, sizeof(p));
@@ -347,6 +428,12 @@ int cmd_plugin(int argc, char **argv)
 			resolver = optarg;
 			break;
 		case OPT_CA_FILE:
+			if (access(optarg, R_OK) < 0) {
+				bsnprintf(err, sizeof(err), "--ca-file: %s: cannot read it: %s", optarg,
+					  strerror(errno));
+				rc = unknown("%s", err);
+				goto out;
+			}
 			ca_file = optarg;
 			break;
 		case OPT_PCONFIG:
@@ -373,6 +460,8 @@ int cmd_plugin(int argc, char **argv)
 		rc = unknown("%s", "--mx-only and --policy-only exclude each other");
 		goto out;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	deadline_arm(p.domain, timeout, p.timeout_result);
 	if (config && config_load(&cfg, config, err, sizeof(err)) < 0) {
 		rc = unknown("%s", err);
 		goto out;
@@ -406,10 +495,12 @@ int cmd_plugin(int argc, char **argv)
 		goto out;
 	}
 	clients_opts_from_config(&co, &cfg);
+	step_now = STEP_CLIENTS;
 	if (clients_open(&cl, lp, &co, err, sizeof(err)) < 0) {
 		rc = unknown("%s", err);
 		goto out;
 	}
+	step_now = STEP_CHECK;
 	sweep_opts_from_config(&so, &cfg);
 	so.concurrency = 1;
 	so.probe_policy = !mx_only;
@@ -421,7 +512,8 @@ int cmd_plugin(int argc, char **argv)
 	 * do); the deadline ends whatever still runs, and that is UNKNOWN naming the pending
 	 * steps (--timeout-result), not a failure the deadline itself made.
 	 */
-	dopts.deadline_ms = (unsigned)(timeout * 1000 - (timeout > 2 ? 500 : 100));
+	left_ms = timeout * 1000 - (timeout > 2 ? 500 : 100) - elapsed_ms(&t0);
+	dopts.deadline_ms = (unsigned)(left_ms > 50 ? left_ms : 50);	/* what set-up left */
 	sweep_add(sw, p.domain, &dopts, keep_facts, &p);
 	while (!sweep_idle(sw))
 		if (loop_run_once(lp, 1000) < 0)
@@ -430,6 +522,7 @@ int cmd_plugin(int argc, char **argv)
 		rc = unknown("%s", "the check did not run (the event loop failed)");
 		goto out;
 	}
+	alarm(0);	/* the sweep's deadline held: the report is printed whole */
 	now = time(NULL);
 	/* --timeout-result: the severity the judge gives our own deadline */
 	p.judge.timeout_sev = status_severity(p.timeout_result);
@@ -437,6 +530,7 @@ int cmd_plugin(int argc, char **argv)
 	rc = report(&p, &v, now);
 	verdict_free(&v);
 out:
+	alarm(0);
 	sweep_free(sw);
 	clients_close(&cl);
 	loop_free(lp);

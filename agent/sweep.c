@@ -14,6 +14,8 @@
 #define HOST_BUCKETS 1024
 #define FD_RESERVE 64		/* stdio, the database and its journal, epoll, c-ares, libcurl */
 #define FD_PER_DOMAIN 4		/* the policy fetch and a few STARTTLS probes at once */
+#define HOST_DNS_RETRIES 2	/* a shared host's address lookup is asked again this often */
+#define HOST_DNS_RETRY_MS 500	/* ... this long after it failed */
 
 struct sweep;
 struct job;
@@ -41,6 +43,8 @@ struct host {
 	enum { HOST_RESOLVING, HOST_PROBING, HOST_DONE } state;
 	uint64_t done_at;		/* loop ms when it finished */
 	void *query;			/* A/AAAA while resolving */
+	struct loop_timer *retry;	/* the next A/AAAA lookup, after one without answer */
+	unsigned dns_retries;		/* lookups asked again so far */
 	struct addr_answer addrs;
 	struct smtp_facts *smtp;
 	void **probes;			/* STARTTLS probes while probing */
@@ -215,6 +219,7 @@ static void host_free(struct host *h)
 		done_unlink(sw, h);
 	if (h->query)
 		ops->dns_cancel(sw->cl, h->query);
+	loop_timer_cancel(sw->lp, h->retry);
 	for (size_t i = 0; h->probes && i < h->n_smtp; i++)
 		if (h->probes[i])
 			ops->smtp_cancel(sw->cl, h->probes[i]);
@@ -288,6 +293,48 @@ static void on_smtp_done(void *arg, const struct smtp_facts *res)
 		host_finish(h);
 }
 
+static void on_host_addrs(void *arg, const struct addr_answer *ans);
+
+/* Ask for the host's addresses (again). */
+static void host_resolve(struct host *h)
+{
+	struct sweep *sw = h->sw;
+
+	h->query = sw->cl->ops->addrs(sw->cl, h->name, sw->o.ipv6, on_host_addrs, h);
+}
+
+static void on_host_retry(void *arg)
+{
+	struct host *h = arg;
+
+	h->retry = NULL;
+	host_resolve(h);
+}
+
+/*
+ * No address and no definite answer: one lost answer would turn every domain that lists
+ * the host UNKNOWN, so the lookup is asked again (a few times, after a short pause).
+ */
+static bool host_retry_lookup(struct host *h, const struct addr_answer *ans)
+{
+	struct sweep *sw = h->sw;
+
+	if (ans->n || (dns_result_definite(ans->rc4) &&
+		       (ans->rc6 == DNS_NOT_ASKED || dns_result_definite(ans->rc6))))
+		return false;
+	if (ans->rc4 == DNS_CNAME_LOOP || ans->rc6 == DNS_CNAME_LOOP)
+		return false;	/* an answer, if a broken one: asking again changes nothing */
+	if (h->dns_retries >= sw->o.host_dns_retries)
+		return false;
+	h->dns_retries++;
+	sw->stats.mx_dns_retries++;
+	log_debug("%s: no answer for its addresses (%s), asking again in %u ms (%u of %u)",
+		  h->name, ans->detail[0] ? ans->detail : dns_result_str(ans->rc4),
+		  sw->o.host_dns_retry_ms, h->dns_retries, sw->o.host_dns_retries);
+	h->retry = loop_timer_add(sw->lp, sw->o.host_dns_retry_ms, on_host_retry, h);
+	return true;
+}
+
 static void on_host_addrs(void *arg, const struct addr_answer *ans)
 {
 	struct host *h = arg;
@@ -295,6 +342,8 @@ static void on_host_addrs(void *arg, const struct addr_answer *ans)
 	time_t now = loop_wall(sw->lp);
 
 	h->query = NULL;
+	if (host_retry_lookup(h, ans))
+		return;
 	h->addrs = *ans;
 	if (!ans->n) {
 		host_finish(h);
@@ -348,7 +397,7 @@ static void host_wait(struct sweep *sw, struct job *j, size_t mx)
 		h->hnext = sw->buckets[b];
 		sw->buckets[b] = h;
 		sw->stats.mx_hosts_probed++;
-		h->query = sw->cl->ops->addrs(sw->cl, h->name, sw->o.ipv6, on_host_addrs, h);
+		host_resolve(h);
 	}
 	w->h = h;
 	w->next = h->waiters;
@@ -455,6 +504,7 @@ static void on_mx(void *arg, const struct mx_answer *ans)
 			k++;
 		}
 		df->n_mx = k;
+		df->mx_total = ans->n_total - (ans->n - k);	/* null MX entries are no host */
 		for (size_t i = 0; i < k; i++) {
 			df->mx[i].addrs.rc4 = DNS_NOT_ASKED;
 			host_wait(j->sw, j, i);
@@ -537,6 +587,11 @@ static void on_deadline(void *arg)
 
 	j->deadline = NULL;
 	describe_pending(j);
+	/* the hosts still awaited have no facts: say so, never leave them as "not asked" */
+	for (size_t i = 0; j->waits && i < j->df.n_mx; i++)
+		if (j->waits[i])
+			j->df.mx[i].pending = j->waits[i]->h->state == HOST_RESOLVING ?
+					      MX_PENDING_DNS : MX_PENDING_STARTTLS;
 	j->df.deadline_hit = true;
 	j->sw->stats.deadlines++;
 	job_detach(j);
@@ -659,6 +714,8 @@ void sweep_opts_from_config(struct sweep_opts *o, const struct config *cfg)
 	o->probe_tlsrpt = true;
 	o->policy_ms = cfg->to.policy_ms;
 	o->host_ttl_ms = 0;
+	o->host_dns_retries = HOST_DNS_RETRIES;
+	o->host_dns_retry_ms = HOST_DNS_RETRY_MS;
 }
 
 struct sweep *sweep_new(struct loop *lp, struct clients *c, const struct sweep_opts *o)

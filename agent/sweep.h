@@ -40,6 +40,13 @@ struct sweep_opts {
 	 */
 	uint64_t host_ttl_ms;
 	size_t host_cache_max;	/* finished MX hosts kept for others; 0: 4096 */
+	/*
+	 * An MX host's address lookup that ends without an answer (timeout, SERVFAIL, ...)
+	 * is asked again up to this many times, host_dns_retry_ms after the failure, before
+	 * every domain that lists the host is handed "could not tell" (0: never again).
+	 */
+	unsigned host_dns_retries;
+	unsigned host_dns_retry_ms;
 };
 
 struct sweep_domain_opts {
@@ -55,6 +62,7 @@ struct sweep_stats {
 	size_t smtp_probes;		/* STARTTLS probes run */
 	size_t mx_cache_hits;		/* MX hosts served from a probe another domain caused */
 	size_t deadlines;		/* domains ended by their deadline */
+	size_t mx_dns_retries;		/* MX address lookups asked again after no answer */
 	unsigned peak_in_flight;
 };
 

@@ -3,6 +3,7 @@
 #include "lib/defs.h"
 #include "lib/dynbuf.h"
 #include "lib/str.h"
+#include "lib/xalloc.h"
 
 #include <ares.h>
 #include <arpa/inet.h>
@@ -12,7 +13,9 @@
 #include <sys/socket.h>
 
 
-#define TXT_RECORD_MAX 65535	/* a DNS message cannot carry more */
+#define TXT_RECORD_MAX 65535	/* a TXT record's data cannot be longer (RDLENGTH is 16 bits) */
+#define T_CNAME 5
+#define CNAME_CHAIN_MAX 32	/* CNAME records of one answer looked at for a loop */
 
 enum dns_result dns_answer_status(int ares_status, char *detail, size_t len)
 {
@@ -43,6 +46,113 @@ enum dns_result dns_answer_status(int ares_status, char *detail, size_t len)
 	}
 }
 
+/* One name of a message, lower case, without the root dot; -1 when it cannot be read. */
+static int read_name(const unsigned char *at, const unsigned char *abuf, int alen, char *out,
+		     size_t outlen, long *used)
+{
+	char *name = NULL;
+	size_t n;
+
+	if (ares_expand_name(at, abuf, alen, &name, used) != ARES_SUCCESS)
+		return -1;
+	bsnprintf(out, outlen, "%s", name);
+	ares_free_string(name);
+	ascii_lower(out);
+	n = strlen(out);
+	if (n && out[n - 1] == '.')
+		out[n - 1] = '\0';
+	return 0;
+}
+
+struct cname {
+	char from[HOST_LEN], to[HOST_LEN];
+};
+
+size_t dns_answer_cnames(const unsigned char *abuf, int alen, char (*names)[HOST_LEN],
+			 size_t max, bool *looped)
+{
+	struct cname cn[CNAME_CHAIN_MAX];
+	bool taken[CNAME_CHAIN_MAX] = { false };
+	const unsigned char *p = abuf + 12, *end = abuf + alen;
+	size_t n = 0, k = 0;
+	unsigned qd, an;
+	long used;
+
+	*looped = false;
+	if (alen < 12 || max == 0)
+		return 0;
+	qd = (unsigned)abuf[4] << 8 | abuf[5];
+	an = (unsigned)abuf[6] << 8 | abuf[7];
+	if (qd != 1 || read_name(p, abuf, alen, names[0], HOST_LEN, &used) < 0 ||
+	    used + 4 > end - p)
+		return 0;
+	p += used + 4;
+	for (unsigned i = 0; i < an && p < end; i++) {
+		char owner[HOST_LEN];
+		unsigned type, rdlen;
+
+		if (read_name(p, abuf, alen, owner, sizeof(owner), &used) < 0 || used + 10 > end - p)
+			return 0;
+		p += used;
+		type = (unsigned)p[0] << 8 | p[1];
+		rdlen = (unsigned)p[8] << 8 | p[9];
+		p += 10;
+		if (rdlen > (size_t)(end - p))
+			return 0;
+		if (type == T_CNAME && k < CNAME_CHAIN_MAX) {
+			strlcpy_s(cn[k].from, owner, sizeof(cn[k].from));
+			if (read_name(p, abuf, alen, cn[k].to, sizeof(cn[k].to), &used) < 0)
+				return 0;
+			k++;
+		}
+		p += rdlen;
+	}
+	/* follow the links from the question; taking one a second time means it went round */
+	for (n = 1; n < max;) {
+		size_t i;
+
+		for (i = 0; i < k && strcmp(cn[i].from, names[n - 1]) != 0; i++)
+			;
+		if (i == k)
+			break;
+		if (taken[i]) {
+			*looped = true;
+			break;
+		}
+		taken[i] = true;
+		strlcpy_s(names[n++], cn[i].to, HOST_LEN);
+	}
+	return n;
+}
+
+/* The chain as words: "CNAME loop: a -> b -> a". */
+void dns_cname_chain_str(const char (*names)[HOST_LEN], size_t n, const char *what, char *buf,
+			 size_t len)
+{
+	struct dynbuf sb;
+
+	dynbuf_init(&sb, len ? len - 1 : 0);
+	dynbuf_printf(&sb, "%s: ", what);
+	for (size_t i = 0; i < n; i++)
+		dynbuf_printf(&sb, "%s%s", i ? " -> " : "", names[i]);
+	bsnprintf(buf, len, "%s", sb.buf ? sb.buf : what);
+	dynbuf_free(&sb);
+}
+
+/* Does the answer hold a chain of CNAMEs that comes back to a name already in it? */
+static bool cname_loop(const unsigned char *abuf, int alen, char *detail, size_t len)
+{
+	char names[CNAME_CHAIN_MAX + 2][HOST_LEN];
+	bool looped;
+	size_t n = dns_answer_cnames(abuf, alen, names, CNAME_CHAIN_MAX + 1, &looped);
+
+	if (!looped)
+		return false;
+	/* names ends with the one it came back to: "a -> b -> a" */
+	dns_cname_chain_str((const char (*)[HOST_LEN])names, n, "CNAME loop", detail, len);
+	return true;
+}
+
 /* A parse error: its dns_result, and the words of a malformed answer saying which type. */
 static enum dns_result parse_failed(int ares_status, const char *type, char *detail, size_t len)
 {
@@ -51,6 +161,15 @@ static enum dns_result parse_failed(int ares_status, const char *type, char *det
 	if (rc == DNS_ERROR)
 		bsnprintf(detail, len, "malformed %s answer: %s", type, ares_strerror(ares_status));
 	return rc;
+}
+
+/* No record of the type: NODATA, or a CNAME loop when the answer holds one. */
+static enum dns_result no_records(int ares_status, const unsigned char *abuf, int alen,
+				  const char *type, char *detail, size_t len)
+{
+	if (ares_status == ARES_ENODATA && cname_loop(abuf, alen, detail, len))
+		return DNS_CNAME_LOOP;
+	return parse_failed(ares_status, type, detail, len);
 }
 
 static void txt_push(struct txt_answer *ta, struct dynbuf *sb)
@@ -74,7 +193,7 @@ enum dns_result dns_answer_txt(const unsigned char *abuf, int alen, struct txt_a
 	memset(out, 0, sizeof(*out));
 	rc = ares_parse_txt_reply_ext(abuf, alen, &head);
 	if (rc != ARES_SUCCESS)
-		return out->rc = parse_failed(rc, "TXT", out->detail, sizeof(out->detail));
+		return out->rc = no_records(rc, abuf, alen, "TXT", out->detail, sizeof(out->detail));
 	/* RFC 8461 3.1: the strings of one record are joined without separator. */
 	dynbuf_init(&sb, TXT_RECORD_MAX);
 	for (struct ares_txt_ext *t = head; t; t = t->next) {
@@ -91,7 +210,10 @@ enum dns_result dns_answer_txt(const unsigned char *abuf, int alen, struct txt_a
 		txt_push(out, &sb);
 	dynbuf_free(&sb);
 	ares_free_data(head);
-	return out->rc = out->n ? DNS_OK : DNS_NODATA;
+	if (!out->n)
+		return out->rc = no_records(ARES_ENODATA, abuf, alen, "TXT", out->detail,
+					    sizeof(out->detail));
+	return out->rc = DNS_OK;
 }
 
 static void host_from_dns(char *dst, size_t len, const char *src)
@@ -114,34 +236,53 @@ static int mx_cmp(const void *pa, const void *pb)
 	return strcmp(a->host, b->host);
 }
 
+/* By host, then preference: duplicates of a host side by side, the lowest first. */
+static int mx_host_cmp(const void *pa, const void *pb)
+{
+	const struct mx_record *a = pa, *b = pb;
+	int c = strcmp(a->host, b->host);
+
+	return c ? c : a->preference - b->preference;
+}
+
 enum dns_result dns_answer_mx(const unsigned char *abuf, int alen, struct mx_answer *out)
 {
 	struct ares_mx_reply *head = NULL;
+	struct mx_record *all = NULL;
+	size_t n = 0, cap = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = ares_parse_mx_reply(abuf, alen, &head);
 	if (rc != ARES_SUCCESS)
-		return out->rc = parse_failed(rc, "MX", out->detail, sizeof(out->detail));
+		return out->rc = no_records(rc, abuf, alen, "MX", out->detail, sizeof(out->detail));
+	/* all of them first: the ones probed are the first by preference, not by position */
 	for (struct ares_mx_reply *m = head; m; m = m->next) {
-		bool dup = false;
-		char host[HOST_LEN];
-
-		host_from_dns(host, sizeof(host), m->host ? m->host : "");
-		for (size_t i = 0; i < out->n; i++)
-			dup |= strcmp(out->v[i].host, host) == 0;
-		if (dup)
-			continue;
-		if (out->n == FACTS_MAX_MX) {
-			out->truncated = true;
-			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 32;
+			all = xrealloc(all, cap * sizeof(*all));
 		}
-		strlcpy_s(out->v[out->n].host, host, sizeof(out->v[out->n].host));
-		out->v[out->n++].preference = m->priority;
+		host_from_dns(all[n].host, sizeof(all[n].host), m->host ? m->host : "");
+		all[n++].preference = m->priority;
 	}
 	ares_free_data(head);
-	qsort(out->v, out->n, sizeof(out->v[0]), mx_cmp);
-	return out->rc = out->n ? DNS_OK : DNS_NODATA;
+	/* the same host under two preferences is one host, at the lower one */
+	if (n)
+		qsort(all, n, sizeof(*all), mx_host_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!out->n_total || strcmp(all[out->n_total - 1].host, all[i].host) != 0)
+			all[out->n_total++] = all[i];
+	if (out->n_total)
+		qsort(all, out->n_total, sizeof(*all), mx_cmp);
+	out->n = out->n_total < FACTS_MAX_MX ? out->n_total : FACTS_MAX_MX;
+	out->truncated = out->n_total > out->n;
+	if (out->n)
+		memcpy(out->v, all, out->n * sizeof(*all));
+	free(all);
+	if (!out->n)
+		return out->rc = no_records(ARES_ENODATA, abuf, alen, "MX", out->detail,
+					    sizeof(out->detail));
+	return out->rc = DNS_OK;
 }
 
 /* Append one address while the answer has room; 1 when it was kept. */
@@ -175,10 +316,12 @@ enum dns_result dns_answer_addr(int family, const unsigned char *abuf, int alen,
 		for (int i = 0; rc == ARES_SUCCESS && i < n; i++)
 			kept += addr_push(out, family, &t[i].ip6addr, kept);
 	}
+	if (rc == ARES_SUCCESS && n == 0)
+		rc = ARES_ENODATA;
 	if (rc != ARES_SUCCESS) {
 		char detail[128] = "";
 
-		*rcp = parse_failed(rc, type, detail, sizeof(detail));
+		*rcp = no_records(rc, abuf, alen, type, detail, sizeof(detail));
 		if (detail[0] && !out->detail[0])
 			bsnprintf(out->detail, sizeof(out->detail), "%s: %s", type, detail);
 		return *rcp;

@@ -1,5 +1,7 @@
 /* dns_probe: DNS questions (TXT, MX, A/AAAA) through c-ares on the event loop. */
 #include "dns_probe.h"
+#include "dns_answer.h"
+#include "lib/defs.h"
 #include "lib/loop.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -23,6 +25,15 @@ struct dns_client {
 
 enum qkind { Q_TXT, Q_MX, Q_ADDR };
 
+/*
+ * A CNAME chain that an answer left short, followed by asking for its last name: the
+ * names seen so far, the question's first. Made only when an answer needs it.
+ */
+struct chase {
+	char names[DNS_CNAME_HOPS + 2][HOST_LEN];
+	size_t n;
+};
+
 struct dns_query {
 	struct dns_client *dc;
 	struct dns_query *prev, *next;	/* in dc->early while it waits for later */
@@ -34,6 +45,7 @@ struct dns_query {
 	bool answered;		/* every answer is in */
 	struct loop_timer *later;
 	char name[HOST_LEN];
+	struct chase *chase;	/* TXT and MX */
 	union {
 		struct txt_answer txt;
 		struct mx_answer mx;
@@ -181,6 +193,7 @@ static void finish(struct dns_query *q)
 	} else if (q->kind == Q_TXT) {
 		txt_answer_free(&q->u.txt);
 	}
+	free(q->chase);
 	free(q);
 }
 
@@ -230,7 +243,56 @@ void dns_cancel(struct dns_client *dc, struct dns_query *q)
 struct addr_part {
 	struct dns_query *q;
 	int family;
+	struct chase *chase;
 };
+
+/*
+ * An answer with no record of the type asked that follows CNAMEs to a name it says nothing
+ * more of: a resolver that does not follow the chain itself (unbound's local data does
+ * not) leaves that to the asker, as a sender's resolver would not. Ask for the last name,
+ * and say CNAME loop when the chain comes back to a name already seen (a chain longer
+ * than DNS_CNAME_HOPS is an error). Returns true when the question went out again; rc and
+ * detail are then left as they are.
+ */
+static bool chase_cname(struct dns_client *dc, struct chase **cp, const unsigned char *abuf,
+			int alen, int type, ares_callback cb, void *arg, enum dns_result *rc,
+			char *detail, size_t len)
+{
+	char names[DNS_CNAME_HOPS + 2][HOST_LEN];
+	bool looped;
+	size_t n = dns_answer_cnames(abuf, alen, names, ARRAY_LEN(names), &looped);
+	struct chase *c = *cp;
+
+	if (n < 2 || (*rc != DNS_NODATA && *rc != DNS_CNAME_LOOP))
+		return false;	/* no CNAME, or records found */
+	if (!c) {
+		c = *cp = xcalloc(1, sizeof(*c));
+		strlcpy_s(c->names[0], names[0], HOST_LEN);
+		c->n = 1;
+	}
+	for (size_t i = 1; i < n; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < c->n && !seen; k++)
+			seen = strcmp(c->names[k], names[i]) == 0;
+		if (c->n < ARRAY_LEN(c->names))
+			strlcpy_s(c->names[c->n++], names[i], HOST_LEN);
+		if (seen) {
+			*rc = DNS_CNAME_LOOP;
+			dns_cname_chain_str((const char (*)[HOST_LEN])c->names, c->n, "CNAME loop",
+					    detail, len);
+			return false;
+		}
+	}
+	if (c->n > DNS_CNAME_HOPS) {
+		*rc = DNS_ERROR;
+		dns_cname_chain_str((const char (*)[HOST_LEN])c->names, c->n,
+				    "CNAME chain of more than 8 names", detail, len);
+		return false;
+	}
+	ares_query(dc->ch, c->names[c->n - 1], ns_c_in, type, cb, arg);
+	return true;
+}
 
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
@@ -244,18 +306,28 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 	}
 	switch (q->kind) {
 	case Q_TXT:
-		if (status == ARES_SUCCESS)
+		if (status == ARES_SUCCESS) {
 			dns_answer_txt(abuf, alen, &q->u.txt);
-		else
+			if (q->fn && chase_cname(q->dc, &q->chase, abuf, alen, ns_t_txt, on_answer, q,
+						 &q->u.txt.rc, q->u.txt.detail,
+						 sizeof(q->u.txt.detail)))
+				return;	/* asked again for the chain's end */
+		} else {
 			q->u.txt.rc = dns_answer_status(status, q->u.txt.detail,
 							sizeof(q->u.txt.detail));
+		}
 		break;
 	case Q_MX:
-		if (status == ARES_SUCCESS)
+		if (status == ARES_SUCCESS) {
 			dns_answer_mx(abuf, alen, &q->u.mx);
-		else
+			if (q->fn && chase_cname(q->dc, &q->chase, abuf, alen, ns_t_mx, on_answer, q,
+						 &q->u.mx.rc, q->u.mx.detail,
+						 sizeof(q->u.mx.detail)))
+				return;
+		} else {
 			q->u.mx.rc = dns_answer_status(status, q->u.mx.detail,
 						       sizeof(q->u.mx.detail));
+		}
 		break;
 	case Q_ADDR:
 		break;
@@ -273,7 +345,16 @@ static void on_addr_answer(void *arg, int status, int timeouts, unsigned char *a
 	(void)timeouts;
 	if (status != ARES_EDESTRUCTION && !q->dc->closing) {
 		if (status == ARES_SUCCESS) {
+			char detail[128] = "";
+
 			dns_answer_addr(part->family, abuf, alen, &q->u.addr);
+			if (q->fn && chase_cname(q->dc, &part->chase, abuf, alen,
+						 part->family == AF_INET ? ns_t_a : ns_t_aaaa,
+						 on_addr_answer, part, rcp, detail, sizeof(detail)))
+				return;
+			if (detail[0])
+				bsnprintf(q->u.addr.detail, sizeof(q->u.addr.detail), "%s: %s",
+					  part->family == AF_INET ? "A" : "AAAA", detail);
 		} else {
 			char detail[128] = "";
 
@@ -283,6 +364,7 @@ static void on_addr_answer(void *arg, int status, int timeouts, unsigned char *a
 					  part->family == AF_INET ? "A" : "AAAA", detail);
 		}
 	}
+	free(part->chase);
 	free(part);
 	if (--q->waiting == 0)
 		answered(q);
@@ -328,14 +410,14 @@ struct dns_query *dns_query_addrs(struct dns_client *dc, const char *name, bool 
 				  dns_addr_fn fn, void *arg)
 {
 	struct dns_query *q = query_new(dc, Q_ADDR, name, (void *)fn, arg);
-	struct addr_part *p4 = xmalloc(sizeof(*p4)), *p6;
+	struct addr_part *p4 = xcalloc(1, sizeof(*p4)), *p6;
 
 	q->waiting = ipv6 ? 2 : 1;
 	q->u.addr.rc6 = DNS_NOT_ASKED;
 	p4->q = q;
 	p4->family = AF_INET;
 	if (ipv6) {
-		p6 = xmalloc(sizeof(*p6));
+		p6 = xcalloc(1, sizeof(*p6));
 		p6->q = q;
 		p6->family = AF_INET6;
 		ares_query(dc->ch, name, ns_c_in, ns_t_aaaa, on_addr_answer, p6);

@@ -1,6 +1,7 @@
 /* dnsname: is a string a DNS host name, a mail domain worth watching? Pure. */
 #include "dnsname.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <idn2.h>
 #include <string.h>
@@ -35,11 +36,57 @@ bool dns_name_valid(const char *s)
 	return label > 0 && s[len - 1] != '-';
 }
 
+const char *mail_domain_why(const char *s)
+{
+	unsigned char buf[16];
+	size_t len = strlen(s), label = 0, labels = 1, tld;
+	bool digits_only = true;
+
+	if (inet_pton(AF_INET, s, buf) == 1)
+		return "an IPv4 address, not a domain name";
+	if (strchr(s, ':') && inet_pton(AF_INET6, s, buf) == 1)
+		return "an IPv6 address, not a domain name";
+	if (len && s[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return "empty";
+	if (len > 253)
+		return "longer than the 253 bytes of a DNS name";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return "an empty label (a leading dot, or two dots)";
+			if (s[i - 1] == '-')
+				return "a label that ends with '-'";
+			label = 0;
+			labels++;
+			continue;
+		}
+		if (!(isalnum(c) || c == '-' || c == '_'))
+			return "a byte that is not a letter, a digit, '-', '_' or '.'";
+		if (c == '-' && label == 0)
+			return "a label that begins with '-'";
+		if (++label > 63)
+			return "a label longer than 63 bytes";
+	}
+	if (label == 0)
+		return "an empty label (a leading dot, or two dots)";
+	if (s[len - 1] == '-')
+		return "a label that ends with '-'";
+	if (labels < 2)
+		return "one label only: a mail domain has two at least (example.org)";
+	for (tld = len; tld > 0 && s[tld - 1] != '.'; tld--)
+		digits_only = digits_only && isdigit((unsigned char)s[tld - 1]);
+	if (digits_only)
+		return "its last label is all digits, which no top-level domain is";
+	return NULL;
+}
+
 bool mail_domain_valid(const char *s)
 {
-	const char *dot = strchr(s, '.');
-
-	return dns_name_valid(s) && dot && dot[1];
+	return mail_domain_why(s) == NULL;
 }
 
 int dns_name_to_alabel(const char *s, char *out, size_t len)

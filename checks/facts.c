@@ -27,6 +27,8 @@ const char *dns_result_str(enum dns_result rc)
 		return "timeout";
 	case DNS_ERROR:
 		return "error";
+	case DNS_CNAME_LOOP:
+		return "CNAME loop";
 	}
 	return "error";
 }
@@ -61,6 +63,40 @@ const char *fetch_result_str(enum fetch_result rc)
 		return "local";
 	}
 	return "error";
+}
+
+const char *fetch_step_str(enum fetch_step st)
+{
+	switch (st) {
+	case FETCH_STEP_NONE:
+		return "";
+	case FETCH_STEP_CONNECT:
+		return "TCP connect";
+	case FETCH_STEP_TLS:
+		return "TLS handshake";
+	case FETCH_STEP_WAIT:
+		return "the wait for the response headers";
+	case FETCH_STEP_HEADERS:
+		return "the response headers";
+	case FETCH_STEP_BODY:
+		return "the body";
+	case FETCH_STEP_DONE:
+		return "done";
+	}
+	return "";
+}
+
+const char *mx_pending_str(enum mx_pending p)
+{
+	switch (p) {
+	case MX_PENDING_NONE:
+		return "";
+	case MX_PENDING_DNS:
+		return "DNS A/AAAA";
+	case MX_PENDING_STARTTLS:
+		return "STARTTLS";
+	}
+	return "";
 }
 
 const char *smtp_result_str(enum smtp_result rc)

@@ -23,9 +23,11 @@ enum dns_result {
 	DNS_REFUSED,
 	DNS_TIMEOUT,
 	DNS_ERROR,	/* malformed answer, connection refused, anything else */
+	DNS_CNAME_LOOP,	/* the answer is a chain of CNAMEs that leads back to itself */
 };
 
-/* "ok", "NXDOMAIN", "NODATA", "SERVFAIL", "REFUSED", "timeout", "error", "not asked". */
+/* "ok", "NXDOMAIN", "NODATA", "SERVFAIL", "REFUSED", "timeout", "error", "CNAME loop",
+ * "not asked". */
 const char *dns_result_str(enum dns_result rc);
 /* Did the DNS give a definite answer (records, NXDOMAIN or NODATA)? */
 bool dns_result_definite(enum dns_result rc);
@@ -97,8 +99,25 @@ enum fetch_result {
 /* "ok", "dns", "connect", "tls", "certificate", "timeout", "too large", "protocol", "local". */
 const char *fetch_result_str(enum fetch_result rc);
 
+/* The step of the policy fetch it ended in (from libcurl's progress and our callbacks). */
+enum fetch_step {
+	FETCH_STEP_NONE = 0,	/* not started */
+	FETCH_STEP_CONNECT,	/* the TCP connection */
+	FETCH_STEP_TLS,		/* the TLS handshake */
+	FETCH_STEP_WAIT,	/* the request sent, no byte of the response yet */
+	FETCH_STEP_HEADERS,	/* the response head arriving, not complete */
+	FETCH_STEP_BODY,	/* the head complete, the body arriving */
+	FETCH_STEP_DONE,	/* the response complete */
+};
+
+/* "TCP connect", "TLS handshake", "the wait for the response headers", "the response
+ * headers", "the body", "done"; "" for FETCH_STEP_NONE. */
+const char *fetch_step_str(enum fetch_step st);
+
 struct policy_fetch {
 	enum fetch_result rc;
+	enum fetch_step step;	/* where it ended */
+	bool headers_too_large;	/* libcurl refused the response head for its size */
 	char error[256];	/* what failed, in words */
 	char url[320];
 	char ip[IP_STR_LEN];	/* the address that answered */
@@ -154,9 +173,20 @@ struct smtp_facts {
 	uint32_t time_ms;
 };
 
+/* What of an MX host still ran when an outer deadline ended the check. */
+enum mx_pending {
+	MX_PENDING_NONE = 0,	/* its facts are in */
+	MX_PENDING_DNS,		/* its A/AAAA lookup */
+	MX_PENDING_STARTTLS,	/* its STARTTLS probes */
+};
+
+/* "", "DNS A/AAAA", "STARTTLS". */
+const char *mx_pending_str(enum mx_pending p);
+
 struct mx_host_facts {
 	char name[HOST_LEN];	/* as in the MX record, lower case, no trailing dot */
 	int preference;
+	enum mx_pending pending;	/* not MX_PENDING_NONE: no facts, the deadline came first */
 	struct addr_answer addrs;
 	size_t n_smtp;
 	struct smtp_facts *smtp;	/* one per address, same order as addrs */
@@ -172,6 +202,8 @@ struct domain_facts {
 	char mx_detail[128];
 	size_t n_mx;
 	struct mx_host_facts *mx;	/* sorted by preference, then name */
+	size_t mx_total;		/* MX hosts the answer named; the first n_mx of them by
+					 * preference are probed (0: as many as n_mx) */
 	bool mx_truncated;
 	bool mx_null;			/* RFC 7505 "0 ." */
 	struct addr_answer policy_addrs;	/* mta-sts.DOMAIN */

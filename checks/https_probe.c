@@ -35,6 +35,12 @@ struct https_req {
 	struct curl_slist *connect_to;
 	struct dynbuf body;
 	bool too_large;
+	/* how far the transfer got, for the step a failure or a timeout is named by */
+	bool tls_started;	/* the TCP connection stood, the handshake began */
+	bool request_sent;	/* the connection stood (TLS included), the request went out */
+	bool head_done;		/* the final response head ended (its empty line came) */
+	bool interim;		/* the head arriving is a 1xx one: another follows */
+	size_t head_bytes;	/* bytes of response head lines seen */
 	int socket_errno;	/* why opening a socket failed here, 0 when it did not */
 	STACK_OF(X509) *chain;	/* as the peer sent it, captured during the handshake */
 	char tls_version[16];
@@ -114,6 +120,41 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
+/* Every line of a response head: how far the response got (a 1xx head is not the last). */
+static size_t on_header(char *data, size_t size, size_t nitems, void *userp)
+{
+	struct https_req *r = userp;
+	size_t n = size * nitems;
+
+	if (r->head_done)
+		return n;	/* trailers */
+	if (n >= 7 && memcmp(data, "HTTP/", 5) == 0) {
+		const char *sp = memchr(data, ' ', n);
+
+		r->interim = sp && (size_t)(sp - data) + 1 < n && sp[1] == '1';
+	} else if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n')) {
+		if (!r->interim)
+			r->head_done = true;
+		r->interim = false;
+	}
+	r->head_bytes += n;
+	return n;
+}
+
+/* The connection (TLS included) stands and the request is about to go out. */
+static int on_prereq(void *userp, char *primary_ip, char *local_ip, int primary_port,
+		     int local_port)
+{
+	struct https_req *r = userp;
+
+	(void)primary_ip;
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	r->request_sent = true;
+	return CURL_PREREQFUNC_OK;
+}
+
 static int chain_index = -1;
 
 /* Called by OpenSSL for every certificate during the handshake; keeps the peer's chain. */
@@ -142,6 +183,7 @@ static CURLcode ssl_ctx_cb(CURL *easy, void *sslctx, void *userp)
 	struct https_req *r = userp;
 
 	(void)easy;
+	r->tls_started = true;	/* libcurl sets TLS up once the TCP connection stands */
 	SSL_CTX_set1_cert_store(ctx, tlscert_store_x509(r->hc->store));
 	SSL_CTX_set_ex_data(ctx, chain_index, userp);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, capture_verify_cb);
@@ -169,6 +211,49 @@ static curl_socket_t open_socket(void *userp, curlsocktype purpose, struct curl_
 static bool local_fault(int e)
 {
 	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
+/* The step the transfer ended in. */
+static enum fetch_step step_reached(const struct https_req *r, CURLcode rc)
+{
+	curl_off_t t = 0;
+
+	if (rc == CURLE_OK)
+		return FETCH_STEP_DONE;
+	if (r->head_done)
+		return FETCH_STEP_BODY;
+	if (r->head_bytes)
+		return FETCH_STEP_HEADERS;
+	if (r->request_sent)
+		return FETCH_STEP_WAIT;
+	if (curl_easy_getinfo(r->easy, CURLINFO_APPCONNECT_TIME_T, &t) == CURLE_OK && t > 0)
+		return FETCH_STEP_WAIT;
+	if (r->tls_started)
+		return FETCH_STEP_TLS;
+	if (curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK && t > 0)
+		return FETCH_STEP_TLS;
+	return FETCH_STEP_CONNECT;
+}
+
+/* A timeout in words that name the step, instead of libcurl's "Operation timed out". */
+static void timeout_words(const struct https_req *r, struct policy_fetch *pf, unsigned ms)
+{
+	curl_off_t len = -1;
+	char got[96] = "";
+
+	if (pf->step == FETCH_STEP_BODY) {
+		curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+		if (len >= 0)
+			bsnprintf(got, sizeof(got), " (%zu of %lld bytes received)", r->body.len,
+				  (long long)len);
+		else
+			bsnprintf(got, sizeof(got), " (%zu bytes received)", r->body.len);
+	} else if (pf->step == FETCH_STEP_HEADERS) {
+		bsnprintf(got, sizeof(got), " (%zu bytes of headers received, the head not "
+			  "complete)", r->head_bytes);
+	}
+	bsnprintf(pf->error, sizeof(pf->error), "timed out during %s after %u ms%s",
+		  fetch_step_str(pf->step), ms, got);
 }
 
 static void classify(struct https_req *r, CURLcode rc)
@@ -237,8 +322,14 @@ static void classify(struct https_req *r, CURLcode rc)
 			  strerror(r->socket_errno));
 		return;
 	}
+	pf->step = step_reached(r, rc);
+	/* libcurl's words for a response head it will not take (300 KiB in 7.88) */
+	pf->headers_too_large = rc != CURLE_OK && pf->step == FETCH_STEP_HEADERS &&
+				strstr(r->errbuf, "Too large response headers") != NULL;
 	if (pf->rc == FETCH_TOO_LARGE)
 		bsnprintf(pf->error, sizeof(pf->error), "body larger than %d bytes", POLICY_MAX_BODY);
+	else if (pf->rc == FETCH_TIMEOUT)
+		timeout_words(r, pf, pf->total_ms);
 	else if (rc != CURLE_OK)
 		bsnprintf(pf->error, sizeof(pf->error), "%s", r->errbuf[0] ? r->errbuf :
 			  curl_easy_strerror(rc));
@@ -309,6 +400,11 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	curl_easy_setopt(r->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(r->easy, CURLOPT_OPENSOCKETDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "https");
+	/* senders fetch the policy directly: https_proxy, ALL_PROXY and the like are not
+	 * ours to obey (they would send the watch list to a proxy, and a dead one would make
+	 * every domain CRITICAL) */
+	curl_easy_setopt(r->easy, CURLOPT_PROXY, "");
+	curl_easy_setopt(r->easy, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
@@ -332,6 +428,10 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	curl_easy_setopt(r->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)POLICY_MAX_BODY);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(r->easy, CURLOPT_PREREQDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
 	if (curlm_add(hc->cm, r->easy, on_done, r) < 0) {
 		req_free(r);

@@ -28,7 +28,7 @@ struct https_client *https_client_new(struct loop *lp, struct tlscert_store *st,
 void https_client_free(struct https_client *hc);
 /*
  * GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt connected only to the given addresses
- * (no DNS of its own), no redirect followed, body capped at POLICY_MAX_BODY, timeout_ms for
+ * (no DNS of its own, no proxy whatever the environment says), no redirect followed, body capped at POLICY_MAX_BODY, timeout_ms for
  * the whole transfer, the certificate checked for mta-sts.DOMAIN at time now (its facts
  * kept even when verification fails). With another port than 443 the URL, Host header and
  * SNI stay the same and only the connection goes to that port. fn is called once, from

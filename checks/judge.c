@@ -115,11 +115,16 @@ static void dns_error(struct findings *fs, const char *subject, const char *what
 {
 	struct finding_occurrence *fo = findings_add(fs, F_DNS_ERROR, SEV_UNKNOWN, subject);
 
-	finding_set_what(fo, "DNS lookup of %s failed", what);
+	finding_set_what(fo, "DNS lookup of %s failed%s", what,
+			 rc == DNS_CNAME_LOOP ? ": the name is a CNAME loop" : "");
 	finding_set_evidence(fo, "%s", detail && detail[0] ? detail : dns_result_str(rc));
 	finding_set_consequence(fo, "%s", consequence);
-	finding_set_fix(fo, "check the name servers of the zone and DNSSEC, or the resolver "
-			"stswatch uses");
+	if (rc == DNS_CNAME_LOOP)
+		finding_set_fix(fo, "break the loop: point one of the CNAME records of the chain "
+				"at a name that holds the record (or remove it)");
+	else
+		finding_set_fix(fo, "check the name servers of the zone and DNSSEC, or the "
+				"resolver stswatch uses");
 }
 
 /* Media type of a Content-Type header: "text/plain; charset=utf-8" -> "text/plain". */
@@ -189,9 +194,10 @@ static void judge_txt(const struct domain_facts *df, const struct history *h, ti
 		       subject);
 	if (ta->truncated) {
 		fo = findings_add(&v->findings, F_STS_TXT_NOTE, SEV_INFO, subject);
-		finding_set_what(fo, "more than %d TXT records or an oversized record at %s",
+		finding_set_what(fo, "more than %d TXT records at %s, more than this tool keeps",
 				 FACTS_MAX_TXT, subject);
-		finding_set_consequence(fo, "only the first %d were read", FACTS_MAX_TXT);
+		finding_set_consequence(fo, "only the first %d were read (a limit of this tool; "
+					"records are read whole)", FACTS_MAX_TXT);
 	}
 	if (!v->txt.valid && h->known && h->txt_id[0] && txt_definitely_absent(ta->rc))
 		judge_txt_removed(h, now, subject, v);
@@ -406,6 +412,61 @@ static void cert_renewed(const struct history *h, enum finding_code code, const 
 #define POLICY_CONSEQ "senders cannot fetch the policy, so new senders apply no MTA-STS " \
 	"and senders with a cached copy keep it until it expires"
 
+/* The fix for a fetch that failed, in words for the step and the cause. */
+static void fetch_fix(struct finding_occurrence *fo, const struct policy_fetch *pf,
+		      const char *host)
+{
+	if (pf->rc == FETCH_CONNECT) {
+		finding_set_fix(fo, "make %s accept HTTPS connections on port 443", host);
+	} else if (pf->rc == FETCH_TLS) {
+		finding_set_fix(fo, "fix the TLS set-up of the HTTPS server of %s (TLS 1.2 or "
+				"later, its certificate and key files)", host);
+	} else if (pf->rc == FETCH_TIMEOUT) {
+		switch (pf->step) {
+		case FETCH_STEP_CONNECT:
+			finding_set_fix(fo, "let senders connect to %s on port 443: the TCP "
+					"connection is not answered (a firewall that drops it, or "
+					"the host is down)", host);
+			return;
+		case FETCH_STEP_TLS:
+			finding_set_fix(fo, "the server of %s accepts the connection and stalls in "
+					"the TLS handshake: check its TLS set-up, or what sits in "
+					"front of it", host);
+			return;
+		case FETCH_STEP_WAIT:
+		case FETCH_STEP_HEADERS:
+			finding_set_fix(fo, "the server of %s takes the request and does not "
+					"answer it in time: serve /.well-known/mta-sts.txt as a "
+					"static file, not through a slow application or upstream",
+					host);
+			return;
+		case FETCH_STEP_BODY:
+			finding_set_fix(fo, "the server of %s sends the policy too slowly: serve "
+					"it as a small static file, without a rate limit", host);
+			return;
+		default:
+			finding_set_fix(fo, "make %s answer HTTPS on port 443 in time", host);
+			return;
+		}
+	} else if (pf->headers_too_large) {
+		finding_set_fix(fo, "the server of %s sends response headers without end (or of "
+				"several hundred KiB), which senders do not read: fix the server "
+				"or the proxy in front of it so the response has a normal head",
+				host);
+	} else if (pf->step == FETCH_STEP_WAIT) {
+		finding_set_fix(fo, "the server of %s closes or breaks the connection without an "
+				"HTTP response: make it answer GET /.well-known/mta-sts.txt", host);
+	} else if (pf->step == FETCH_STEP_HEADERS) {
+		finding_set_fix(fo, "the server of %s sends a malformed HTTP response head: make "
+				"it answer with a well-formed HTTP/1.1 response", host);
+	} else if (pf->step == FETCH_STEP_BODY) {
+		finding_set_fix(fo, "the server of %s breaks off or garbles the body (length or "
+				"chunked encoding): serve the policy as a plain static file", host);
+	} else {
+		finding_set_fix(fo, "make %s answer HTTPS on port 443", host);
+	}
+}
+
 /* A fetch that did not get a response. Returns false when nothing more is to be judged. */
 static bool policy_fetch_failed(const struct domain_facts *df, const char *host, const char *url,
 				bool txt_absent, struct verdict *v)
@@ -450,11 +511,15 @@ static bool policy_fetch_failed(const struct domain_facts *df, const char *host,
 	case FETCH_TLS:
 	case FETCH_PROTOCOL:
 		fo = findings_add(&v->findings, F_POLICY_FETCH, SEV_CRITICAL, host);
-		finding_set_what(fo, "fetching %s failed", url);
+		if (pf->rc == FETCH_TIMEOUT && pf->step != FETCH_STEP_NONE)
+			finding_set_what(fo, "fetching %s timed out during %s", url,
+					 fetch_step_str(pf->step));
+		else
+			finding_set_what(fo, "fetching %s failed", url);
 		finding_set_evidence(fo, "%s%s%s: %s", fetch_result_str(pf->rc),
 				     pf->ip[0] ? " at " : "", pf->ip, pf->error);
 		finding_set_consequence(fo, POLICY_CONSEQ);
-		finding_set_fix(fo, "make %s answer HTTPS on port 443", host);
+		fetch_fix(fo, pf, host);
 		break;
 	case FETCH_CERT:
 		if (pf->cert.problems)
@@ -733,6 +798,49 @@ void judge_mx_unmatched(const struct policy *p, enum policy_mode mode, const cha
 	dynbuf_free(&ev);
 }
 
+/*
+ * A step of the SMTP session passed its deadline: "timed out during STEP", filed where the
+ * step belongs (a stalled TLS handshake is a TLS failure, not a refused connection) with a
+ * fix for that step; the severity is the path's, as for any other failure of the address.
+ */
+static void smtp_timeout_finding(const char *host, const char *subject,
+				 const struct smtp_facts *s, enum severity sev, const char *cons,
+				 struct findings *fs)
+{
+	struct finding_occurrence *fo;
+	const char *fix;
+
+	switch (s->stage) {
+	case SMTP_STAGE_CONNECT:
+		fix = "let senders connect to port 25 of this address: the TCP connection is "
+		      "not answered (a firewall that drops it, or the host is down)";
+		break;
+	case SMTP_STAGE_BANNER:
+		fix = "make the server send its 220 greeting at once (an overloaded or stalled "
+		      "MTA, or a filter in front of it, holds the connection)";
+		break;
+	case SMTP_STAGE_EHLO:
+		fix = "make the server answer EHLO";
+		break;
+	case SMTP_STAGE_STARTTLS:
+		fix = "make the server answer STARTTLS (220, then the TLS handshake)";
+		break;
+	default:
+		fix = NULL;
+		break;
+	}
+	fo = findings_add(fs, s->stage == SMTP_STAGE_HANDSHAKE ? F_MX_TLS_HANDSHAKE : F_MX_CONNECT,
+			  sev, subject);
+	finding_set_what(fo, "SMTP on port 25 timed out during %s", smtp_stage_str(s->stage));
+	finding_set_evidence(fo, "%s", s->error);
+	finding_set_consequence(fo, "%s", cons);
+	if (fix)
+		finding_set_fix(fo, "%s", fix);
+	else
+		finding_set_fix(fo, "the server accepted STARTTLS and stalled in the TLS handshake: "
+				"check the TLS settings and certificate files of %s", host);
+}
+
 static void smtp_findings(const char *host, const struct smtp_facts *s, enum policy_mode mode,
 			  unsigned valid_paths, bool blocked, time_t now, struct findings *fs)
 {
@@ -755,12 +863,15 @@ static void smtp_findings(const char *host, const struct smtp_facts *s, enum pol
 		finding_set_fix(fo, "raise stswatch's open-files limit (LimitNOFILE=) or lower its "
 				"concurrency");
 		return;
-	case SMTP_CONNECT:
 	case SMTP_TIMEOUT:
+		if (blocked && s->stage == SMTP_STAGE_CONNECT)
+			return;	/* the monitor cannot reach port 25: check.vantage says it */
+		smtp_timeout_finding(host, subject, s, sev, cons, fs);
+		return;
+	case SMTP_CONNECT:
 	case SMTP_REJECTED:
 	case SMTP_PROTOCOL:
-		if (blocked && s->stage == SMTP_STAGE_CONNECT &&
-		    (s->rc == SMTP_CONNECT || s->rc == SMTP_TIMEOUT))
+		if (blocked && s->stage == SMTP_STAGE_CONNECT && s->rc == SMTP_CONNECT)
 			return;	/* the monitor cannot reach port 25: check.vantage says it */
 		fo = findings_add(fs, F_MX_CONNECT, sev, subject);
 		finding_set_what(fo, "SMTP on port 25 failed at %s", smtp_stage_str(s->stage));
@@ -873,9 +984,13 @@ static bool mx_set(const struct domain_facts *df, enum policy_mode mode, struct 
 	}
 	if (df->mx_truncated) {
 		fo = findings_add(&v->findings, F_MX_NOTE, SEV_INFO, df->domain);
-		finding_set_what(fo, "more than %d MX hosts", FACTS_MAX_MX);
-		finding_set_consequence(fo, "only the first %d (by preference) were probed",
-					FACTS_MAX_MX);
+		if (df->mx_total > df->n_mx)
+			finding_set_what(fo, "%zu MX hosts, more than the %zu this tool probes",
+					 df->mx_total, df->n_mx);
+		else
+			finding_set_what(fo, "more than %d MX hosts", FACTS_MAX_MX);
+		finding_set_consequence(fo, "only the first %zu (by preference) were probed: the "
+					"valid paths count those", df->n_mx);
 	}
 	return true;
 }
@@ -894,6 +1009,8 @@ static void mx_paths(const struct domain_facts *df, bool match, struct verdict *
 		strlcpy_s(mv->name, m->name, sizeof(mv->name));
 		mv->pattern = match ? mx_match_any(mp->mx, mp->n_mx, m->name) : -1;
 		mv->matched = !df->probe_policy || mv->pattern >= 0;
+		if (m->pending)
+			v->mx_pending++;
 		for (size_t a = 0; a < m->n_smtp; a++) {
 			if (!addr_good(&m->smtp[a]))
 				continue;
@@ -922,6 +1039,10 @@ static void mx_host(const struct mx_host_facts *m, const struct mx_verdict *mv,
 
 	if (match && !mv->matched && verdict_mx_policy(v))
 		judge_mx_unmatched(verdict_mx_policy(v), mode, m->name, &v->findings);
+	if (m->pending)
+		return;	/* the deadline came first: check.timeout names it, nothing failed */
+	/* a host still pending may be a valid path: no failure is the last one then */
+	others += v->mx_pending;
 	if (ad->n == 0) {
 		if (partial) {
 			dns_error(&v->findings, m->name, "A/AAAA of the MX",
@@ -945,8 +1066,9 @@ static void mx_host(const struct mx_host_facts *m, const struct mx_verdict *mv,
 	}
 	/* an address failing beside a good one on the same host is a warning */
 	for (size_t a = 0; a < m->n_smtp; a++)
-		smtp_findings(m->name, &m->smtp[a], mode, mv->valid ? v->valid_paths : others,
-			      blocked, now, &v->findings);
+		smtp_findings(m->name, &m->smtp[a], mode,
+			      mv->valid ? v->valid_paths + v->mx_pending : others, blocked, now,
+			      &v->findings);
 }
 
 /*
@@ -989,8 +1111,8 @@ static void mx_fails_at(enum policy_mode mode, time_t now, struct verdict *v)
 {
 	time_t last = 0;
 
-	if (mode != POLICY_MODE_ENFORCE)
-		return;
+	if (mode != POLICY_MODE_ENFORCE || v->mx_pending)
+		return;	/* a host the deadline left unprobed may hold a path: not known */
 	for (size_t i = 0; i < v->n_mx; i++)
 		if (v->mx[i].valid && v->mx[i].valid_until > last)
 			last = v->mx[i].valid_until;
@@ -1029,8 +1151,8 @@ static void mx_cert_expiry(const struct judge_opts *o, const struct domain_facts
 				continue;
 			if (!v->mx_cert_not_after || end < v->mx_cert_not_after)
 				v->mx_cert_not_after = end;
-			last_path = mode == POLICY_MODE_ENFORCE && v->mx[i].valid && end >= v->fails_at &&
-				    (!v->under_cache || end < v->protection_ends);
+			last_path = mode == POLICY_MODE_ENFORCE && v->mx[i].valid && !v->mx_pending &&
+				    end >= v->fails_at && (!v->under_cache || end < v->protection_ends);
 			bsnprintf(subject, sizeof(subject), "%s[%s]", m->name, s->ip);
 			cert_expiry(o, h, subject, &s->cert, end, now, last_path, F_MX_CERT_EXPIRING,
 				    last_path ? "it is the last valid path: compliant senders stop "
@@ -1300,8 +1422,8 @@ static void cached_policy_narrows(const struct policy_version *pv, const char *m
 static void history_cached_policies(const struct domain_facts *df, const struct history *h,
 				    time_t now, struct verdict *v)
 {
-	if (df->mx_rc != DNS_OK || df->mx_null || !v->n_mx)
-		return;
+	if (df->mx_rc != DNS_OK || df->mx_null || !v->n_mx || v->mx_pending)
+		return;	/* with hosts left unprobed, what a cached policy leaves is not known */
 	for (size_t i = 0; i < h->n_versions; i++) {
 		const struct policy_version *pv = &h->versions[i];
 		bool same_id = v->txt.valid && strcmp(pv->txt_id, v->txt.id) == 0;

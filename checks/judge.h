@@ -92,6 +92,8 @@ struct verdict {
 	struct mx_verdict *mx;
 	unsigned valid_paths;		/* matched and valid MX hosts */
 	unsigned unmatched;		/* MX hosts the policy does not cover */
+	unsigned mx_pending;		/* MX hosts the deadline left without facts: the
+					 * valid paths and fails_at are then not known */
 	time_t fails_at;		/* first moment a compliant sender cannot deliver; 0 none */
 	char fails_why[256];
 	/*

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@ struct smtp_client {
 	char ehlo[HOST_LEN];
 	unsigned connect_ms, step_ms;
 	uint16_t port;
+	FILE *keylog;		/* --tls-keylog, or NULL */
 	struct smtp_probe *probes;
 };
 
@@ -47,6 +49,17 @@ struct smtp_probe {
 };
 
 static void on_io(void *arg, int fd, unsigned events);
+
+/* OpenSSL hands over each secret of a session: one line of the key log. */
+static void keylog_line(const SSL *ssl, const char *line)
+{
+	struct smtp_client *sc = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+
+	if (sc && sc->keylog) {
+		fprintf(sc->keylog, "%s\n", line);
+		fflush(sc->keylog);
+	}
+}
 
 struct smtp_client *smtp_client_new(struct loop *lp, struct tlscert_store *st,
 				    const struct smtp_client_opts *o, char *err, size_t errlen)
@@ -75,6 +88,10 @@ struct smtp_client *smtp_client_new(struct loop *lp, struct tlscert_store *st,
 	SSL_CTX_set_cipher_list(sc->ctx, "ALL:@SECLEVEL=0");
 	SSL_CTX_set_verify(sc->ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_session_cache_mode(sc->ctx, SSL_SESS_CACHE_OFF);
+	if (o->keylog_file && (sc->keylog = fopen(o->keylog_file, "ae"))) {
+		SSL_CTX_set_app_data(sc->ctx, sc);
+		SSL_CTX_set_keylog_callback(sc->ctx, keylog_line);
+	}
 	return sc;
 }
 
@@ -105,6 +122,8 @@ void smtp_client_free(struct smtp_client *sc)
 	while (sc->probes)
 		probe_free(sc->probes);
 	SSL_CTX_free(sc->ctx);
+	if (sc->keylog)
+		fclose(sc->keylog);
 	free(sc);
 }
 
@@ -146,9 +165,9 @@ static void on_deadline(void *arg)
 	struct smtp_probe *p = arg;
 
 	p->deadline = NULL;
-	finish(p, SMTP_TIMEOUT, "no progress within %u ms during %s",
-	       p->stage == SMTP_STAGE_CONNECT ? p->sc->connect_ms : p->sc->step_ms,
-	       smtp_stage_str(p->stage));
+	finish(p, SMTP_TIMEOUT, "timed out during %s (no progress within %u ms)",
+	       smtp_stage_str(p->stage),
+	       p->stage == SMTP_STAGE_CONNECT ? p->sc->connect_ms : p->sc->step_ms);
 }
 
 static void enter(struct smtp_probe *p, enum smtp_stage st)

@@ -19,6 +19,8 @@ struct smtp_client_opts {
 	unsigned connect_ms;	/* TCP connect deadline */
 	unsigned step_ms;	/* deadline for each later step */
 	uint16_t port;		/* 25 */
+	const char *keylog_file;	/* debugging: append the TLS session keys here (NSS key
+					 * log format, as SSLKEYLOGFILE does for libcurl); NULL: no */
 };
 
 /* A prober on the loop; one TLS context shared by every probe. NULL with err on failure. */

@@ -7,8 +7,9 @@
 
 #include "findings.h"
 
-/* Longest joined record we look at; DNS allows more, no sane record needs it. */
-#define STS_TXT_MAX 2048
+/* Longest joined record: what one DNS TXT record can carry (its data is at most 65535
+ * bytes), so every record DNS delivers is read whole; only lint input can be longer. */
+#define STS_TXT_MAX 65535
 /*
  * Longest id this tool keeps and compares. The RFC allows 32 letters and digits; most
  * senders take longer ids and other characters, and so does this tool, with a note.

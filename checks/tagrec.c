@@ -106,7 +106,7 @@ int tagrec_open(struct tagrec *t, const struct tagrec_syntax *syn, const char *r
 	t->rec = rec ? rec : "";
 	t->len = rec ? len : 0;
 	if (t->len > max) {
-		bsnprintf(rule, sizeof(rule), "this tool reads at most %zu", max);
+		bsnprintf(rule, sizeof(rule), "a DNS TXT record carries at most %zu bytes", max);
 		tagrec_fail(t, rule, syn->shorten_fix, "record of %zu bytes", t->len);
 		return -1;
 	}

@@ -25,8 +25,11 @@ struct tlscert_store *tlscert_store_new(const char *ca_file, char *err, size_t e
 		if (X509_STORE_load_file(st->store, ca_file) != 1) {
 			unsigned long e = ERR_get_error();
 
+			const char *why = e ? ERR_reason_error_string(e) : NULL;
+
 			bsnprintf(err, errlen, "%s: cannot load CA certificates: %s", ca_file,
-				  e ? ERR_reason_error_string(e) : "no certificate found");
+				  why ? why : e ? "not a file of PEM certificates" :
+				  "no certificate found");
 			goto fail;
 		}
 	} else if (X509_STORE_set_default_paths(st->store) != 1) {

@@ -7,7 +7,7 @@
 
 #include "findings.h"
 
-#define TLSRPT_MAX 2048	/* longest joined record we look at */
+#define TLSRPT_MAX 65535	/* longest joined record: what one DNS TXT record can carry */
 #define TLSRPT_MAX_RUA 16
 
 struct tlsrpt {

@@ -97,6 +97,33 @@ void printable_copy(char *dst, size_t dstlen, const char *src, size_t n)
 	dst[o] = '\0';
 }
 
+void controls_escape(char *dst, size_t dstlen, const char *src, const char *also)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0;
+
+	if (!dstlen)
+		return;
+	while (*s) {
+		size_t n = *s >= 0x80 ? utf8_seq_len(s, 4) : 1;
+		char tmp[8];
+
+		if (*s < 0x20 || *s == 0x7f || n == 0 || (*s < 0x80 && also && strchr(also, *s))) {
+			bsnprintf(tmp, sizeof(tmp), "\\x%02x", *s);
+			n = 1;
+		} else {
+			memcpy(tmp, s, n);
+			tmp[n] = '\0';
+		}
+		if (o + strlen(tmp) + 1 > dstlen)
+			break;
+		memcpy(dst + o, tmp, strlen(tmp));
+		o += strlen(tmp);
+		s += n;
+	}
+	dst[o] = '\0';
+}
+
 void hex_encode(const unsigned char *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -18,6 +18,13 @@ void ascii_lower(char *s);
 void sanitize_printable(char *s);
 /* Copy at most n bytes of untrusted data into dst as printable text, quoting control bytes. */
 void printable_copy(char *dst, size_t dstlen, const char *src, size_t n);
+/*
+ * Copy a message that may hold untrusted text into dst for one line of output: control
+ * bytes, DEL, bytes that are not UTF-8 and every byte of also (such as "|") become \xNN;
+ * everything else, backslashes included, stays as it is (so text that printable_copy
+ * quoted before is not quoted twice). Cut at dstlen - 1 bytes, never inside an escape.
+ */
+void controls_escape(char *dst, size_t dstlen, const char *src, const char *also);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 /* Parse a decimal number in [lo, hi]; 0 on success. */

@@ -184,8 +184,9 @@ static json_t *body_json(const struct policy_fetch *f)
 
 static json_t *fetch_json(const struct policy_fetch *f)
 {
-	return json_pack("{s:s, s:o, s:o, s:o, s:I, s:o, s:o, s:I, s:o, s:I, s:o, s:o}",
-			 "result", fetch_result_str(f->rc), "error", json_str(f->error),
+	return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:o, s:o, s:I, s:o, s:I, s:o, s:o}",
+			 "result", fetch_result_str(f->rc), "step", fetch_step_str(f->step),
+			 "headers_too_large", f->headers_too_large, "error", json_str(f->error),
 			 "url", json_str(f->url), "ip", json_str(f->ip),
 			 "http_status", (json_int_t)f->http_status,
 			 "content_type", json_str(f->content_type), "location", json_str(f->location),

@@ -18,8 +18,10 @@ import concurrent.futures
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,7 +64,7 @@ def http_response(status=b"200 OK", ctype=b"text/plain", body=POLICY, extra=b"")
 
 class Case:
     def __init__(self, name, kind, doc, script, checks, bugs=(), args=(), ca=True,
-                 backlog_full=False):
+                 backlog_full=False, proxy_env=False):
         self.name, self.kind, self.doc = name, kind, doc
         self._script = script
         self.checks = checks		# [(what must hold, fn(o) -> bool)]
@@ -70,9 +72,51 @@ class Case:
         self.args = list(args)
         self.ca = ca
         self.backlog_full = backlog_full
+        # every proxy variable points at a listener of the run's own: o.proxy_connections
+        self.proxy_env = proxy_env
 
     def script(self, port=0):
         return self._script(port) if self._script else []
+
+
+PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "ALL_PROXY",
+              "all_proxy")
+
+
+class ProxyTrap:
+    """A listener that a proxy variable points at: it counts connections, answers none."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((fs.HOST, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stopping = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            c.close()
+
+    def env(self):
+        url = "http://%s:%d" % (fs.HOST, self.port)
+        return {v: url for v in PROXY_VARS}
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join()
+        self.sock.close()
+        return self.connections
 
 
 class Outcome:
@@ -80,6 +124,7 @@ class Outcome:
 
     def __init__(self, out, rec, wall):
         self.out, self.rec, self.wall = out, rec, wall
+        self.proxy_connections = None
         self.facts = out["facts"]
         self.findings = out["findings"]
 
@@ -164,26 +209,42 @@ def request_ok():
                 h.lower().startswith("user-agent: stswatch/") for h in o.rec["requests"][0]))]
 
 
-def handshake_bug():
-    # issue 11: "A stalled TLS handshake is filed as mx.connect ("make the MX answer SMTP
-    # here"), not mx.tls_handshake". The probe's facts are right (timeout, stage "TLS
-    # handshake"); the judge files the wrong code.
-    return [("11", "a stalled TLS handshake is filed as mx.tls_handshake, not mx.connect",
-             lambda o: "mx.tls_handshake" in o.codes() and "mx.connect" not in o.codes())]
+def handshake_filed():
+    # issue 11 (fixed): a stalled TLS handshake was filed as mx.connect ("make the MX
+    # answer SMTP here"); it is a TLS failure, and the finding names the step
+    return [("a stalled TLS handshake is filed as mx.tls_handshake, not mx.connect",
+             lambda o: "mx.tls_handshake" in o.codes() and "mx.connect" not in o.codes())] \
+        + smtp_timeout_named("TLS handshake")
 
 
-def fetch_step_bug(step, words):
-    # issue 11: "a stalled MX or policy host ... say 'timed out during STEP' in the finding
-    # ... but name the step". The policy fetch's error is libcurl's sentence, which does
-    # not say which step of the fetch stalled (a stalled TLS handshake even reads
-    # "Connection timed out"). Whether the fix lands in the facts or in the finding, the
-    # step is looked for in both: "during" and one of words, close together.
-    pattern = r"\bduring\b[^;]{0,40}\b(%s)" % words
+def smtp_timeout_named(stage):
+    """The finding of a stalled SMTP step says "timed out during STEP"."""
+    def named(o):
+        return any(re.search(r"timed out during %s\b" % re.escape(stage), x["message"])
+                   for x in o.findings if x["code"] in ("mx.connect", "mx.tls_handshake"))
+    return [("the finding says \"timed out during %s\"" % stage, named)]
 
+
+def fetch_step_named(step, fact):
+    # issue 11 (fixed): the policy fetch's error was libcurl's sentence, which did not say
+    # which step of the fetch stalled (a stalled TLS handshake even read "Connection timed
+    # out"). The facts name the step, and the finding says "timed out during STEP".
     def named(o):
         f = o.finding("policy.fetch")
-        return any(re.search(pattern, t, re.I) for t in (o.f("error"), f["message"] if f else ""))
-    return [("11", "the policy fetch's timeout names the step that stalled (%s)" % step, named)]
+        return f is not None and ("timed out during %s" % fact) in f["message"]
+    return [("the fetch ended in step %r" % fact, lambda o: o.f("step") == fact),
+            ("the error says \"timed out during %s\"" % fact,
+             lambda o: o.f("error").startswith("timed out during %s" % fact)),
+            ("the policy.fetch finding names the step (%s)" % step, named),
+            ("the fix is not the generic \"answer HTTPS on port 443\"",
+             lambda o: o.finding("policy.fetch") is not None
+             and "answer HTTPS on port 443" not in o.finding("policy.fetch")["message"])]
+
+
+def fix_says(code, pattern):
+    return [("the %s fix matches /%s/" % (code, pattern),
+             lambda o: o.finding(code) is not None
+             and re.search(pattern, o.finding(code)["message"]) is not None)]
 
 
 # ---- the cases ----------------------------------------------------------------------
@@ -242,26 +303,28 @@ CASES = [
          result("protocol", "EHLO") + error_says(r"longer than %d" % SMTP_LINE_MAX)
          + client_left_during("SendForever")),
     Case("smtp-stall-connect", "smtp", "the TCP connect never completes (listen queue full)",
-         None, timed_out_in("connect", CONNECT_MS), backlog_full=True),
+         None, timed_out_in("connect", CONNECT_MS) + has_code("mx.connect")
+         + smtp_timeout_named("connect"), backlog_full=True),
     Case("smtp-stall-banner", "smtp", "the server accepts and says nothing",
          lambda p: [Stall(5)],
          timed_out_in("banner", STEP_MS) + client_left_during("Stall")
+         + has_code("mx.connect") + smtp_timeout_named("banner")
          + [("the client sent nothing (no QUIT before a greeting)",
              lambda o: o.rec["plain_in"] == "")]),
     Case("smtp-stall-ehlo", "smtp", "no reply to EHLO",
          lambda p: [Send(BANNER), Expect(b"EHLO"), Stall(5)],
          timed_out_in("EHLO", STEP_MS) + client_left_during("Stall")
-         + sent_plain("EHLO " + EHLO_NAME, "QUIT")),
+         + smtp_timeout_named("EHLO") + sent_plain("EHLO " + EHLO_NAME, "QUIT")),
     Case("smtp-stall-starttls", "smtp", "no reply to STARTTLS",
          lambda p: smtp_until_starttls() + [Stall(5)],
          timed_out_in("STARTTLS", STEP_MS) + client_left_during("Stall")
-         + sent_plain("EHLO " + EHLO_NAME, "STARTTLS", "QUIT")),
+         + smtp_timeout_named("STARTTLS") + sent_plain("EHLO " + EHLO_NAME, "STARTTLS", "QUIT")),
     Case("smtp-stall-handshake", "smtp",
          "220 to STARTTLS, then the ClientHello is never answered",
          lambda p: smtp_until_starttls() + [Send(GO_AHEAD), Stall(5)],
          timed_out_in("TLS handshake", STEP_MS) + client_left_during("Stall")
-         + [("the client sent a ClientHello", lambda o: o.rec["client_hello"])],
-         bugs=handshake_bug()),
+         + [("the client sent a ClientHello", lambda o: o.rec["client_hello"])]
+         + handshake_filed()),
     Case("smtp-drip-banner", "smtp",
          "the banner drip-fed one byte every 20 ms: the banner step's deadline still holds",
          lambda p: [Drip(b"220 " + b"x" * 200 + b"\r\n", 0.02)],
@@ -344,12 +407,15 @@ CASES = [
                     SendForever(b"X-Filler: " + b"f" * 100 + b"\r\n", 5)],
          [("the fetch fails (no response taken)", lambda o: o.f("result") != "ok"),
           ("it ends within its timeout", lambda o: o.wall < HTTPS_MS / 1000 + 2)]
-         + client_left_during("SendForever") + has_code("policy.fetch"),
-         # issue 11: "the fix text for endless HTTP headers speaks of something else": the
-         # finding tells the owner to make the host answer HTTPS on port 443, which it does
-         bugs=[("11", "the fix for endless headers does not say \"answer HTTPS on port 443\"",
-                lambda o: o.finding("policy.fetch") is not None and "answer HTTPS on port 443"
-                not in o.finding("policy.fetch")["message"])]),
+         + client_left_during("SendForever") + has_code("policy.fetch")
+         # issue 11 (fixed): the fix told the owner to make the host answer HTTPS on port
+         # 443, which it does; it speaks of the headers now
+         + [("libcurl's limit on the response head is recognised (headers_too_large)",
+             lambda o: o.f("headers_too_large") and o.f("step") == "the response headers"),
+            ("the fix does not say \"answer HTTPS on port 443\"",
+             lambda o: o.finding("policy.fetch") is not None and "answer HTTPS on port 443"
+             not in o.finding("policy.fetch")["message"])]
+         + fix_says("policy.fetch", r"response headers without end")),
     Case("https-slow-body", "https",
          "headers at once, then the body one byte every 50 ms: the fetch's timeout holds",
          lambda p: [StartTLS(), ReadRequest(), Send(
@@ -358,24 +424,69 @@ CASES = [
          result("timeout") + has_code("policy.fetch")
          + [("ended at the fetch's timeout (%d ms, +1 s)" % HTTPS_MS,
              lambda o: HTTPS_MS / 1000 - 0.1 <= o.wall <= HTTPS_MS / 1000 + 1.0),
-            ("the fake was still dripping", lambda o: 0 < o.rec.get("dripped", 0) < len(POLICY))],
-         bugs=fetch_step_bug("the body", "body")),
+            ("the fake was still dripping", lambda o: 0 < o.rec.get("dripped", 0) < len(POLICY))]
+         + fetch_step_named("the body", "the body")
+         + [("the error counts what came", lambda o: re.search(
+             r"\(\d+ of %d bytes received\)" % len(POLICY), o.f("error")) is not None)]
+         + fix_says("policy.fetch", r"too slowly")),
     Case("https-stall-handshake", "https", "the ClientHello is never answered",
          lambda p: [Stall(5)],
          result("timeout") + has_code("policy.fetch") + client_left_during("Stall")
          + [("the client sent a ClientHello", lambda o: o.rec["client_hello"]),
             ("ended at the fetch's timeout (%d ms, +1 s)" % HTTPS_MS,
-             lambda o: HTTPS_MS / 1000 - 0.1 <= o.wall <= HTTPS_MS / 1000 + 1.0)],
-         bugs=fetch_step_bug("the TLS handshake", "TLS|handshake")),
+             lambda o: HTTPS_MS / 1000 - 0.1 <= o.wall <= HTTPS_MS / 1000 + 1.0)]
+         + fetch_step_named("the TLS handshake", "TLS handshake")
+         + fix_says("policy.fetch", r"stalls in the TLS handshake")),
     Case("https-stall-headers", "https", "the request is read and never answered",
          lambda p: [StartTLS(), ReadRequest(), Stall(5)],
          result("timeout") + one_request() + client_left_during("Stall")
-         + has_code("policy.fetch"),
-         bugs=fetch_step_bug("the response headers", "header|response|request")),
+         + has_code("policy.fetch")
+         + fetch_step_named("the response headers", "the wait for the response headers")
+         + fix_says("policy.fetch", r"does not answer it in time")),
+    Case("https-stall-connect", "https", "the TCP connect never completes (listen queue full)",
+         None,
+         result("timeout") + has_code("policy.fetch")
+         + [("ended at the fetch's timeout (%d ms, +1 s)" % HTTPS_MS,
+             lambda o: HTTPS_MS / 1000 - 0.1 <= o.wall <= HTTPS_MS / 1000 + 1.0)]
+         + fetch_step_named("the TCP connect", "TCP connect")
+         + fix_says("policy.fetch", r"TCP connection is not answered"),
+         backlog_full=True),
+    Case("https-stall-mid-headers", "https",
+         "the status line and one header, then nothing: the head never completes",
+         lambda p: [StartTLS(), ReadRequest(),
+                    Send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"), Stall(5)],
+         result("timeout") + one_request() + client_left_during("Stall")
+         + fetch_step_named("the response headers", "the response headers")
+         + error_says(r"bytes of headers received")),
+    Case("https-100-continue-stall", "https",
+         "an interim 100 Continue head, then nothing: still waiting for the response head",
+         lambda p: [StartTLS(), ReadRequest(), Send(b"HTTP/1.1 100 Continue\r\n\r\n"),
+                    Stall(5)],
+         result("timeout") + one_request() + client_left_during("Stall")
+         + fetch_step_named("the response headers", "the response headers")),
+    Case("https-broken-chunked", "https", "a chunked body with a bad chunk size",
+         lambda p: [StartTLS(), ReadRequest(), Send(
+             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
+             b"\r\n10\r\n0123456789abcdef\r\nzz\r\n"), Stall(3)],
+         result("protocol") + has_code("policy.fetch")
+         + [("the step is the body", lambda o: o.f("step") == "the body")]
+         + fix_says("policy.fetch", r"breaks off or garbles the body")),
+    # issue 11: the policy fetch obeyed https_proxy/HTTPS_PROXY/ALL_PROXY: the watch list went
+    # to a proxy, and a dead proxy made every domain CRITICAL. Senders use no proxy.
+    Case("https-proxy-ignored", "https",
+         "every proxy variable points at a listener: the fetch goes straight to the host",
+         lambda p: [StartTLS(), ReadRequest(), Send(http_response())],
+         result("ok") + one_request() + request_ok()
+         + [("the proxy listener saw no connection", lambda o: o.proxy_connections == 0),
+            ("the body as served", lambda o: o.f("body") == POLICY.decode())],
+         proxy_env=True),
     Case("https-close-early", "https", "the request is read, then the connection closed",
          lambda p: [StartTLS(), ReadRequest(), Close()],
          result("protocol") + one_request() + has_code("policy.fetch")
-         + error_says(r"empty reply")),
+         + error_says(r"empty reply")
+         + [("the step is the wait for the response head",
+             lambda o: o.f("step") == "the wait for the response headers")]
+         + fix_says("policy.fetch", r"without an HTTP response")),
     Case("https-untrusted", "https", "a valid policy, but the probe does not trust the fake CA",
          lambda p: [StartTLS(may_fail=True), ReadRequest(), Send(http_response())],
          [("the fetch fails on the certificate", lambda o: o.f("result") == "certificate"),
@@ -405,14 +516,21 @@ def run_case(case, probe, ca):
         (SMTP_ARGS if case.kind == "smtp" else HTTPS_ARGS) + case.args
     if case.ca:
         cmd += ["--ca", ca["ca"]]
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
+    trap = ProxyTrap() if case.proxy_env else None
+    if trap:
+        env.update(trap.env())
     t0 = time.monotonic()
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=env)
     except subprocess.TimeoutExpired:
         srv.stop()
+        if trap:
+            trap.stop()
         return case, None, ["the probe did not end within 30 s: " + " ".join(cmd)], [], []
     wall = time.monotonic() - t0
     rec = srv.stop()
+    proxied = trap.stop() if trap else None
     if r.returncode != 0:
         return case, None, ["the probe exited %d: %s\n%s" % (r.returncode, " ".join(cmd),
                                                               r.stderr.strip())], [], []
@@ -421,6 +539,7 @@ def run_case(case, probe, ca):
     except ValueError as e:
         return case, None, ["the probe printed no JSON (%s): %r" % (e, r.stdout[:200])], [], []
     o = Outcome(out, rec, wall)
+    o.proxy_connections = proxied
     failed, xfailed, xpassed = [], [], []
     if rec.get("error"):
         failed.append("the fake's script did not go as planned: %s" % rec["error"])

@@ -2,6 +2,11 @@
  * libFuzzer target: a configuration file of arbitrary bytes, read by config_load as stswatch
  * reads /etc/stswatch/stswatch.conf. Either it loads and every value is inside the bounds
  * config.c enforces, or the error is one printable line that names the file.
+ *
+ * Huge tokens (issue 11: libconfig's reading of a file is quadratic in a token's length):
+ * an input that begins with 0xff is the rest repeated up to HUGE_BYTES, so a comment, a
+ * string or a number of max_len bytes becomes one of 256 KiB; -timeout catches a
+ * reading that is slow again, and the seeds huge_* start each kind of token.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,8 +38,11 @@ const char *__lsan_default_suppressions(void)
 	fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
 	abort(); } } while (0)
 
+#define HUGE_BYTES (256 * 1024)
+
 static int fd = -1;
 static char path[64];	/* the file as config_load sees it: /proc/self/fd/N */
+static uint8_t *huge;	/* the repeated input */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -118,6 +126,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512];
 	int rc;
 
+	if (size > 1 && data[0] == 0xff) {
+		size_t n = 0;
+
+		if (!huge && !(huge = malloc(HUGE_BYTES)))
+			abort();
+		for (data++, size--; n + size <= HUGE_BYTES; n += size)
+			memcpy(huge + n, data, size);
+		data = huge;
+		size = n;
+	}
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
 	config_defaults(&cfg);

@@ -22,6 +22,7 @@ What it shows (docs/LAB.md has the world):
             live WARNING and its wording naming who ignores it, the JSON senders field,
             the plugin's state, lint strict (exit 2) and --lenient (exit 0) of the same
   plugin    check_mta_sts states, perfdata syntax, its own deadline, -h and usage
+  env       proxy variables and SSLKEYLOGFILE are ignored; --tls-keylog writes a 0600 file
   engines   Nagios 4 and Icinga 2 run check_mta_sts against a lab domain (e2e.sh)
   history   run, mutate the world (lab.py mutate), run again: change detection,
             cache.stale_policy, fails_at, the cached policy senders keep when the host
@@ -387,6 +388,86 @@ def test_details(ctx):
                "check with 40 open files should say it lowered the concurrency: %r" % p.stderr)
 
 
+# ---- environment ----------------------------------------------------------------------------
+
+# Inside the namespace: accept on 127.0.0.1:PORT for SECONDS, say "conn" for every
+# connection, answer nothing.
+PROXY_TRAP = r"""
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); s.settimeout(0.2)
+print("ready", flush=True)
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    print("conn", flush=True)
+    c.close()
+"""
+
+
+def test_env(ctx):
+    """issue 11: the policy fetch obeyed proxy variables; SSLKEYLOGFILE wrote session keys
+    to a world-readable file. Neither is obeyed; --tls-keylog FILE is the debug option."""
+    proxy_vars = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "ALL_PROXY",
+                  "all_proxy")
+    trap = subprocess.Popen(["ip", "netns", "exec", ctx.ns, PYTHON, "-c", PROXY_TRAP, "3128",
+                             "15"], stdout=subprocess.PIPE, text=True)
+    try:
+        ctx.require(trap.stdout.readline().strip() == "ready", "the proxy trap did not start")
+        env = {v: "http://127.0.0.1:3128" for v in proxy_vars}
+        env["no_proxy"] = ""
+        p = ctx.sw("check", "--format", "json", "-c", ctx.lab["config"], "ok.test",
+                   "mx-partial.test", env=env)
+        r = {o["domain"]: o for o in json_lines(ctx, p.stdout, "check with proxy variables")}
+        ctx.expect(r.get("ok.test", {}).get("status") == "OK" and
+                   r["ok.test"]["policy"]["fetch"] == "ok",
+                   "check with every proxy variable set: ok.test %s"
+                   % {k: r.get("ok.test", {}).get(k) for k in ("status", "policy")})
+        p = ctx.run([ctx.plugin, "-H", "ok.test"] + ctx.lab_args(), env=env)
+        ctx.expect(p.returncode == 0, "check_mta_sts with proxy variables: exit %d %r"
+                   % (p.returncode, p.stdout[:300]))
+    finally:
+        trap.terminate()
+        try:
+            out, _ = trap.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            trap.kill()
+            out = "(no answer)"
+    ctx.expect("conn" not in out, "the proxy listener saw %d connections" % out.count("conn"))
+
+    keys = os.path.join(ctx.tmp, "keys", "sslkeylog.txt")
+    os.makedirs(os.path.dirname(keys), exist_ok=True)
+    p = ctx.sw("check", "-c", ctx.lab["config"], "ok.test", env={"SSLKEYLOGFILE": keys})
+    ctx.expect(p.returncode == 0, "check with SSLKEYLOGFILE: exit %d %s" % (p.returncode, p.stderr))
+    ctx.expect(not os.path.exists(keys), "SSLKEYLOGFILE was obeyed: %s exists" % keys)
+    p = ctx.run([ctx.plugin, "-H", "ok.test"] + ctx.lab_args(), env={"SSLKEYLOGFILE": keys})
+    ctx.expect(not os.path.exists(keys), "check_mta_sts obeyed SSLKEYLOGFILE: %s exists" % keys)
+
+    # the debug option: a 0600 file with the secrets of the policy fetch and both MX hosts
+    old = os.umask(0)
+    try:
+        p = ctx.sw("--tls-keylog", keys, "check", "-c", ctx.lab["config"], "ok.test")
+    finally:
+        os.umask(old)
+    ctx.expect(p.returncode == 0 and "writing TLS session keys" in p.stderr,
+               "--tls-keylog: exit %d %r" % (p.returncode, p.stderr))
+    mode = os.stat(keys).st_mode & 0o777 if os.path.exists(keys) else None
+    ctx.expect(mode == 0o600, "--tls-keylog: the file's mode is %s, want 0600"
+               % (oct(mode) if mode is not None else "none (no file)"))
+    randoms = set()
+    if os.path.exists(keys):
+        with open(keys) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3:
+                    randoms.add(parts[1])
+    ctx.expect(len(randoms) >= 3, "--tls-keylog: keys of %d sessions, want 3 (the policy "
+               "fetch, mx1 and mx2 of ok.test)" % len(randoms))
+
+
 # ---- plugin ---------------------------------------------------------------------------------
 
 PERF_ITEM = re.compile(r"^('[^'=]+'|[^'= ]+)=-?[\d.]+(s|%|B|KB|MB|c)?"
@@ -513,6 +594,29 @@ def test_plugin(ctx):
     p = plugin(ctx, "-H", "fetch-timeout.test", "-t", "2", "--timeout-result", "critical", *a,
                timeout=30)
     ctx.expect(p.returncode == 2, "--timeout-result critical: exit %d" % p.returncode)
+    # issue 11: "16 of 16 MX hosts valid" when more exist than are probed
+    p = plugin(ctx, "-H", "many-mx.test", *a)
+    first = check_plugin_output(ctx, p, "many-mx.test")
+    ctx.expect(p.returncode == 0 and "16 of 18 MX hosts valid (16 probed)" in first
+               and re.search(r"\bmx_hosts=18\b", first),
+               "many-mx.test: want \"16 of 18 MX hosts valid (16 probed)\" and mx_hosts=18: "
+               "exit %d, %r" % (p.returncode, first))
+    # issue 11: at the deadline a pending STARTTLS probe was blamed on DNS ("DNS lookup of
+    # A/AAAA of the MX failed (not asked)") with valid_paths=0 fails_in=0s in perfdata
+    p = plugin(ctx, "-H", "mx-silent.test", "-t", "2", "-v", *a, timeout=30)
+    first = check_plugin_output(ctx, p, "-t 2 on a silent MX")
+    ctx.expect(p.returncode == 3 and re.search(r"check\.timeout.*still pending: STARTTLS MX "
+                                                r"mx1\.mx-silent\.test", first),
+               "-t 2 on a silent MX: want UNKNOWN naming the pending STARTTLS; exit %d, %r"
+               % (p.returncode, first))
+    ctx.expect("not asked" not in p.stdout and "dns.error" not in p.stdout,
+               "-t 2 on a silent MX: a pending probe is blamed on DNS: %r" % p.stdout[:600])
+    ctx.expect(re.search(r"^mx mx1\.mx-silent\.test \(10\): pending \(STARTTLS\)$", p.stdout,
+                         re.M), "-t 2 on a silent MX: the MX line does not say pending: %r"
+               % p.stdout[:600])
+    perf = first.split("|", 1)[1] if "|" in first else ""
+    ctx.expect(not re.search(r"\b(valid_paths|fails_in)=", perf) and "mx_hosts=1" in perf,
+               "-t 2 on a silent MX: perfdata that was not measured is shown: %r" % perf)
     for bad in (["-H"], [], ["-H", "ok.test", "-w", "x"], ["-H", "ok.test", "-t", "0"],
                 ["-H", "org."]):
         p = plugin(ctx, *bad)
@@ -744,7 +848,8 @@ def test_crash(ctx):
 
 
 TESTS = [("cli", test_cli), ("check", test_check), ("details", test_details),
-         ("senders", test_senders), ("plugin", test_plugin), ("engines", test_engines), ("history", test_history),
+         ("senders", test_senders), ("plugin", test_plugin), ("env", test_env),
+         ("engines", test_engines), ("history", test_history),
          ("crash", test_crash)]
 
 

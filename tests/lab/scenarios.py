@@ -78,6 +78,21 @@ def policy(mx=(), mode="enforce", max_age=604800, version="STSv1", eol=CRLF, ext
     return body
 
 
+def long_txt(total=3031):
+    """A valid MTA-STS record of total bytes, as strings of at most 250 bytes."""
+    rec = "v=STSv1; id=%s" % DEFAULT_ID
+    n = 0
+    while len(rec) < total:
+        field = "; pad%02d=" % n
+        rec += field + "p" * max(1, min(200, total - len(rec) - len(field)))
+        n += 1
+    rec = rec[:total]
+    return [rec[i:i + 250] for i in range(0, len(rec), 250)]
+
+
+LONG_TXT = long_txt()
+
+
 def txt(sts_id=DEFAULT_ID):
     return [["v=STSv1; id=" + sts_id]]
 
@@ -352,6 +367,19 @@ SCENARIOS = [
          "id": "star.many-mx.test", "names": ["*.many-mx.test"]})},
      "extra_rr": ["mx%d.many-mx.test. 300 IN A 10.25.66.1" % i for i in range(2, 19)],
      "policy": {"body": policy(["*.many-mx.test"])}},
+
+    # ---- DNS answers read for what they are (issue 11) --------------------------------
+    # a valid record of 3,031 bytes in 13 strings: more than a UDP answer of 1232 bytes
+    # carries, so it comes over TCP after a truncated answer, and it is read whole
+    merge(one_mx("txt-long.test", 67),
+          purpose="a valid TXT record of 3031 bytes (13 strings, over TCP)",
+          expect=[], status="OK", txt=[LONG_TXT]),
+    # _mta-sts is a CNAME to a name that is a CNAME back: a DNS error, not "no record"
+    merge(one_mx("cname-loop.test", 68),
+          purpose="_mta-sts is a CNAME loop (two CNAMEs pointing at each other)",
+          expect=["dns.error"], status="UNKNOWN", txt=[],
+          extra_rr=["_mta-sts.cname-loop.test. 300 IN CNAME loop.cname-loop.test.",
+                    "loop.cname-loop.test. 300 IN CNAME _mta-sts.cname-loop.test."]),
 
     # ---- history: healthy now, changed by `lab.py mutate` ----------------------------
     merge(one_mx("hist1.test", 60), purpose="history: policy-edit-keep-id", expect=[],

@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "agent/domlist.h"
+#include "checks/dnsname.h"
 #include "checks/findings.h"
 
 static char path[64];
@@ -319,21 +322,246 @@ static void test_missing_file(void **state)
 	config_free(&cfg);
 }
 
+/* Read a domains file through domlist: the names, or the error that ended it. */
+static size_t read_list(const char *p, char names[][64], size_t max, char *err, size_t len)
+{
+	struct domlist *dl = domlist_open(p, err, len);
+	const char *name;
+	size_t n = 0;
+
+	assert_non_null(dl);
+	while ((name = domlist_next(dl)) && n < max)
+		snprintf(names[n++], 64, "%s", name);
+	snprintf(err, len, "%s", domlist_error(dl) ? domlist_error(dl) : "");
+	domlist_close(dl);
+	return n;
+}
+
 static void test_domains_file(void **state)
 {
+	char err[512] = "", names[8][64], bad[64];
+	struct domlist *dl;
+	size_t count;
+
+	(void)state;
+	write_file("# comment\n\nExample.ORG.\n  example.net   # trailing comment\r\nlast.example");
+	assert_int_equal(read_list(path, names, 8, err, sizeof(err)), 3);
+	assert_string_equal(err, "");
+	assert_string_equal(names[0], "example.org");
+	assert_string_equal(names[1], "example.net");
+	assert_string_equal(names[2], "last.example");	/* no newline at the end */
+	/* validated first: counted, then read again from the start */
+	dl = domlist_open(path, err, sizeof(err));
+	assert_int_equal(domlist_validate(dl, &count, err, sizeof(err)), 1);
+	assert_int_equal(count, 3);
+	assert_string_equal(domlist_next(dl), "example.org");
+	domlist_close(dl);
+	unlink(path);
+
+	/* issue 11: a bad line is named by number and reason, never by its content (a file
+	 * that is no domain list, /etc/shadow, must not be printed) */
+	write_file("ok.example\nroot:$y$j9T$secret:19000:0:99999:7:::\n");
+	strcpy(bad, path);
+	assert_int_equal(read_list(path, names, 8, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, ":2: not a domain name: a byte that is not a letter"));
+	assert_null(strstr(err, "root"));
+	assert_null(strstr(err, "secret"));
+	dl = domlist_open(bad, err, sizeof(err));
+	assert_int_equal(domlist_validate(dl, &count, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: not a domain name"));
+	assert_null(strstr(err, "secret"));
+	domlist_close(dl);
+	unlink(bad);
+
+	/* issue 11: "ok.test\0evil.test" read as ok.test: a NUL byte refuses the line */
+	write_file("");
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fwrite("first.example\nok.test\0evil.test\n", 1, 32, f);
+		fclose(f);
+	}
+	assert_int_equal(read_list(path, names, 8, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, ":2: a NUL byte in the line"));
+	assert_null(strstr(err, "evil"));
+	unlink(path);
+
+	/* an IP address, an all-digit top-level label, a line too long */
+	write_file("1.2.3.4\n");
+	read_list(path, names, 8, err, sizeof(err));
+	assert_non_null(strstr(err, ":1: not a domain name: an IPv4 address"));
+	unlink(path);
+	write_file("\n\nexample.123\n");
+	read_list(path, names, 8, err, sizeof(err));
+	assert_non_null(strstr(err, ":3: not a domain name: its last label is all digits"));
+	unlink(path);
+	{
+		char longline[1100];
+
+		memset(longline, 'a', sizeof(longline) - 2);
+		longline[sizeof(longline) - 2] = '\n';
+		longline[sizeof(longline) - 1] = '\0';
+		write_file(longline);
+	}
+	read_list(path, names, 8, err, sizeof(err));
+	assert_non_null(strstr(err, ":1: line longer than 1022 bytes"));
+	unlink(path);
+}
+
+/* issue 11: "1.2.3.4" was accepted as a mail domain. */
+static void test_mail_domain_why(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *why;	/* NULL: a mail domain */
+	} rows[] = {
+		{ "example.org", NULL },
+		{ "Example.ORG.", NULL },
+		{ "xn--bcher-kva.example", NULL },
+		{ "_dmarc.example.org", NULL },
+		{ "1.2.3.4", "an IPv4 address" },
+		{ "1.2.3.4.", "all digits" },
+		{ "192.168.1.300", "all digits" },	/* not an address either: no digit TLD */
+		{ "example.123", "all digits" },
+		{ "123.example", NULL },		/* a digit label elsewhere is fine */
+		{ "::1", "an IPv6 address" },
+		{ "2001:db8::1", "an IPv6 address" },
+		{ "org", "one label only" },
+		{ "org.", "one label only" },
+		{ "e..", "an empty label" },
+		{ ".example.org", "an empty label" },
+		{ "a..b", "an empty label" },
+		{ "-a.example", "begins with '-'" },
+		{ "a-.example", "ends with '-'" },
+		{ "example.org-", "ends with '-'" },
+		{ "not a domain", "a byte that is not" },
+		{ "a|b.example", "a byte that is not" },
+		{ "", "empty" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *why = mail_domain_why(rows[i].name);
+
+		if (!rows[i].why ? why != NULL : (!why || !strstr(why, rows[i].why)))
+			fail_msg("\"%s\": got \"%s\", want \"%s\"", rows[i].name,
+				 why ? why : "(valid)", rows[i].why ? rows[i].why : "(valid)");
+		assert_true(mail_domain_valid(rows[i].name) == (rows[i].why == NULL));
+		/* the words never quote the name */
+		if (why && strlen(rows[i].name) > 3)
+			assert_null(strstr(why, rows[i].name));
+	}
+}
+
+/* issue 11: 0.0.0.0, 255.255.255.255 and 224.0.0.1 were accepted as resolvers. */
+static void test_resolver_addresses(void **state)
+{
+	static const struct {
+		const char *r;
+		const char *why;	/* NULL: accepted */
+	} rows[] = {
+		{ "127.0.0.53", NULL },
+		{ "10.53.0.1:5353,[fd53::1]:53", NULL },
+		{ "::1", NULL },
+		{ "0.0.0.0", "unspecified" },
+		{ "0.1.2.3:53", "unspecified" },
+		{ "255.255.255.255", "broadcast" },
+		{ "224.0.0.1", "multicast" },
+		{ "239.255.255.250:1900", "multicast" },
+		{ "::", "unspecified" },
+		{ "[::]:53", "unspecified" },
+		{ "ff02::1", "multicast" },
+		{ "::ffff:224.0.0.1", "multicast" },
+		{ "127.0.0.1,0.0.0.0", "unspecified" },
+	};
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = config_resolver_valid(rows[i].r, err, sizeof(err));
+
+		if (rows[i].why ? rc == 0 || !strstr(err, rows[i].why) : rc != 0)
+			fail_msg("%s: rc %d \"%s\"", rows[i].r, rc, rc ? err : "");
+	}
+}
+
+/*
+ * issue 11: a file that is one huge comment or string kept libconfig busy for minutes (its
+ * scanner is quadratic in a token's length). Files over CONFIG_MAX_BYTES are refused
+ * before parsing, with the file and its size in the message; so is an endless stream and
+ * a NUL byte, which would end libconfig's reading silently.
+ */
+static void test_size_limit(void **state)
+{
 	struct config cfg;
-	char err[512] = "";
+	char err[512] = "", want[128];
+	struct timespec t0, t1;
+	FILE *f;
 
 	(void)state;
 	config_defaults(&cfg);
-	write_file("# comment\n\nexample.org\n  example.net   # trailing comment\r\nexample.org\n");
-	assert_int_equal(config_add_domains_file(&cfg, path, err, sizeof(err)), 0);
-	assert_int_equal(cfg.n_domains, 2);
+	write_file("");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("# ", f);
+	for (long i = 2; i < CONFIG_MAX_BYTES; i++)
+		fputc('x', f);
+	fputs("\n", f);	/* one byte over the limit */
+	fclose(f);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(config_load(&cfg, path, err, sizeof(err)), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	snprintf(want, sizeof(want), "%s: %ld bytes, larger than the %ld", path,
+		 CONFIG_MAX_BYTES + 1, CONFIG_MAX_BYTES);
+	if (!strstr(err, want))
+		fail_msg("%s", err);
+	/* libconfig reads an @include itself: what it names counts too, nested as well */
+	{
+		char big[64], mid[64], text[160];
+
+		strcpy(big, path);
+		snprintf(text, sizeof(text), "@include \"%s\"\n", big);
+		write_file(text);
+		strcpy(mid, path);
+		snprintf(text, sizeof(text), "concurrency = 7;\n  @include \"%s\"\n", mid);
+		write_file(text);
+		assert_int_equal(config_load(&cfg, path, err, sizeof(err)), -1);
+		unlink(path);
+		unlink(mid);
+		unlink(big);
+		snprintf(want, sizeof(want), "%s: %ld bytes, larger than the", big,
+			 CONFIG_MAX_BYTES + 1);
+		if (!strstr(err, want) || !strstr(err, "with the files it includes"))
+			fail_msg("%s", err);
+		/* a small one is read as before */
+		write_file("interval = \"2h\";\n");
+		strcpy(mid, path);
+		snprintf(text, sizeof(text), "@include \"%s\"\nconcurrency = 7;\n", mid);
+		write_file(text);
+		assert_int_equal(config_load(&cfg, path, err, sizeof(err)), 0);
+		unlink(path);
+		unlink(mid);
+		assert_int_equal(cfg.interval, 7200);
+		assert_int_equal(cfg.concurrency, 7);
+	}
+	/* refused, not parsed: well under the seconds a 10 MB comment takes libconfig */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1000);
+
+	/* a stream that never ends is read up to the limit, then refused */
+	assert_int_equal(config_load(&cfg, "/dev/zero", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/dev/zero: more than the 10485760 bytes"));
+
+	/* a NUL byte on line 2 */
+	write_file("");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite("concurrency = 5;\ninterval = \"1h\";\0domains = ( \"x.org\" );\n", 1, 55, f);
+	fclose(f);
+	assert_int_equal(config_load(&cfg, path, err, sizeof(err)), -1);
 	unlink(path);
-	write_file("ok.example\nbad domain\n");
-	assert_int_equal(config_add_domains_file(&cfg, path, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, ":2: \"bad domain\" is not a domain"));
-	unlink(path);
+	assert_non_null(strstr(err, ":2: a NUL byte (offset 33)"));
+	assert_int_equal(cfg.n_domains, 0);
 	config_free(&cfg);
 }
 
@@ -382,7 +610,10 @@ int main(void)
 		cmocka_unit_test(test_receivers),
 		cmocka_unit_test(test_single_label),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_domains_file),
+		cmocka_unit_test(test_mail_domain_why),
+		cmocka_unit_test(test_resolver_addresses),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_durations),
 	};

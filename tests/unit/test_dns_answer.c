@@ -12,12 +12,13 @@
 #include "checks/dns_answer.h"
 
 #define T_A 1
+#define T_CNAME 5
 #define T_MX 15
 #define T_TXT 16
 #define T_AAAA 28
 
 struct pkt {
-	unsigned char b[8192];
+	unsigned char b[65535];
 	size_t len;
 	size_t rdlen_at;	/* where the open record's RDLENGTH goes */
 };
@@ -118,6 +119,13 @@ static void a_rr(struct pkt *p, const char *name, unsigned last)
 {
 	rr_start(p, name, T_A);
 	put_bytes(p, (const unsigned char[]){ 192, 0, 2, (unsigned char)last }, 4);
+	rr_end(p);
+}
+
+static void cname_rr(struct pkt *p, const char *name, const char *target)
+{
+	rr_start(p, name, T_CNAME);
+	put_name(p, target);
 	rr_end(p);
 }
 
@@ -389,6 +397,135 @@ static void test_addrs_full(void **state)
 	assert_true(aa.truncated);
 }
 
+/*
+ * issue 11: a valid 3,031-byte record was CRITICAL ("this tool reads at most 2048"). A TXT
+ * record's data holds up to 65535 bytes (in strings of 255), and it is read whole.
+ */
+static void test_txt_long_record(void **state)
+{
+	static struct pkt p;
+	struct txt_answer ta;
+	char chunk[256], want[3100];
+	size_t len = 0;
+
+	(void)state;
+	pkt_start(&p, STS, T_TXT, 1);
+	rr_start(&p, STS, T_TXT);
+	for (int i = 0; len < 3031; i++) {
+		size_t n = 3031 - len > 250 ? 250 : 3031 - len;
+
+		memset(chunk, 'a' + i % 26, n);
+		if (i == 0)
+			memcpy(chunk, "v=STSv1; id=1; x=", 17);
+		put8(&p, (unsigned)n);
+		put_bytes(&p, chunk, n);
+		memcpy(want + len, chunk, n);
+		len += n;
+	}
+	rr_end(&p);
+	assert_int_equal(dns_answer_txt(p.b, (int)p.len, &ta), DNS_OK);
+	assert_int_equal(ta.n, 1);
+	assert_int_equal(ta.lens[0], 3031);
+	assert_memory_equal(ta.recs[0], want, 3031);
+	assert_false(ta.truncated);
+	txt_answer_free(&ta);
+
+	/* as long as a DNS message (65535 bytes, over TCP) can carry: still read whole */
+	pkt_start(&p, STS, T_TXT, 1);
+	rr_start(&p, STS, T_TXT);
+	memset(chunk, 'x', 255);
+	len = 0;
+	while (p.len + 256 <= sizeof(p.b)) {
+		put8(&p, 255);
+		put_bytes(&p, chunk, 255);
+		len += 255;
+	}
+	rr_end(&p);
+	assert_true(len > 65000);
+	assert_int_equal(dns_answer_txt(p.b, (int)p.len, &ta), DNS_OK);
+	assert_int_equal(ta.lens[0], len);
+	assert_false(ta.truncated);
+	txt_answer_free(&ta);
+}
+
+/*
+ * issue 11: a CNAME loop at _mta-sts came out as NODATA (sts.txt.missing, mx.none). The
+ * answer is the chain and no record of the type: a CNAME loop, with the chain as detail.
+ */
+static void test_cname_loop(void **state)
+{
+	struct pkt p;
+	struct txt_answer ta;
+	struct mx_answer ma;
+	struct addr_answer aa;
+
+	(void)state;
+	pkt_start(&p, STS, T_TXT, 2);
+	cname_rr(&p, STS, "a.example.org");
+	cname_rr(&p, "a.example.org", STS);
+	assert_int_equal(dns_answer_txt(p.b, (int)p.len, &ta), DNS_CNAME_LOOP);
+	assert_int_equal(ta.n, 0);
+	assert_string_equal(ta.detail, "CNAME loop: _mta-sts.example.org -> a.example.org -> "
+			    "_mta-sts.example.org");
+	assert_false(dns_result_definite(ta.rc));
+
+	/* a loop further down the chain, and upper case that is the same name */
+	pkt_start(&p, "example.org", T_MX, 3);
+	cname_rr(&p, "example.org", "b.example.org");
+	cname_rr(&p, "b.example.org", "c.example.org");
+	cname_rr(&p, "C.Example.ORG", "b.example.org");
+	assert_int_equal(dns_answer_mx(p.b, (int)p.len, &ma), DNS_CNAME_LOOP);
+	assert_non_null(strstr(ma.detail, "example.org -> b.example.org -> c.example.org -> "
+			       "b.example.org"));
+
+	memset(&aa, 0, sizeof(aa));
+	pkt_start(&p, "mx.example.org", T_A, 1);
+	cname_rr(&p, "mx.example.org", "mx.example.org");
+	assert_int_equal(dns_answer_addr(AF_INET, p.b, (int)p.len, &aa), DNS_CNAME_LOOP);
+	assert_int_equal(aa.rc4, DNS_CNAME_LOOP);
+	assert_non_null(strstr(aa.detail, "A: CNAME loop: mx.example.org -> mx.example.org"));
+
+	/* a chain that ends at a name without the type is NODATA, as before */
+	pkt_start(&p, STS, T_TXT, 2);
+	cname_rr(&p, STS, "a.example.org");
+	cname_rr(&p, "a.example.org", "b.example.org");
+	assert_int_equal(dns_answer_txt(p.b, (int)p.len, &ta), DNS_NODATA);
+	/* and a chain that ends at the record is the record */
+	pkt_start(&p, STS, T_TXT, 2);
+	cname_rr(&p, STS, "a.example.org");
+	txt_rr(&p, "a.example.org", "v=STSv1; id=1", NULL);
+	assert_int_equal(dns_answer_txt(p.b, (int)p.len, &ta), DNS_OK);
+	assert_string_equal(ta.recs[0], "v=STSv1; id=1");
+	txt_answer_free(&ta);
+}
+
+/* issue 11: "16 of 16 MX hosts valid" with 200 MX hosts: every host counted, the first
+ * 16 by preference kept (not the first 16 of the packet). */
+static void test_mx_total(void **state)
+{
+	static struct pkt p;
+	struct mx_answer ma;
+	char host[64];
+
+	(void)state;
+	pkt_start(&p, "example.org", T_MX, 201);
+	for (int i = 0; i < 200; i++) {
+		snprintf(host, sizeof(host), "mx%03d.example.org", i);
+		mx_rr(&p, "example.org", (unsigned)(1000 - i), host);
+	}
+	mx_rr(&p, "example.org", 5, "MX100.example.org");	/* a duplicate, lower preference */
+	assert_int_equal(dns_answer_mx(p.b, (int)p.len, &ma), DNS_OK);
+	assert_int_equal(ma.n_total, 200);
+	assert_int_equal(ma.n, FACTS_MAX_MX);
+	assert_true(ma.truncated);
+	assert_string_equal(ma.v[0].host, "mx100.example.org");
+	assert_int_equal(ma.v[0].preference, 5);
+	assert_string_equal(ma.v[1].host, "mx199.example.org");
+	assert_int_equal(ma.v[1].preference, 801);
+	for (size_t i = 2; i < ma.n; i++)
+		assert_true(ma.v[i - 1].preference < ma.v[i].preference);
+}
+
 static void test_status(void **state)
 {
 	char detail[128] = "";
@@ -417,6 +554,9 @@ int main(void)
 		cmocka_unit_test(test_mx_cap),
 		cmocka_unit_test(test_addrs),
 		cmocka_unit_test(test_addrs_full),
+		cmocka_unit_test(test_txt_long_record),
+		cmocka_unit_test(test_cname_loop),
+		cmocka_unit_test(test_mx_total),
 		cmocka_unit_test(test_status),
 	};
 

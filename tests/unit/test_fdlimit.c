@@ -68,7 +68,7 @@ static void probe_without_descriptors(struct got *g)
 	char err[256];
 	struct tlscert_store *st = tlscert_store_new(NULL, err, sizeof(err));
 	struct https_client_opts ho = { 4443 };
-	struct smtp_client_opts so = { "probe.example.org", 1000, 1000, 2525 };
+	struct smtp_client_opts so = { "probe.example.org", 1000, 1000, 2525, NULL };
 	struct https_client *hc;
 	struct smtp_client *sc;
 	struct addr_answer addrs;

@@ -717,6 +717,24 @@ static void test_exit_codes(void **state)
 	assert_int_equal(nagios_exit_code(findings_status(&(struct findings){ 0 })), 0);
 }
 
+/* issue 11: "16 of 16 MX hosts valid" when 200 exist and 184 were never probed. */
+static void test_mx_summary(void **state)
+{
+	struct dynbuf sb;
+
+	(void)state;
+	dynbuf_init(&sb, 0);
+	nagios_mx_summary(&sb, 16, 200, 16);
+	assert_string_equal(sb.buf, "16 of 200 MX hosts valid (16 probed)");
+	dynbuf_reset(&sb);
+	nagios_mx_summary(&sb, 2, 2, 2);
+	assert_string_equal(sb.buf, "2 of 2 MX hosts valid");
+	dynbuf_reset(&sb);
+	nagios_mx_summary(&sb, 1, 0, 3);	/* no total known: the probed ones */
+	assert_string_equal(sb.buf, "1 of 3 MX hosts valid");
+	dynbuf_free(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -736,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_first_line_quoted_record),
 		cmocka_unit_test(test_first_line_cut),
 		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test(test_mx_summary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -228,9 +228,9 @@ static const struct row rows[] = {
 	/* RFC 8461 3.1: non-ASCII bytes are invalid */
 	{ "non_ascii", { "v=STSv1; id=abc\xc3\xa9" }, .is_sts = 1,
 	  .f = { INVALID("non-ASCII byte 0xc3 at offset 15") } },
-	/* RFC 8461 3.1 sets no length; this tool reads STS_TXT_MAX bytes (bounded input) */
+	/* RFC 8461 3.1 sets no length; DNS carries 65535 bytes at most (lint input only) */
 	{ "too_long", { long_record }, .is_sts = 1,
-	  .f = { INVALID("this tool reads at most 2048)") } },
+	  .f = { INVALID("a DNS TXT record carries at most 65535 bytes)") } },
 	/* RFC 8461 3.1: sts_txt_parse called on a record that is no STS record */
 	{ "direct_not_sts", { "v=spf1 -all" }, .direct = true, .is_sts = 0,
 	  .f = { INVALID("does not begin with \"v=STSv1;\"") } },

@@ -15,6 +15,7 @@
 #include "agent/clients.h"
 #include "agent/sweep.h"
 #include "checks/dns_answer.h"
+#include "checks/judge.h"
 #include "lib/loop.h"
 
 #define STEP_MS 10
@@ -45,6 +46,8 @@ struct rule {
 	const char *name;
 	int latency_ms;	/* -1: stalls */
 	bool local_fault;
+	unsigned fail_times;	/* K_ADDRS: the first this many lookups time out */
+	bool cname_loop;	/* K_ADDRS: ... or are a CNAME loop */
 };
 
 struct world_mx {
@@ -141,14 +144,26 @@ static void answer_mx(struct freq *r)
 	((dns_mx_fn)r->fn)(r->arg, &ans);
 }
 
+static unsigned count(const struct fake *f, enum fkind kind, const char *name);
+
 static void answer_addrs(struct freq *r)
 {
 	struct addr_answer ans;
+	const struct rule *ru = rule_for(r->f, K_ADDRS, r->name);
 	unsigned h = 0;
 
 	for (const char *p = r->name; *p; p++)
 		h = h * 31 + (unsigned char)*p;
 	memset(&ans, 0, sizeof(ans));
+	if (ru && count(r->f, K_ADDRS, r->name) <= ru->fail_times) {
+		/* a lost answer: c-ares gave up on both families (or the name loops) */
+		ans.rc4 = ru->cname_loop ? DNS_CNAME_LOOP : DNS_TIMEOUT;
+		ans.rc6 = ans.rc4;
+		snprintf(ans.detail, sizeof(ans.detail), "A: %s", ru->cname_loop ?
+			 "CNAME loop: a -> b -> a" : "no answer from the resolver");
+		((dns_addr_fn)r->fn)(r->arg, &ans);
+		return;
+	}
 	ans.rc4 = DNS_OK;
 	ans.rc6 = DNS_NODATA;
 	ans.n = 1;
@@ -392,6 +407,13 @@ struct result {
 	size_t n_mx;
 	enum smtp_result smtp0;	/* first address of the first MX */
 	unsigned smtp_ok;	/* addresses probed OK over every MX */
+	enum dns_result mx0_rc4;	/* the first MX's A lookup */
+	enum mx_pending pend[3];	/* per MX: what the deadline left pending */
+	/* the judge on the facts */
+	enum status status;
+	bool dns_error;		/* a dns.error finding */
+	unsigned mx_pending;
+	time_t fails_at;
 };
 
 struct results {
@@ -419,6 +441,21 @@ static void on_done(void *arg, struct domain_facts *df)
 		for (size_t a = 0; a < df->mx[i].n_smtp; a++)
 			if (df->mx[i].smtp[a].rc == SMTP_OK)
 				r->smtp_ok++;
+	r->mx0_rc4 = df->n_mx ? df->mx[0].addrs.rc4 : DNS_NOT_ASKED;
+	for (size_t i = 0; i < df->n_mx && i < 3; i++)
+		r->pend[i] = df->mx[i].pending;
+	{
+		struct judge_opts jo;
+		struct verdict v;
+
+		judge_opts_defaults(&jo);
+		judge_domain(&jo, df, NULL, df->checked_at, &v);
+		r->status = v.status;
+		r->dns_error = findings_find(&v.findings, F_DNS_ERROR) != NULL;
+		r->mx_pending = v.mx_pending;
+		r->fails_at = v.fails_at;
+		verdict_free(&v);
+	}
 	if (rs->free_in_callback) {
 		sweep_free(rs->sw);
 		rs->sw = NULL;
@@ -444,7 +481,7 @@ static const struct result *result_of(const struct results *rs, const char *doma
 static void test_window_fifo(void **state)
 {
 	static const struct rule slow[] = {
-		{ K_TXT, "_mta-sts.d0.test", 700, false },	/* d0 finishes last of its wave */
+		{ K_TXT, "_mta-sts.d0.test", 700, false, 0, false },	/* d0 finishes last of its wave */
 	};
 	struct fake *f = fake_new();
 	struct sweep_opts o = opts(3);
@@ -623,7 +660,7 @@ static void test_mx_shared_whole_sweep(void **state)
 /* Our own descriptor shortage is delivered to the waiting domains but never reused. */
 static void test_local_fault_not_cached(void **state)
 {
-	static const struct rule local[] = { { K_SMTP, "pool.test", 200, true } };
+	static const struct rule local[] = { { K_SMTP, "pool.test", 200, true, 0, false } };
 	struct fake *f = fake_new();
 	struct sweep_opts o = opts(2);
 	struct results rs = { .f = f };
@@ -644,6 +681,139 @@ static void test_local_fault_not_cached(void **state)
 	fake_free(f);
 }
 
+/* ---- a lost answer for a shared host --------------------------------------------------------- */
+
+/*
+ * issue 11: one lost DNS answer for an MX host that many domains share turned every one of
+ * them UNKNOWN. The lookup is asked again after a short pause; the second answer serves all.
+ */
+static void test_mx_dns_retry(void **state)
+{
+	static const struct rule lost[] = { { K_ADDRS, "pool.test", 50, false, 1, false } };
+	struct fake *f = fake_new();
+	struct sweep_opts o = opts(20);
+	struct results rs = { .f = f };
+	struct sweep *sw;
+	char name[32];
+
+	(void)state;
+	o.host_dns_retries = 2;
+	o.host_dns_retry_ms = 500;
+	f->rules = lost;
+	f->n_rules = 1;
+	sw = sweep_new(f->lp, &f->cl, &o);
+	for (int i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "s%d.test", i);
+		sweep_add(sw, name, NULL, on_done, &rs);
+	}
+	advance(f, 300);
+	assert_int_equal(rs.n, 0);	/* nobody is handed the lost answer */
+	run_idle(f, sw, 5000);
+	assert_int_equal(rs.n, 8);
+	assert_int_equal(count(f, K_ADDRS, "pool.test"), 2);
+	assert_int_equal(sweep_stats(sw)->mx_dns_retries, 1);
+	assert_int_equal(count(f, K_SMTP, "pool.test"), 1);
+	for (size_t i = 0; i < rs.n; i++) {
+		assert_int_equal(rs.v[i].smtp0, SMTP_OK);
+		assert_false(rs.v[i].dns_error);
+	}
+	sweep_free(sw);
+	fake_free(f);
+}
+
+/* A host that never answers is asked 1 + retries times, then "could not tell" for all. */
+static void test_mx_dns_retry_gives_up(void **state)
+{
+	static const struct rule dead[] = { { K_ADDRS, "pool.test", 50, false, 100, false } };
+	struct fake *f = fake_new();
+	struct sweep_opts o = opts(20);
+	struct results rs = { .f = f };
+	struct sweep *sw;
+	uint64_t t0;
+
+	(void)state;
+	o.host_dns_retries = 2;
+	o.host_dns_retry_ms = 500;
+	f->rules = dead;
+	f->n_rules = 1;
+	sw = sweep_new(f->lp, &f->cl, &o);
+	sweep_add(sw, "a.test", NULL, on_done, &rs);
+	sweep_add(sw, "b.test", NULL, on_done, &rs);
+	t0 = f->ms;
+	run_idle(f, sw, 10000);
+	assert_true(f->ms - t0 >= 2 * 500 + 3 * 50);	/* waited between the lookups */
+	assert_int_equal(count(f, K_ADDRS, "pool.test"), 3);
+	assert_int_equal(count(f, K_SMTP, "pool.test"), 0);
+	assert_int_equal(result_of(&rs, "a.test")->mx0_rc4, DNS_TIMEOUT);
+	assert_true(result_of(&rs, "b.test")->dns_error);
+	assert_int_equal(result_of(&rs, "b.test")->status, STATUS_UNKNOWN);
+
+	/* no retries configured: asked once */
+	sweep_free(sw);
+	o.host_dns_retries = 0;
+	sw = sweep_new(f->lp, &f->cl, &o);
+	sweep_add(sw, "c.test", NULL, on_done, &rs);
+	run_idle(f, sw, 10000);
+	assert_int_equal(count(f, K_ADDRS, "pool.test"), 4);
+	sweep_free(sw);
+	fake_free(f);
+}
+
+/* A CNAME loop is an answer, if a broken one: it is not asked again. */
+static void test_mx_dns_loop_not_retried(void **state)
+{
+	static const struct rule loop[] = { { K_ADDRS, "pool.test", 50, false, 100, true } };
+	struct fake *f = fake_new();
+	struct sweep_opts o = opts(4);
+	struct results rs = { .f = f };
+	struct sweep *sw;
+
+	(void)state;
+	o.host_dns_retries = 2;
+	o.host_dns_retry_ms = 500;
+	f->rules = loop;
+	f->n_rules = 1;
+	sw = sweep_new(f->lp, &f->cl, &o);
+	sweep_add(sw, "a.test", NULL, on_done, &rs);
+	run_idle(f, sw, 5000);
+	assert_int_equal(count(f, K_ADDRS, "pool.test"), 1);
+	assert_int_equal(result_of(&rs, "a.test")->mx0_rc4, DNS_CNAME_LOOP);
+	assert_true(result_of(&rs, "a.test")->dns_error);
+	sweep_free(sw);
+	fake_free(f);
+}
+
+/* A domain whose deadline passes while its host waits to be asked again: nothing leaks. */
+static void test_mx_dns_retry_deadline(void **state)
+{
+	static const struct rule dead[] = { { K_ADDRS, "pool.test", 50, false, 100, false } };
+	struct fake *f = fake_new();
+	struct sweep_opts o = opts(4);
+	struct results rs = { .f = f };
+	struct sweep_domain_opts dl = { 300, false };
+	struct sweep *sw;
+	const struct result *r;
+
+	(void)state;
+	o.host_dns_retries = 2;
+	o.host_dns_retry_ms = 500;
+	f->rules = dead;
+	f->n_rules = 1;
+	sw = sweep_new(f->lp, &f->cl, &o);
+	sweep_add(sw, "a.test", &dl, on_done, &rs);
+	run_idle(f, sw, 5000);
+	r = result_of(&rs, "a.test");
+	assert_true(r->deadline_hit);
+	assert_non_null(strstr(r->pending, "DNS A/AAAA MX pool.test"));
+	assert_int_equal(r->pend[0], MX_PENDING_DNS);
+	assert_false(r->dns_error);
+	assert_int_equal(count(f, K_ADDRS, "pool.test"), 1);	/* the retry was dropped */
+	advance(f, 2000);
+	assert_int_equal(count(f, K_ADDRS, "pool.test"), 1);
+	sweep_free(sw);
+	fake_free(f);
+}
+
 /* ---- the deadline ------------------------------------------------------------------------------ */
 
 /*
@@ -655,11 +825,11 @@ static void test_local_fault_not_cached(void **state)
 static void test_deadline(void **state)
 {
 	static const struct rule rules[] = {
-		{ K_FETCH, "slow.test", -1, false },
-		{ K_SMTP, "own-mx.slow.test", -1, false },
-		{ K_SMTP, "pool.test", 3000, false },
-		{ K_MX, "nomx.test", -1, false },
-		{ K_ADDRS, "unresolved.slow.test", -1, false },
+		{ K_FETCH, "slow.test", -1, false, 0, false },
+		{ K_SMTP, "own-mx.slow.test", -1, false, 0, false },
+		{ K_SMTP, "pool.test", 3000, false, 0, false },
+		{ K_MX, "nomx.test", -1, false, 0, false },
+		{ K_ADDRS, "unresolved.slow.test", -1, false, 0, false },
 	};
 	static const struct world_mx world[] = {
 		{ "slow.test", { "pool.test", "own-mx.slow.test", "unresolved.slow.test" } },
@@ -694,6 +864,18 @@ static void test_deadline(void **state)
 	assert_null(strstr(r->pending, "DNS TXT"));
 	assert_null(strstr(r->pending, "DNS MX,"));
 	assert_int_equal(r->fetch, FETCH_NOT_ASKED);
+	/*
+	 * issue 11: the hosts still awaited were "not asked" facts, which the judge read as
+	 * "DNS lookup of A/AAAA of the MX failed (not asked)" with no valid path and fails_at
+	 * now. They are pending: check.timeout says it, no dns.error, no made-up date.
+	 */
+	assert_int_equal(r->pend[0], MX_PENDING_STARTTLS);	/* pool.test */
+	assert_int_equal(r->pend[1], MX_PENDING_STARTTLS);	/* own-mx.slow.test */
+	assert_int_equal(r->pend[2], MX_PENDING_DNS);		/* unresolved.slow.test */
+	assert_false(r->dns_error);
+	assert_int_equal(r->mx_pending, 3);
+	assert_int_equal(r->fails_at, 0);
+	assert_int_equal(r->status, STATUS_UNKNOWN);
 	r = result_of(&rs, "nomx.test");
 	assert_true(r->deadline_hit);
 	assert_string_equal(r->pending, "DNS MX");
@@ -707,6 +889,7 @@ static void test_deadline(void **state)
 	r = result_of(&rs, "other.test");
 	assert_false(r->deadline_hit);
 	assert_int_equal(r->smtp0, SMTP_OK);
+	assert_int_equal(r->pend[0], MX_PENDING_NONE);
 	assert_int_equal(count(f, K_SMTP, "pool.test"), 1);
 	sweep_free(sw);
 	fake_free(f);
@@ -717,7 +900,7 @@ static void test_deadline(void **state)
 /* Free with domains in flight, queued and finished-not-handed-back: no callback, no leak. */
 static void test_free_busy(void **state)
 {
-	static const struct rule rules[] = { { K_SMTP, "pool.test", -1, false } };
+	static const struct rule rules[] = { { K_SMTP, "pool.test", -1, false, 0, false } };
 	struct fake *f = fake_new();
 	struct sweep_opts o = opts(5);
 	struct results rs = { .f = f };
@@ -814,6 +997,10 @@ int main(void)
 		cmocka_unit_test(test_mx_shared_ttl),
 		cmocka_unit_test(test_mx_shared_whole_sweep),
 		cmocka_unit_test(test_local_fault_not_cached),
+		cmocka_unit_test(test_mx_dns_retry),
+		cmocka_unit_test(test_mx_dns_retry_gives_up),
+		cmocka_unit_test(test_mx_dns_retry_deadline),
+		cmocka_unit_test(test_mx_dns_loop_not_retried),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_free_busy),
 		cmocka_unit_test(test_shutdown_reuse),
