@@ -5,13 +5,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* How a question came back. */
+enum pace_outcome {
+	PACE_ANSWER,		/* answered at the first try (any rcode: the resolver spoke) */
+	PACE_LATE_ANSWER,	/* answered only after a try went unanswered: one was lost */
+	PACE_NO_ANSWER,		/* every try went unanswered */
+};
+
 /*
- * A congestion window on outstanding questions, as TCP keeps one on bytes in flight: it
- * doubles per round of answers until the first sign of loss (slow start), then grows by
- * one per window of answers; a question that needed a retry (the resolver or the network
- * dropped one) halves it, once per timeout period, since the losses of one burst come to
- * light over that long. The window never goes below min or above max. Pure: the caller
- * counts, asks and passes its clock.
+ * A congestion window on outstanding questions, as TCP keeps one on bytes in flight.
+ * It doubles per round of answers until the first loss (slow start), then grows by one
+ * per window of answers; it grows only while it is what holds questions back. A lost
+ * question is one answered only at a retry: the resolver (or the path) dropped the first
+ * try, and the name is fine. That halves the window, at most once per hold time (four
+ * smoothed round trips, at least 100 ms), since the losses of one burst come to light
+ * together. A question never answered says nothing of the load (a name whose servers do
+ * not answer looks the same) and leaves the window as it is. Pure: the caller counts,
+ * asks and passes its clock.
  */
 struct dns_pace {
 	unsigned window;	/* questions that may be out at once */
@@ -19,9 +29,11 @@ struct dns_pace {
 	unsigned outstanding;	/* questions out now */
 	unsigned acc;		/* answers since the window last grew (above ssthresh) */
 	unsigned min, max;
+	uint32_t srtt_ms;	/* smoothed round trip of first-try answers, 0 before the first */
 	uint64_t hold_until;	/* no second decrease before this (ms) */
+	uint64_t last_loss;	/* when the last lost question was answered (ms), 0: never */
 	/* for the record */
-	uint64_t answered, retried, decreases, queued;
+	uint64_t answered, lost, unanswered, decreases, queued, reasked;
 	unsigned lowest, highest;	/* the window's range so far */
 };
 
@@ -31,10 +43,15 @@ bool dns_pace_may_send(const struct dns_pace *p);
 /* A question went out. */
 void dns_pace_sent(struct dns_pace *p);
 /*
- * A question came back after timeouts retries (c-ares's count: 0 for an answer to the
- * first try; a question that got no answer at all has timed out every try), at now_ms;
- * period_ms is the resolver's timeout per try.
+ * A question came back: how, rtt_ms after it went out (its last try for a late answer),
+ * at now_ms; waiting tells whether questions wait for room in the window.
  */
-void dns_pace_done(struct dns_pace *p, unsigned timeouts, uint64_t now_ms, uint64_t period_ms);
+void dns_pace_done(struct dns_pace *p, enum pace_outcome how, uint32_t rtt_ms, uint64_t now_ms,
+		   bool waiting);
+/*
+ * True when a question lost to the load came back since since_ms: a question that got no
+ * answer in that time is worth asking again, not reported as "no answer".
+ */
+bool dns_pace_lossy_since(const struct dns_pace *p, uint64_t since_ms);
 
 #endif

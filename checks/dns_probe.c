@@ -3,11 +3,13 @@
 #include "dns_answer.h"
 #include "dns_pace.h"
 #include "lib/defs.h"
+#include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
 #include <ares.h>
+#include <inttypes.h>
 #include <arpa/nameser.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -21,9 +23,11 @@
  * resolver that drops most questions, and never grows past what one UDP socket's 4 MiB
  * receive buffer holds in answers.
  */
-#define DNS_PACE_INITIAL 256
+#define DNS_PACE_INITIAL 64
 #define DNS_PACE_MIN 16
 #define DNS_PACE_MAX 4096
+/* asks more of a question that got no answer while the resolver was dropping questions */
+#define DNS_REASKS 2
 
 /* One question to c-ares: sent when the window has room, queued until then. */
 struct dns_send {
@@ -32,6 +36,8 @@ struct dns_send {
 	ares_callback cb;
 	void *arg;
 	int type;
+	unsigned reasks;	/* asked again after every try went unanswered */
+	uint64_t first_sent, sent;	/* loop ms */
 	char name[HOST_LEN];
 };
 
@@ -118,7 +124,12 @@ static void on_io(void *arg, int fd, unsigned events)
 
 static void drain(struct dns_client *dc);
 
-/* c-ares's answer to a question sent: count it for the window, pass it on, send more. */
+/*
+ * c-ares's answer to a question sent: count it for the window, pass it on, send more. A
+ * question every try of which went unanswered while other questions were lost to the load
+ * goes back in line (DNS_REASKS times at most): a busy resolver is a reason to slow down
+ * and ask again, and "no answer" is said only of a name that really gets none.
+ */
 static void on_sent(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct dns_send *sd = arg;
@@ -126,10 +137,27 @@ static void on_sent(void *arg, int status, int timeouts, unsigned char *abuf, in
 	ares_callback cb = sd->cb;
 	void *cbarg = sd->arg;
 
+	if (status != ARES_EDESTRUCTION && !dc->closing) {
+		uint64_t now = loop_now(dc->lp);
+		enum pace_outcome how = status == ARES_ETIMEOUT ? PACE_NO_ANSWER :
+					timeouts > 0 ? PACE_LATE_ANSWER : PACE_ANSWER;
+		uint64_t rtt = now > sd->sent ? now - sd->sent : 0;
+
+		dns_pace_done(&dc->pace, how, rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt, now,
+			      dc->queue != NULL);
+		if (how == PACE_NO_ANSWER && sd->reasks < DNS_REASKS &&
+		    dns_pace_lossy_since(&dc->pace, sd->first_sent)) {
+			sd->reasks++;
+			dc->pace.reasked++;
+			sd->next = dc->queue;	/* first in line: it has waited longest */
+			if (!dc->queue)
+				dc->queue_tail = &sd->next;
+			dc->queue = sd;
+			drain(dc);
+			return;
+		}
+	}
 	free(sd);
-	if (status != ARES_EDESTRUCTION && !dc->closing)
-		dns_pace_done(&dc->pace, timeouts > 0 ? (unsigned)timeouts : 0, loop_now(dc->lp),
-			      dc->timeout_ms);
 	cb(cbarg, status, timeouts, abuf, alen);
 	drain(dc);
 }
@@ -147,6 +175,9 @@ static void drain(struct dns_client *dc)
 		if (!dc->queue)
 			dc->queue_tail = &dc->queue;
 		dns_pace_sent(&dc->pace);
+		sd->sent = loop_now(dc->lp);
+		if (!sd->reasks)
+			sd->first_sent = sd->sent;
 		ares_query(dc->ch, sd->name, ns_c_in, sd->type, on_sent, sd);
 	}
 	dc->draining = false;
@@ -225,6 +256,12 @@ void dns_client_free(struct dns_client *dc)
 {
 	if (!dc)
 		return;
+	if (dc->pace.answered + dc->pace.unanswered)
+		log_debug("dns: %" PRIu64 " answers (%" PRIu64 " after a lost try), %" PRIu64
+			  " unanswered, %" PRIu64 " asked again; window %u (%u to %u), %" PRIu64
+			  " decreases, %" PRIu64 " waited for room", dc->pace.answered, dc->pace.lost,
+			  dc->pace.unanswered, dc->pace.reasked, dc->pace.window, dc->pace.lowest,
+			  dc->pace.highest, dc->pace.decreases, dc->pace.queued);
 	dc->closing = true;
 	loop_timer_cancel(dc->lp, dc->timer);
 	dc->timer = NULL;
