@@ -470,6 +470,9 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	/* a policy is a few hundred bytes: a 4 KiB read buffer instead of 16 KiB for each of
 	 * the hundreds of transfers at once (OpenSSL keeps its own record buffer) */
 	curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, 4096L);
+	/* libcurl 7.88 copies the request of every TLS transfer into an upload buffer, 64 KiB
+	 * unless told: the request is a few hundred bytes, and 16 KiB is the least it takes */
+	curl_easy_setopt(r->easy, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
