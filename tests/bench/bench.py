@@ -540,6 +540,30 @@ class Bench:
         finally:
             self.proxy_stop()
 
+    def measure_floor(self):
+        """tls_floor, direct: the least CPU a policy fetch costs with this OpenSSL here,
+        with one SSL_CTX for all and with one per fetch (as libcurl makes them)."""
+        if not self.a.floor or "stswatch" not in self.a.tools:
+            return
+        width = max(4, len(str(self.world)))
+        fmt = "mta-sts.b%%0%dd.test" % width
+        n = min(3000, self.world)
+        for new_ctx in (False, True):
+            argv = ["ip", "netns", "exec", self.ns, self.a.floor] + \
+                (["--new-ctx"] if new_ctx else []) + \
+                [str(n), self.ca, S.NGINX_V4, fmt, str(self.world)]
+            runs = []
+            for _ in range(self.a.repeat):
+                p = run(argv, timeout=600)
+                runs.append(json.loads(p.stdout.decode().strip().splitlines()[-1]))
+            ms = [r["cpu_ms_per_fetch"] for r in runs]
+            self.floor.append({"new_ctx": new_ctx, "fetches": n, "runs": runs,
+                               "cpu_ms": {"median": statistics.median(ms), "min": min(ms),
+                                          "max": max(ms)},
+                               "command": shell_join(argv)})
+            log("floor: %d fetches, %s SSL_CTX: %.3f ms CPU a fetch (median of %d)" % (
+                n, "a new" if new_ctx else "one", statistics.median(ms), len(ms)))
+
     # ---- the emulator's capacity ------------------------------------------------------------
 
     def load_step(self, mode, rate):
@@ -689,6 +713,26 @@ class Bench:
                 if r["wrong_reasons_all_runs"]:
                     L.append("- %s: %s" % (r["tool"], "; ".join(
                         "%s: %d" % kv for kv in r["wrong_reasons_all_runs"].items())))
+        if self.floor:
+            L += ["", "### The least a fetch costs here", "",
+                  "`tls_floor` (tests/bench/tls_floor.c), direct: %d fetches one after the "
+                  "other, each a TCP connection, a TLS handshake verifying chain and name, a "
+                  "GET and the answer read, with OpenSSL alone: no DNS, no event loop, no MX, "
+                  "no judging, no output. Its CPU per fetch (user + system, median (min–max) "
+                  "of %d runs):" % (self.floor[0]["fetches"], self.a.repeat), ""]
+            L.append("| SSL_CTX | CPU ms a fetch | command |")
+            L.append("| --- | ---: | --- |")
+            for f in self.floor:
+                L.append("| %s | %s | `%s` |" % (
+                    "one per fetch (as libcurl 7.88 makes them)" if f["new_ctx"]
+                    else "one for all", fmt(f["cpu_ms"], "%.3f"), f["command"]))
+            one = [f for f in self.floor if not f["new_ctx"]][0]["cpu_ms"]["median"]
+            for r in rows:
+                if r["kind"] == "peer":
+                    L.append("- %s, %d domains: 3x the peer's domains/s needs at most %.2f ms "
+                             "of CPU a domain on one core; OpenSSL alone takes %.2f" % (
+                                 r["setting"], r["domains"],
+                                 r["cpu_ms_per_domain"]["median"] / 3, one))
         prow = [r for r in rows if r.get("proxy")]
         if prow or self.capacity:
             L += ["", "### The latency emulator (tests/bench/latency_proxy.c)", ""]
@@ -774,7 +818,7 @@ class Bench:
         with open(os.path.join(self.dir, "results.md"), "w") as f:
             f.write(text)
         with open(os.path.join(self.dir, "results.json"), "w") as f:
-            json.dump({"summary": rows, "runs": self.results, "capacity": self.capacity,
+            json.dump({"summary": rows, "runs": self.results, "capacity": self.capacity, "floor": self.floor,
                        "versions": v, "world": self.world, "pool": self.a.pool,
                        "sizes": self.sizes, "rtts": self.rtts, "repeat": self.a.repeat,
                        "argv": self.argv, "load_average_start": self.load_start}, f, indent=1)
@@ -863,6 +907,8 @@ def main():
     ap.add_argument("--stswatch", default=os.path.join(ROOT, "build", "stswatch"))
     ap.add_argument("--proxy", default=os.path.join(ROOT, "build", "bench-tools", "latency_proxy"))
     ap.add_argument("--load", default=os.path.join(ROOT, "build", "bench-tools", "latency_load"))
+    ap.add_argument("--floor", default=os.path.join(ROOT, "build", "bench-tools", "tls_floor"),
+                    help="tls_floor, the least a fetch costs; '' skips it")
     ap.add_argument("--dir", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--ns", default="stswbench", help="the lab's namespace (default stswbench)")
     a = ap.parse_args()
@@ -909,6 +955,9 @@ def main():
                  "--realtime", "%g" % (rtt / 2.0), "udp:%s:53=%s:53" % (S.DNS_V4, S.DNS_V4),
                  "..."]))
         b.warm_up()
+        b.floor = []
+        if not a.busy_only:
+            b.measure_floor()
         if not a.busy_only:
             b.runs()
         b.busy_runs()
