@@ -177,9 +177,10 @@ static int on_prereq(void *userp, char *primary_ip, char *local_ip, int primary_
 /*
  * OpenSSL calls this instead of its own chain verification, once per handshake: keep the
  * chain as the peer sent it and judge it with tlscert_analyze, the one verification of
- * the fetch (classify uses the facts). The handshake goes on when the chain is valid, as a
- * sender's would; the name is left to libcurl's own check after the handshake, so a name
- * mismatch fails the fetch as it always has.
+ * the fetch (classify uses the facts): the chain to a trusted root, the dates and the
+ * name (a DNS-ID for mta-sts.DOMAIN, RFC 8461 3.3). The handshake goes on only when all
+ * hold, as a sender's would; libcurl's own name check is off, since it would decode the
+ * names a third time for the same answer.
  */
 static int verify_chain(X509_STORE_CTX *ctx, void *arg)
 {
@@ -187,7 +188,6 @@ static int verify_chain(X509_STORE_CTX *ctx, void *arg)
 	SSL *ssl = X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
 	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(ctx);
 	struct cert_facts *c = &r->res.cert;
-	unsigned chain_problems;
 
 	if (r->chain)
 		sk_X509_pop_free(r->chain, X509_free);
@@ -196,12 +196,12 @@ static int verify_chain(X509_STORE_CTX *ctx, void *arg)
 		strlcpy_s(r->tls_version, SSL_get_version(ssl), sizeof(r->tls_version));
 	tlscert_analyze(r->hc->store, r->chain, r->host, r->now, c);
 	r->analyzed = true;
-	chain_problems = c->problems & ~(unsigned)CERT_P_NAME_MISMATCH;
-	if (!chain_problems)
+	if (!c->problems)
 		return 1;
 	X509_STORE_CTX_set_error(ctx, c->verify_error ? c->verify_error :
 				 c->problems & CERT_P_EXPIRED ? X509_V_ERR_CERT_HAS_EXPIRED :
 				 c->problems & CERT_P_NOT_YET_VALID ? X509_V_ERR_CERT_NOT_YET_VALID :
+				 c->problems & CERT_P_NAME_MISMATCH ? X509_V_ERR_HOSTNAME_MISMATCH :
 				 X509_V_ERR_APPLICATION_VERIFICATION);
 	return 0;
 }
@@ -453,7 +453,7 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, USER_AGENT);
 	curl_easy_setopt(r->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 0L);	/* verify_chain checks it */
 	curl_easy_setopt(r->easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	/* every policy host is fetched once per sweep: close the connection when done, or
 	 * the multi handle keeps up to 4 x concurrency idle TLS connections open (their
