@@ -1237,6 +1237,42 @@ def services_env(d, ns):
             "LAB_PROMTOOL": s["promtool"]}
 
 
+def nginx_workers(master):
+    """The pids of the worker processes of the nginx master pid that take connections
+    (one that is shutting down after a reload does not)."""
+    out = set()
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % e) as f:
+                st = f.read()
+            with open("/proc/%s/cmdline" % e, "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        ppid = int(st[st.rindex(")") + 2:].split()[1])
+        if ppid == master and b"worker process" in cmd and b"shutting down" not in cmd:
+            out.add(int(e))
+    return out
+
+
+def nginx_reload(d, ns):
+    """Reload nginx and wait until a worker of the new configuration runs: the reload
+    signal returns at once, and a check right after it would still see the old one."""
+    master = read_pid(os.path.join(d, "run", "nginx.pid"))
+    before = nginx_workers(master) if master else set()
+    run(nsexec(ns, ["nginx", "-c", os.path.join(d, "nginx", "nginx.conf"), "-s", "reload"]))
+    deadline = time.monotonic() + 10
+    while master and time.monotonic() < deadline:
+        now = nginx_workers(master)
+        if now and not now & before:
+            return
+        time.sleep(0.02)
+    if master:
+        raise LabError("nginx reload: no new worker after 10 s (see %s/log/)" % d)
+
+
 def cmd_firewall(d, what):
     """block-smtp [--reject]: outbound TCP to port 25 is dropped (or refused with a TCP RST)
     inside the namespace; unblock: removed; status: print the state."""
@@ -1525,12 +1561,12 @@ def cmd_mutate(d, name):
         unbound_control(d, "flush_zone", "test.")
         unbound_control(d, "flush_requestlist")
     if render_nginx(d, old) != render_nginx(d, new):
-        run(nsexec(ns, ["nginx", "-c", os.path.join(d, "nginx", "nginx.conf"), "-s", "reload"]))
+        nginx_reload(d, ns)
     smtp_certs = {s["cert"] for s in new["smtpd"]}
     if render_postfix_master(d, old) != render_postfix_master(d, new) or changed & smtp_certs:
         run(nsexec(ns, ["postfix", "-c", os.path.join(d, "postfix"), "reload"]))
     if changed & {v["cert"] for v in new["vhosts"]}:
-        run(nsexec(ns, ["nginx", "-c", os.path.join(d, "nginx", "nginx.conf"), "-s", "reload"]))
+        nginx_reload(d, ns)
     # busy smtpd processes finish their session after a reload: wait for the new certificate
     for s in new["smtpd"]:
         if s["cert"] in changed:

@@ -371,11 +371,11 @@ SCENARIOS = [
     # ---- DNS answers read for what they are (issue 11) --------------------------------
     # a valid record of 3,031 bytes in 13 strings: more than a UDP answer of 1232 bytes
     # carries, so it comes over TCP after a truncated answer, and it is read whole
-    merge(one_mx("txt-long.test", 67),
+    merge(one_mx("txt-long.test", 71),
           purpose="a valid TXT record of 3031 bytes (13 strings, over TCP)",
           expect=[], status="OK", txt=[LONG_TXT]),
     # _mta-sts is a CNAME to a name that is a CNAME back: a DNS error, not "no record"
-    merge(one_mx("cname-loop.test", 68),
+    merge(one_mx("cname-loop.test", 72),
           purpose="_mta-sts is a CNAME loop (two CNAMEs pointing at each other)",
           expect=["dns.error"], status="UNKNOWN", txt=[],
           extra_rr=["_mta-sts.cname-loop.test. 300 IN CNAME loop.cname-loop.test.",
