@@ -8,10 +8,14 @@
 
 struct inorder;
 
+/*
+ * One domain in flight or done and waiting for those before it. Its facts are kept on
+ * the heap only once it is done, so the ring costs a pointer or two per place and the
+ * memory follows what waits, not the ring's size.
+ */
 struct slot {
 	struct inorder *io;
-	bool done;
-	struct domain_facts df;
+	struct domain_facts *df;	/* NULL until done */
 };
 
 struct inorder {
@@ -30,16 +34,18 @@ static void flush(struct inorder *io)
 {
 	while (io->next_out < io->next_add) {
 		struct slot *s = &io->ring[io->next_out % io->window];
+		struct domain_facts *df = s->df;
 
-		if (!s->done)
+		if (!df)
 			return;
-		if (!io->stopped && !io->fn(io->arg, io->next_out, &s->df)) {
+		s->df = NULL;
+		io->next_out++;
+		if (!io->stopped && !io->fn(io->arg, io->next_out - 1, df)) {
 			io->stopped = true;
 			sweep_shutdown(io->sw);	/* no more callbacks of the sweep */
 		}
-		domain_facts_free(&s->df);
-		s->done = false;
-		io->next_out++;
+		domain_facts_free(df);
+		free(df);
 	}
 }
 
@@ -47,9 +53,9 @@ static void on_done(void *arg, struct domain_facts *df)
 {
 	struct slot *s = arg;
 
-	s->df = *df;
+	s->df = xmalloc(sizeof(*s->df));
+	*s->df = *df;
 	memset(df, 0, sizeof(*df));	/* taken */
-	s->done = true;
 	flush(s->io);
 }
 
@@ -67,7 +73,7 @@ static void on_room(void *arg, struct sweep *sw, unsigned room)
 			return;
 		}
 		s->io = io;
-		s->done = false;
+		s->df = NULL;
 		sweep_add(sw, name, NULL, on_done, s);
 		io->next_add++;
 		room--;
@@ -100,8 +106,14 @@ out:
 	sweep_on_room(sw, NULL, NULL);
 	if (io.next_out < io.next_add)
 		sweep_shutdown(sw);	/* stopped early or the loop failed: nothing may call back */
-	for (size_t k = io.next_out; k < io.next_add; k++)
-		domain_facts_free(&io.ring[k % io.window].df);
+	for (size_t k = io.next_out; k < io.next_add; k++) {
+		struct domain_facts *df = io.ring[k % io.window].df;
+
+		if (df) {
+			domain_facts_free(df);
+			free(df);
+		}
+	}
 	free(io.ring);
 	return rc;
 }

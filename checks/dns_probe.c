@@ -1,12 +1,15 @@
 /* dns_probe: DNS questions (TXT, MX, A/AAAA) through c-ares on the event loop. */
 #include "dns_probe.h"
 #include "dns_answer.h"
+#include "dns_pace.h"
 #include "lib/defs.h"
+#include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
 #include <ares.h>
+#include <inttypes.h>
 #include <arpa/nameser.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -14,13 +17,41 @@
 #include <sys/socket.h>
 
 
+/*
+ * The window on questions out at once (dns_pace): it starts where a local recursive
+ * resolver is comfortable, never shrinks below what keeps a sweep moving against a
+ * resolver that drops most questions, and never grows past what one UDP socket's 4 MiB
+ * receive buffer holds in answers.
+ */
+#define DNS_PACE_INITIAL 64
+#define DNS_PACE_MIN 16
+#define DNS_PACE_MAX 4096
+/* asks more of a question that got no answer while the resolver was dropping questions */
+#define DNS_REASKS 2
+
+/* One question to c-ares: sent when the window has room, queued until then. */
+struct dns_send {
+	struct dns_client *dc;
+	struct dns_send *next;	/* in the queue */
+	ares_callback cb;
+	void *arg;
+	int type;
+	unsigned reasks;	/* asked again after every try went unanswered */
+	uint64_t first_sent, sent;	/* loop ms */
+	char name[HOST_LEN];
+};
+
 struct dns_client {
 	struct loop *lp;
 	ares_channel ch;
 	struct loop_timer *timer;
 	unsigned pending;
+	unsigned timeout_ms;
 	bool closing;
+	bool draining;
 	struct dns_query *early;	/* answered inside the call that asked, to report later */
+	struct dns_pace pace;
+	struct dns_send *queue, **queue_tail;	/* waiting for room in the window */
 };
 
 enum qkind { Q_TXT, Q_MX, Q_ADDR };
@@ -53,7 +84,7 @@ struct dns_query {
 	} u;
 };
 
-static void rearm(struct dns_client *dc);
+static void arm(struct dns_client *dc);
 static void finish(struct dns_query *q);
 
 static void on_timer(void *arg)
@@ -62,19 +93,20 @@ static void on_timer(void *arg)
 
 	dc->timer = NULL;
 	ares_process_fd(dc->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	rearm(dc);
+	arm(dc);
 }
 
-static void rearm(struct dns_client *dc)
+/*
+ * Keep a timer for c-ares's next timeout. ares_timeout walks every question out, so it is
+ * asked only when no timer is set: one that is set falls due no later than any question
+ * sent since (each waits a whole timeout), and when it fires it asks again.
+ */
+static void arm(struct dns_client *dc)
 {
 	struct timeval tv, *tvp;
 	uint64_t ms;
 
-	if (dc->closing)
-		return;
-	loop_timer_cancel(dc->lp, dc->timer);
-	dc->timer = NULL;
-	if (!dc->pending)
+	if (dc->closing || dc->timer || !dc->pending)
 		return;
 	tvp = ares_timeout(dc->ch, NULL, &tv);
 	ms = tvp ? (uint64_t)tvp->tv_sec * 1000 + (uint64_t)tvp->tv_usec / 1000 : 1000;
@@ -87,7 +119,85 @@ static void on_io(void *arg, int fd, unsigned events)
 
 	ares_process_fd(dc->ch, (events & LOOP_READ) ? fd : ARES_SOCKET_BAD,
 			(events & LOOP_WRITE) ? fd : ARES_SOCKET_BAD);
-	rearm(dc);
+	arm(dc);
+}
+
+static void drain(struct dns_client *dc);
+
+/*
+ * c-ares's answer to a question sent: count it for the window, pass it on, send more. A
+ * question every try of which went unanswered while other questions were lost to the load
+ * goes back in line (DNS_REASKS times at most): a busy resolver is a reason to slow down
+ * and ask again, and "no answer" is said only of a name that really gets none.
+ */
+static void on_sent(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_send *sd = arg;
+	struct dns_client *dc = sd->dc;
+	ares_callback cb = sd->cb;
+	void *cbarg = sd->arg;
+
+	if (status != ARES_EDESTRUCTION && !dc->closing) {
+		uint64_t now = loop_now(dc->lp);
+		enum pace_outcome how = status == ARES_ETIMEOUT ? PACE_NO_ANSWER :
+					timeouts > 0 ? PACE_LATE_ANSWER : PACE_ANSWER;
+		uint64_t rtt = now > sd->sent ? now - sd->sent : 0;
+
+		dns_pace_done(&dc->pace, how, rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt, now,
+			      dc->queue != NULL);
+		if (how == PACE_NO_ANSWER && sd->reasks < DNS_REASKS &&
+		    dns_pace_lossy_since(&dc->pace, sd->first_sent)) {
+			sd->reasks++;
+			dc->pace.reasked++;
+			sd->next = dc->queue;	/* first in line: it has waited longest */
+			if (!dc->queue)
+				dc->queue_tail = &sd->next;
+			dc->queue = sd;
+			drain(dc);
+			return;
+		}
+	}
+	free(sd);
+	cb(cbarg, status, timeouts, abuf, alen);
+	drain(dc);
+}
+
+/* Send what the window has room for, oldest first. */
+static void drain(struct dns_client *dc)
+{
+	if (dc->draining || dc->closing)
+		return;
+	dc->draining = true;	/* an answer given inside ares_query comes back here */
+	while (dc->queue && dns_pace_may_send(&dc->pace)) {
+		struct dns_send *sd = dc->queue;
+
+		dc->queue = sd->next;
+		if (!dc->queue)
+			dc->queue_tail = &dc->queue;
+		dns_pace_sent(&dc->pace);
+		sd->sent = loop_now(dc->lp);
+		if (!sd->reasks)
+			sd->first_sent = sd->sent;
+		ares_query(dc->ch, sd->name, ns_c_in, sd->type, on_sent, sd);
+	}
+	dc->draining = false;
+}
+
+/* Every question goes out through here: now if the window has room, else in turn. */
+static void ask(struct dns_client *dc, const char *name, int type, ares_callback cb, void *arg)
+{
+	struct dns_send *sd = xcalloc(1, sizeof(*sd));
+
+	sd->dc = dc;
+	sd->cb = cb;
+	sd->arg = arg;
+	sd->type = type;
+	strlcpy_s(sd->name, name, sizeof(sd->name));
+	if (dc->queue || !dns_pace_may_send(&dc->pace))
+		dc->pace.queued++;
+	*dc->queue_tail = sd;
+	dc->queue_tail = &sd->next;
+	drain(dc);
 }
 
 static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
@@ -108,6 +218,9 @@ struct dns_client *dns_client_new(struct loop *lp, const char *servers, unsigned
 	int rc;
 
 	dc->lp = lp;
+	dc->timeout_ms = timeout_ms;
+	dc->queue_tail = &dc->queue;
+	dns_pace_init(&dc->pace, DNS_PACE_INITIAL, DNS_PACE_MIN, DNS_PACE_MAX);
 	memset(&opts, 0, sizeof(opts));
 	opts.sock_state_cb = sock_state;
 	opts.sock_state_cb_data = dc;
@@ -143,10 +256,23 @@ void dns_client_free(struct dns_client *dc)
 {
 	if (!dc)
 		return;
+	if (dc->pace.answered + dc->pace.unanswered)
+		log_debug("dns: %" PRIu64 " answers (%" PRIu64 " after a lost try), %" PRIu64
+			  " unanswered, %" PRIu64 " asked again; window %u (%u to %u), %" PRIu64
+			  " decreases, %" PRIu64 " waited for room", dc->pace.answered, dc->pace.lost,
+			  dc->pace.unanswered, dc->pace.reasked, dc->pace.window, dc->pace.lowest,
+			  dc->pace.highest, dc->pace.decreases, dc->pace.queued);
 	dc->closing = true;
 	loop_timer_cancel(dc->lp, dc->timer);
 	dc->timer = NULL;
 	ares_destroy(dc->ch);	/* callbacks run with ARES_EDESTRUCTION and only free */
+	while (dc->queue) {
+		struct dns_send *sd = dc->queue;
+
+		dc->queue = sd->next;
+		sd->cb(sd->arg, ARES_EDESTRUCTION, 0, NULL, 0);
+		free(sd);
+	}
 	while (dc->early)
 		finish(dc->early);	/* closing: freed without a callback */
 	free(dc);
@@ -155,6 +281,11 @@ void dns_client_free(struct dns_client *dc)
 unsigned dns_pending(const struct dns_client *dc)
 {
 	return dc->pending;
+}
+
+const struct dns_pace *dns_client_pace(const struct dns_client *dc)
+{
+	return &dc->pace;
 }
 
 static void early_unlink(struct dns_query *q)
@@ -290,7 +421,7 @@ static bool chase_cname(struct dns_client *dc, struct chase **cp, const unsigned
 				    "CNAME chain of more than 8 names", detail, len);
 		return false;
 	}
-	ares_query(dc->ch, c->names[c->n - 1], ns_c_in, type, cb, arg);
+	ask(dc, c->names[c->n - 1], type, cb, arg);
 	return true;
 }
 
@@ -391,8 +522,8 @@ struct dns_query *dns_query_txt(struct dns_client *dc, const char *name, dns_txt
 {
 	struct dns_query *q = query_new(dc, Q_TXT, name, (void *)fn, arg);
 
-	ares_query(dc->ch, name, ns_c_in, ns_t_txt, on_answer, q);
-	rearm(dc);
+	ask(dc, name, ns_t_txt, on_answer, q);
+	arm(dc);
 	return started(q);
 }
 
@@ -401,8 +532,8 @@ struct dns_query *dns_query_mx(struct dns_client *dc, const char *name, dns_mx_f
 {
 	struct dns_query *q = query_new(dc, Q_MX, name, (void *)fn, arg);
 
-	ares_query(dc->ch, name, ns_c_in, ns_t_mx, on_answer, q);
-	rearm(dc);
+	ask(dc, name, ns_t_mx, on_answer, q);
+	arm(dc);
 	return started(q);
 }
 
@@ -420,9 +551,9 @@ struct dns_query *dns_query_addrs(struct dns_client *dc, const char *name, bool 
 		p6 = xcalloc(1, sizeof(*p6));
 		p6->q = q;
 		p6->family = AF_INET6;
-		ares_query(dc->ch, name, ns_c_in, ns_t_aaaa, on_addr_answer, p6);
+		ask(dc, name, ns_t_aaaa, on_addr_answer, p6);
 	}
-	ares_query(dc->ch, name, ns_c_in, ns_t_a, on_addr_answer, p4);
-	rearm(dc);
+	ask(dc, name, ns_t_a, on_addr_answer, p4);
+	arm(dc);
 	return started(q);
 }

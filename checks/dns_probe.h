@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "dns_answer.h"
+#include "dns_pace.h"
 #include "facts.h"
 #include "lib/loop.h"
 
@@ -43,5 +44,11 @@ struct dns_query *dns_query_addrs(struct dns_client *dc, const char *name, bool 
 void dns_cancel(struct dns_client *dc, struct dns_query *q);
 /* Queries still running. */
 unsigned dns_pending(const struct dns_client *dc);
+/*
+ * The window on questions out at once and what moved it. Every question waits its turn
+ * there: a resolver (or a network) that drops questions under load makes the client slow
+ * down and retry, not report "no answer" for names that have one.
+ */
+const struct dns_pace *dns_client_pace(const struct dns_client *dc);
 
 #endif

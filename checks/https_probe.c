@@ -25,6 +25,13 @@ struct https_client {
 	struct curlm *cm;
 	uint16_t port;
 	struct https_req *reqs;	/* all transfers in flight */
+	/*
+	 * "-HOST:PORT" for every host pinned by a finished transfer, handed to the next one:
+	 * libcurl keeps a CURLOPT_RESOLVE entry in the multi handle's DNS cache for good and
+	 * walks the whole cache at every transfer, so without this a sweep's cost per domain
+	 * grew with the number of domains done.
+	 */
+	struct curl_slist *forget;
 };
 
 struct https_req {
@@ -35,6 +42,8 @@ struct https_req {
 	struct curl_slist *connect_to;
 	struct dynbuf body;
 	bool too_large;
+	bool pinned;		/* its host is in the multi handle's DNS cache */
+	bool analyzed;		/* res.cert holds the handshake's verdict on the chain */
 	/* how far the transfer got, for the step a failure or a timeout is named by */
 	bool tls_started;	/* the TCP connection stood, the handshake began */
 	bool request_sent;	/* the connection stood (TLS included), the request went out */
@@ -82,6 +91,15 @@ static void req_free(struct https_req *r)
 		curlm_cancel(hc->cm, r->easy);	/* nothing when it already ended */
 		curl_easy_cleanup(r->easy);
 	}
+	if (r->pinned) {
+		char entry[HOST_LEN + 16];
+		struct curl_slist *l;
+
+		bsnprintf(entry, sizeof(entry), "-%s:%u", r->host, (unsigned)hc->port);
+		l = curl_slist_append(hc->forget, entry);
+		if (l)
+			hc->forget = l;
+	}
 	curl_slist_free_all(r->resolve);
 	curl_slist_free_all(r->connect_to);
 	dynbuf_free(&r->body);
@@ -97,6 +115,7 @@ void https_client_free(struct https_client *hc)
 		return;
 	while (hc->reqs)
 		req_free(hc->reqs);
+	curl_slist_free_all(hc->forget);
 	curlm_free(hc->cm);
 	free(hc);
 }
@@ -155,27 +174,43 @@ static int on_prereq(void *userp, char *primary_ip, char *local_ip, int primary_
 	return CURL_PREREQFUNC_OK;
 }
 
-static int chain_index = -1;
-
-/* Called by OpenSSL for every certificate during the handshake; keeps the peer's chain. */
-static int capture_verify_cb(int ok, X509_STORE_CTX *ctx)
+/*
+ * OpenSSL calls this instead of its own chain verification, once per handshake: keep the
+ * chain as the peer sent it and judge it with tlscert_analyze, the one verification of
+ * the fetch (classify uses the facts): the chain to a trusted root, the dates and the
+ * name (a DNS-ID for mta-sts.DOMAIN, RFC 8461 3.3). The handshake goes on only when all
+ * hold, as a sender's would; libcurl's own name check is off, since it would decode the
+ * names a third time for the same answer.
+ */
+static int verify_chain(X509_STORE_CTX *ctx, void *arg)
 {
+	struct https_req *r = arg;
 	SSL *ssl = X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
-	struct https_req *r = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), chain_index) : NULL;
 	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(ctx);
+	struct cert_facts *c = &r->res.cert;
 
-	if (r && !r->chain && sent) {
-		r->chain = X509_chain_up_ref(sent);
+	if (r->chain)
+		sk_X509_pop_free(r->chain, X509_free);
+	r->chain = sent ? X509_chain_up_ref(sent) : NULL;
+	if (ssl)
 		strlcpy_s(r->tls_version, SSL_get_version(ssl), sizeof(r->tls_version));
-	}
-	return ok;	/* curl's verdict (and the sender's) stays as OpenSSL decides */
+	tlscert_analyze(r->hc->store, r->chain, r->host, r->now, c);
+	r->analyzed = true;
+	if (!c->problems)
+		return 1;
+	X509_STORE_CTX_set_error(ctx, c->verify_error ? c->verify_error :
+				 c->problems & CERT_P_EXPIRED ? X509_V_ERR_CERT_HAS_EXPIRED :
+				 c->problems & CERT_P_NOT_YET_VALID ? X509_V_ERR_CERT_NOT_YET_VALID :
+				 c->problems & CERT_P_NAME_MISMATCH ? X509_V_ERR_HOSTNAME_MISMATCH :
+				 X509_V_ERR_APPLICATION_VERIFICATION);
+	return 0;
 }
 
 /*
- * libcurl makes an SSL_CTX per connection and hands it over before the handshake: hook the
- * capture into it, with the request in the CTX's ex_data, and verify with the sweep's CA
- * store (loaded once; the one tlscert_analyze judges with), not one libcurl would load
- * from a CA file for every connection.
+ * libcurl makes an SSL_CTX per connection and hands it over before the handshake: verify
+ * there with verify_chain and the sweep's CA store (loaded once), not with one libcurl
+ * would load from a CA file for every connection, and let OpenSSL free its buffers while
+ * a connection waits (hundreds of them wait at once).
  */
 static CURLcode ssl_ctx_cb(CURL *easy, void *sslctx, void *userp)
 {
@@ -185,8 +220,9 @@ static CURLcode ssl_ctx_cb(CURL *easy, void *sslctx, void *userp)
 	(void)easy;
 	r->tls_started = true;	/* libcurl sets TLS up once the TCP connection stands */
 	SSL_CTX_set1_cert_store(ctx, tlscert_store_x509(r->hc->store));
-	SSL_CTX_set_ex_data(ctx, chain_index, userp);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, capture_verify_cb);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_verify_callback(ctx, verify_chain, r);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	return CURLE_OK;
 }
 
@@ -281,7 +317,8 @@ static void classify(struct https_req *r, CURLcode rc)
 	if (curl_easy_getinfo(r->easy, CURLINFO_APPCONNECT_TIME_T, &t) == CURLE_OK)
 		pf->tls_ms = (uint32_t)(t / 1000);
 	strlcpy_s(pf->tls_version, r->tls_version, sizeof(pf->tls_version));
-	tlscert_analyze(r->hc->store, r->chain, r->host, r->now, &pf->cert);
+	if (!r->analyzed)	/* no certificate came */
+		tlscert_analyze(r->hc->store, r->chain, r->host, r->now, &pf->cert);
 	if (!r->chain)
 		pf->cert.present = false;
 
@@ -358,8 +395,6 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	struct dynbuf pin;
 	char url[HOST_LEN + 64];
 
-	if (chain_index < 0)
-		chain_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	r->hc = hc;
 	r->fn = fn;
 	r->arg = arg;
@@ -369,13 +404,18 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	strlcpy_s(r->res.url, url, sizeof(r->res.url));
 	dynbuf_init(&r->body, POLICY_MAX_BODY);
 
-	/* Pin the addresses c-ares found, so one resolver configuration holds everywhere. */
+	/*
+	 * Pin the addresses c-ares found, so one resolver configuration holds everywhere,
+	 * after the entries of the hosts done since the last fetch are taken out.
+	 */
 	dynbuf_init(&pin, 0);
 	dynbuf_printf(&pin, "%s:%u:", r->host, (unsigned)hc->port);
 	for (size_t i = 0; i < addrs->n; i++)
 		dynbuf_printf(&pin, addrs->v[i].family == AF_INET6 ? "%s[%s]" : "%s%s",
 			      i ? "," : "", addrs->v[i].ip);
-	r->resolve = curl_slist_append(NULL, pin.buf);
+	r->resolve = curl_slist_append(hc->forget, pin.buf);
+	if (r->resolve)
+		hc->forget = NULL;	/* this transfer's list now, freed with it */
 	if (hc->port != 443) {
 		/* the URL (so Host and SNI) stays a sender's; only the connection moves */
 		dynbuf_reset(&pin);
@@ -395,6 +435,7 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	}
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
 	curl_easy_setopt(r->easy, CURLOPT_RESOLVE, r->resolve);
+	r->pinned = true;
 	if (r->connect_to)
 		curl_easy_setopt(r->easy, CURLOPT_CONNECT_TO, r->connect_to);
 	curl_easy_setopt(r->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
@@ -412,7 +453,7 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, USER_AGENT);
 	curl_easy_setopt(r->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 0L);	/* verify_chain checks it */
 	curl_easy_setopt(r->easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	/* every policy host is fetched once per sweep: close the connection when done, or
 	 * the multi handle keeps up to 4 x concurrency idle TLS connections open (their
@@ -426,6 +467,12 @@ struct https_req *https_fetch_policy(struct https_client *hc, const char *domain
 	curl_easy_setopt(r->easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
 	curl_easy_setopt(r->easy, CURLOPT_SSL_CTX_DATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)POLICY_MAX_BODY);
+	/* a policy is a few hundred bytes: a 4 KiB read buffer instead of 16 KiB for each of
+	 * the hundreds of transfers at once (OpenSSL keeps its own record buffer) */
+	curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, 4096L);
+	/* libcurl 7.88 copies the request of every TLS transfer into an upload buffer, 64 KiB
+	 * unless told: the request is a few hundred bytes, and 16 KiB is the least it takes */
+	curl_easy_setopt(r->easy, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);

@@ -88,6 +88,8 @@ struct smtp_client *smtp_client_new(struct loop *lp, struct tlscert_store *st,
 	SSL_CTX_set_cipher_list(sc->ctx, "ALL:@SECLEVEL=0");
 	SSL_CTX_set_verify(sc->ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_session_cache_mode(sc->ctx, SSL_SESS_CACHE_OFF);
+	/* hundreds of handshakes wait on the network at once: no idle 16 KiB buffers */
+	SSL_CTX_set_mode(sc->ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (o->keylog_file && (sc->keylog = fopen(o->keylog_file, "ae"))) {
 		SSL_CTX_set_app_data(sc->ctx, sc);
 		SSL_CTX_set_keylog_callback(sc->ctx, keylog_line);

@@ -8,20 +8,27 @@
 #   make bench BENCH_QUICK=1       1,000 domains, 1 run (development)
 #   make bench BENCH_N=100000      stswatch alone on a list of 100,000 domains
 #   make bench BENCH_ARGS="--rtt 0,30,100 --concurrency 0,50,2000"
-#   make bench-tools               only build the emulator and its load generator
+#   make bench-tools               only build the emulator, its load generator, tls_floor
 
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_NS ?= stswbench
 BENCH_N ?=
 BENCH_QUICK ?=
 BENCH_ARGS ?=
-BENCH_TOOLS := $(BUILD)/bench-tools/latency_proxy $(BUILD)/bench-tools/latency_load
+BENCH_TOOLS := $(BUILD)/bench-tools/latency_proxy $(BUILD)/bench-tools/latency_load \
+	$(BUILD)/bench-tools/tls_floor
 
 .PHONY: bench bench-tools
 
 $(BUILD)/bench-tools/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $<
+
+# the least a fetch costs: OpenSSL alone (libssl, libcrypto)
+$(BUILD)/bench-tools/tls_floor: tests/bench/tls_floor.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< \
+		$(shell pkg-config --libs openssl)
 
 bench-tools: $(BENCH_TOOLS)
 
@@ -30,5 +37,6 @@ bench:
 	$(Q)$(MAKE) --no-print-directory all bench-tools
 	$(Q)$(BENCH_PYTHON) tests/bench/bench.py --stswatch $(BUILD)/stswatch \
 		--proxy $(BUILD)/bench-tools/latency_proxy --load $(BUILD)/bench-tools/latency_load \
+		--floor $(BUILD)/bench-tools/tls_floor \
 		--dir $(BUILD)/bench --ns $(BENCH_NS) $(if $(BENCH_N),--sizes $(BENCH_N)) \
 		$(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)

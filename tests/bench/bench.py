@@ -222,10 +222,11 @@ def peer_verdicts(lines, domains, rc):
 class Proxy:
     """latency_proxy in the client namespace, with its stats line on SIGUSR1."""
 
-    def __init__(self, binary, far, ns, rtt_ms, specs, logpath, realtime):
+    def __init__(self, binary, far, ns, rtt_ms, specs, logpath, realtime, in_flight=0):
         self.log = open(logpath, "ab")
         self.argv = ["ip", "netns", "exec", far, binary, "--upstream-netns", ns] + \
-            (["--realtime"] if realtime else []) + ["%g" % (rtt_ms / 2.0)]
+            (["--realtime"] if realtime else []) + \
+            (["--udp-in-flight", str(in_flight)] if in_flight else []) + ["%g" % (rtt_ms / 2.0)]
         self.p = subprocess.Popen(
             self.argv + specs, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True)
         self.rtt = rtt_ms
@@ -370,11 +371,11 @@ class Bench:
         run(["ip", "-n", self.far, "-batch", "-"], input="\n".join(batch).encode())
         self.sysctls(self.far)
 
-    def proxy_start(self, rtt):
+    def proxy_start(self, rtt, in_flight=0):
         specs = ["%s:%s:%d=%s:%d" % (p, ip, port, ip, port) for p, ip, port in self.targets]
         self.proxy = Proxy(self.a.proxy, self.far, self.ns, rtt, specs,
                            os.path.join(self.dir, "log", "latency-proxy.log"),
-                           self.a.proxy_priority == "realtime")
+                           self.a.proxy_priority == "realtime", in_flight)
 
     def proxy_stop(self):
         if self.proxy is not None:
@@ -396,7 +397,9 @@ class Bench:
             argv.append(str(self.a.peer_in_flight))
         return argv
 
-    def setting(self, rtt):
+    def setting(self, rtt, busy=0):
+        if busy:
+            return "+%g ms RTT, DNS room %d" % (rtt, busy)
         return "direct" if rtt == 0 else "+%g ms RTT" % rtt
 
     def tools_for(self, n):
@@ -414,7 +417,12 @@ class Bench:
                         dict(os.environ, NODE_EXTRA_CA_CERTS=self.ca)))
         return out
 
-    def reproduce(self, rtt, n, kind, c):
+    def reproduce(self, rtt, n, kind, c, busy=0):
+        if busy:
+            return shell_join([PYTHON, "tests/bench/bench.py", "--world", str(self.world),
+                               "--pool", str(self.a.pool), "--sizes", str(n), "--rtt", "%g" % rtt,
+                               "--tools", "stswatch", "--repeat", "1", "--no-capacity",
+                               "--busy-only", "--busy", str(busy), "--busy-concurrency", str(c)])
         argv = [PYTHON, "tests/bench/bench.py", "--world", str(self.world), "--pool",
                 str(self.a.pool), "--sizes", str(n), "--rtt", "%g" % rtt, "--tools",
                 "stswatch" if kind == "stswatch" else "peer", "--repeat", str(self.a.repeat),
@@ -425,12 +433,12 @@ class Bench:
             argv += ["--peer-in-flight", str(self.a.peer_in_flight)]
         return shell_join(argv)
 
-    def measure(self, rtt, n, kind, conc, label, argv, env):
+    def measure(self, rtt, n, kind, conc, label, argv, env, busy=0):
         ns = self.ns if rtt == 0 else self.far
         key = (rtt, n, label)
         self.rows.setdefault(key, {"label": label, "kind": kind, "argv": argv, "ns": ns,
-                                   "rtt": rtt, "n": n, "env": env is not None,
-                                   "reproduce": self.reproduce(rtt, n, kind, conc)})
+                                   "rtt": rtt, "n": n, "env": env is not None, "busy": busy,
+                                   "reproduce": self.reproduce(rtt, n, kind, conc, busy)})
         tfile = os.path.join(self.dir, "time.txt")
         out = os.path.join(self.dir, "out-%s-%d-%s.txt" % (
             "direct" if rtt == 0 else "rtt%g" % rtt, n, re.sub("[^a-z0-9]+", "-", label.lower())))
@@ -456,7 +464,8 @@ class Bench:
         domains = self.lists[n][1]
         ok, wrong = (stswatch_verdicts if kind == "stswatch" else peer_verdicts)(
             lines, domains, p.returncode)
-        r = {"setting": self.setting(rtt), "rtt": rtt, "domains": n, "tool": label,
+        r = {"setting": self.setting(rtt, busy), "rtt": rtt, "busy": busy, "domains": n,
+             "tool": label,
              "kind": kind, "wall": wall, "rate": n / wall, "cpu": t["cpu"], "user": t["user"],
              "sys": t["sys"], "rss_kib": t["rss_kib"], "ok": ok, "wrong": len(domains) - ok,
              "wrong_reasons": wrong, "udp_rcvbuf_errors": drops, "lab_cpu": lab_cpu,
@@ -464,6 +473,10 @@ class Bench:
              "proxy": proxy_delta(px0, px1, wall) if px0 else None,
              "stderr_tail": p.stderr.decode(errors="replace")[-300:]}
         self.results.append(r)
+        if busy and self.proxy:
+            r["dns_dropped"] = px1.get("udp_dropped_busy", 0) - px0.get("udp_dropped_busy", 0)
+            m = re.search(r"dns: .*", p.stderr.decode(errors="replace"))
+            r["dns_pace"] = m.group(0) if m else ""
         if ok != n:
             self.failures.append("%s, %d domains, %s: %d of %d OK (%s)" % (
                 r["setting"], n, label, ok, n, "; ".join("%s %d" % kv for kv in wrong.items())))
@@ -508,6 +521,48 @@ class Bench:
                             self.measure(rtt, n, kind, conc, label, argv, env)
                 finally:
                     self.proxy_stop()
+
+    def busy_runs(self):
+        """stswatch through a path that drops what a resolver with room for K questions
+        at once would (latency_proxy --udp-in-flight K), at each busy concurrency: wrong
+        answers here are the false UNKNOWN of issue 14."""
+        if not self.a.busy or "stswatch" not in self.a.tools:
+            return
+        rtt, n = self.a.busy_rtt, max(self.sizes)
+        self.proxy_start(rtt, self.a.busy)
+        try:
+            for c in self.a.busy_concurrency:
+                label = "stswatch --concurrency %d" % c
+                argv = self.cmd_stswatch(n, c)
+                argv = argv[:1] + ["--log-level", "debug"] + argv[1:]  # the DNS window's record
+                self.measure(rtt, n, "stswatch", c, label + " (busy DNS)", argv, None,
+                             busy=self.a.busy)
+        finally:
+            self.proxy_stop()
+
+    def measure_floor(self):
+        """tls_floor, direct: the least CPU a policy fetch costs with this OpenSSL here,
+        with one SSL_CTX for all and with one per fetch (as libcurl makes them)."""
+        if not self.a.floor or "stswatch" not in self.a.tools:
+            return
+        width = max(4, len(str(self.world)))
+        fmt = "mta-sts.b%%0%dd.test" % width
+        n = min(3000, self.world)
+        for new_ctx in (False, True):
+            argv = ["ip", "netns", "exec", self.ns, self.a.floor] + \
+                (["--new-ctx"] if new_ctx else []) + \
+                [str(n), self.ca, S.NGINX_V4, fmt, str(self.world)]
+            runs = []
+            for _ in range(self.a.repeat):
+                p = run(argv, timeout=600)
+                runs.append(json.loads(p.stdout.decode().strip().splitlines()[-1]))
+            ms = [r["cpu_ms_per_fetch"] for r in runs]
+            self.floor.append({"new_ctx": new_ctx, "fetches": n, "runs": runs,
+                               "cpu_ms": {"median": statistics.median(ms), "min": min(ms),
+                                          "max": max(ms)},
+                               "command": shell_join(argv)})
+            log("floor: %d fetches, %s SSL_CTX: %.3f ms CPU a fetch (median of %d)" % (
+                n, "a new" if new_ctx else "one", statistics.median(ms), len(ms)))
 
     # ---- the emulator's capacity ------------------------------------------------------------
 
@@ -563,7 +618,8 @@ class Bench:
             for r in rs:
                 for k, v in r["wrong_reasons"].items():
                     wrong[k] = wrong.get(k, 0) + v
-            s = {"setting": self.setting(rtt), "rtt": rtt, "domains": n, "tool": label,
+            s = {"setting": self.setting(rtt, row.get("busy", 0)), "rtt": rtt,
+                 "busy": row.get("busy", 0), "domains": n, "tool": label,
                  "kind": row["kind"], "runs": len(rs),
                  "rate": mmm(r["rate"] for r in rs), "wall": mmm(r["wall"] for r in rs),
                  "cpu": mmm(r["cpu"] for r in rs),
@@ -576,7 +632,9 @@ class Bench:
                  "command": "ip netns exec %s %s -v %s" % (row["ns"], TIME,
                                                           shell_join(row["argv"])),
                  "env": "NODE_EXTRA_CA_CERTS=%s" % rel(self.ca) if row["env"] else "",
-                 "reproduce": row["reproduce"]}
+                 "reproduce": row["reproduce"],
+                 "dns_dropped": sum(r.get("dns_dropped", 0) for r in rs),
+                 "dns_pace": rs[-1].get("dns_pace", "")}
             if rs[0]["proxy"]:
                 s["proxy"] = {"cpu": mmm(r["proxy"]["cpu"] for r in rs),
                               "busy": mmm(r["proxy"]["busy"] for r in rs),
@@ -591,7 +649,9 @@ class Bench:
         return rows
 
     def report(self, v):
-        rows = self.summary()
+        rows_all = self.summary()
+        rows = [r for r in rows_all if not r["busy"]]
+        busy = [r for r in rows_all if r["busy"]]
         def fmt(m, f):
             return "%s (%s–%s)" % (f % m["median"], f % m["min"], f % m["max"])
         L = ["", "## stswatch vs mailauth: healthy domains, %d MX hosts shared, median (min–max) "
@@ -632,6 +692,47 @@ class Bench:
                     " ".join(str(x) for x in r["wrong_runs"]),
                     "; ".join("%s: %d" % kv for kv in sorted(
                         r["wrong_reasons_all_runs"].items(), key=lambda kv: -kv[1]))))
+        if busy:
+            L += ["", "### A resolver that drops questions under load", "",
+                  "The same domains at +%g ms, through a path that drops every DNS question "
+                  "arriving while %d are on their way (`latency_proxy --udp-in-flight %d`, as "
+                  "a resolver with %d places for requests drops the rest): stswatch must slow "
+                  "down and ask again, and say no false UNKNOWN." % (
+                      self.a.busy_rtt, self.a.busy, self.a.busy, self.a.busy), ""]
+            L.append("| domains | tool | domains/s | CPU s | peak RSS MiB | questions dropped "
+                     "| wrong answers | stswatch's DNS record (last run) |")
+            L.append("| ---: | --- | ---: | ---: | ---: | ---: | --- | --- |")
+            for r in busy:
+                w = r["wrong"]
+                L.append("| %d | %s | %s | %s | %s | %d | %s | %s |" % (
+                    r["domains"], r["tool"], fmt(r["rate"], "%.0f"), fmt(r["cpu"], "%.1f"),
+                    fmt(r["rss_mib"], "%.0f"), r["dns_dropped"],
+                    "0" if w["max"] == 0 else "**%g**" % w["median"],
+                    r["dns_pace"].replace("|", "/") or "-"))
+            for r in busy:
+                if r["wrong_reasons_all_runs"]:
+                    L.append("- %s: %s" % (r["tool"], "; ".join(
+                        "%s: %d" % kv for kv in r["wrong_reasons_all_runs"].items())))
+        if self.floor:
+            L += ["", "### The least a fetch costs here", "",
+                  "`tls_floor` (tests/bench/tls_floor.c), direct: %d fetches one after the "
+                  "other, each a TCP connection, a TLS handshake verifying chain and name, a "
+                  "GET and the answer read, with OpenSSL alone: no DNS, no event loop, no MX, "
+                  "no judging, no output. Its CPU per fetch (user + system, median (min–max) "
+                  "of %d runs):" % (self.floor[0]["fetches"], self.a.repeat), ""]
+            L.append("| SSL_CTX | CPU ms a fetch | command |")
+            L.append("| --- | ---: | --- |")
+            for f in self.floor:
+                L.append("| %s | %s | `%s` |" % (
+                    "one per fetch (as libcurl 7.88 makes them)" if f["new_ctx"]
+                    else "one for all", fmt(f["cpu_ms"], "%.3f"), f["command"]))
+            one = [f for f in self.floor if not f["new_ctx"]][0]["cpu_ms"]["median"]
+            for r in rows:
+                if r["kind"] == "peer":
+                    L.append("- %s, %d domains: 3x the peer's domains/s needs at most %.2f ms "
+                             "of CPU a domain on one core; OpenSSL alone takes %.2f" % (
+                                 r["setting"], r["domains"],
+                                 r["cpu_ms_per_domain"]["median"] / 3, one))
         prow = [r for r in rows if r.get("proxy")]
         if prow or self.capacity:
             L += ["", "### The latency emulator (tests/bench/latency_proxy.c)", ""]
@@ -690,7 +791,7 @@ class Bench:
               "Each row, by hand (the lab up with `bench.py --keep`; a +RTT row also needs the "
               "proxy, which `bench.py --keep` leaves running at the last RTT measured), and the "
               "bench.py line that reproduces it alone (lab up, the row's runs, lab down):", ""]
-        for r in rows:
+        for r in rows + busy:
             L += ["- %s, %d domains, %s:" % (r["setting"], r["domains"], r["tool"]),
                   "  `%s%s`" % (r["env"] + " " if r["env"] else "", r["command"]),
                   "  `%s`" % r["reproduce"]]
@@ -717,7 +818,7 @@ class Bench:
         with open(os.path.join(self.dir, "results.md"), "w") as f:
             f.write(text)
         with open(os.path.join(self.dir, "results.json"), "w") as f:
-            json.dump({"summary": rows, "runs": self.results, "capacity": self.capacity,
+            json.dump({"summary": rows, "runs": self.results, "capacity": self.capacity, "floor": self.floor,
                        "versions": v, "world": self.world, "pool": self.a.pool,
                        "sizes": self.sizes, "rtts": self.rtts, "repeat": self.a.repeat,
                        "argv": self.argv, "load_average_start": self.load_start}, f, indent=1)
@@ -787,6 +888,15 @@ def main():
                     help="the peer's domains at once, 0 = all (default 2000)")
     ap.add_argument("--peer-max", type=int, default=10000,
                     help="skip the peer for larger lists (default 10000)")
+    ap.add_argument("--busy", type=int, default=256,
+                    help="DNS questions the busy path lets through at once; 0 = no such runs "
+                    "(default 256)")
+    ap.add_argument("--busy-concurrency", type=csv_ints, default=[50, 500, 2000],
+                    help="stswatch's concurrency on the busy path (default 50,500,2000)")
+    ap.add_argument("--busy-rtt", type=float, default=30,
+                    help="added round trip on the busy path in ms (default 30)")
+    ap.add_argument("--busy-only", action="store_true",
+                    help="only the busy-path runs (and no peer)")
     ap.add_argument("--quick", action="store_true", help="1000 domains, one run, development")
     ap.add_argument("--no-capacity", action="store_true", help="skip the proxy's capacity test")
     ap.add_argument("--proxy-priority", choices=("realtime", "normal"), default="realtime",
@@ -797,6 +907,8 @@ def main():
     ap.add_argument("--stswatch", default=os.path.join(ROOT, "build", "stswatch"))
     ap.add_argument("--proxy", default=os.path.join(ROOT, "build", "bench-tools", "latency_proxy"))
     ap.add_argument("--load", default=os.path.join(ROOT, "build", "bench-tools", "latency_load"))
+    ap.add_argument("--floor", default=os.path.join(ROOT, "build", "bench-tools", "tls_floor"),
+                    help="tls_floor, the least a fetch costs; '' skips it")
     ap.add_argument("--dir", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--ns", default="stswbench", help="the lab's namespace (default stswbench)")
     a = ap.parse_args()
@@ -808,20 +920,20 @@ def main():
         a.keep = False
         return 1 if b.down() else 0
     if a.quick:
-        a.sizes, a.repeat = [1000], 1
+        a.sizes, a.repeat, a.busy = [1000], 1, 0
     b.sizes = sorted(set(a.sizes))
     b.rtts = sorted(set(a.rtt))
     b.world = max([a.world] + b.sizes)
     b.concurrencies = list(dict.fromkeys(a.concurrency))
     b.argv = [PYTHON, "tests/bench/bench.py"] + sys.argv[1:]
-    a.tools = a.tools.split(",")
+    a.tools = ["stswatch"] if a.busy_only else a.tools.split(",")
     a.proxy, a.load = os.path.abspath(a.proxy), os.path.abspath(a.load)
     need = [TIME] + (["node", "npm"] if "peer" in a.tools else [])
     for tool in need:
         if not shutil.which(tool):
             log("%s not found: scripts/deps.sh bench installs it" % tool)
             return 1
-    for binary in [b.stswatch] + ([a.proxy, a.load] if any(b.rtts) else []):
+    for binary in [b.stswatch] + ([a.proxy, a.load] if any(b.rtts) or a.busy else []):
         if not os.access(binary, os.X_OK):
             log("%s not found: make bench builds it" % binary)
             return 1
@@ -835,7 +947,7 @@ def main():
         b.load_start = load_average()
         log("lab up: %d generated domains, %d MX hosts, namespace %s" % (b.world, a.pool, b.ns))
         b.lab_up()
-        if any(b.rtts):
+        if any(b.rtts) or a.busy:
             b.far_up()
             rtt = max(b.rtts)
             b.proxy_cmd_example = (rtt, shell_join(
@@ -843,7 +955,12 @@ def main():
                  "--realtime", "%g" % (rtt / 2.0), "udp:%s:53=%s:53" % (S.DNS_V4, S.DNS_V4),
                  "..."]))
         b.warm_up()
-        b.runs()
+        b.floor = []
+        if not a.busy_only:
+            b.measure_floor()
+        if not a.busy_only:
+            b.runs()
+        b.busy_runs()
         if any(b.rtts) and not a.no_capacity:
             b.measure_capacity()
         b.report(v)

@@ -3,7 +3,7 @@
  * one-way delay, in user space, on one epoll loop (docs/BENCHMARKS.md).
  *
  *   latency_proxy [--upstream-netns NS] [--max-queue-mib M] [--realtime] [--slack-us U]
- *                 DELAY_MS SPEC...
+ *                 [--udp-in-flight K] DELAY_MS SPEC...
  *   SPEC: udp:LISTEN_IP:PORT=TARGET_IP:PORT or tcp:LISTEN_IP:PORT=TARGET_IP:PORT
  *
  * The kernel here has no netem, so the benchmark runs the tool it measures in a client
@@ -25,7 +25,10 @@
  * counted. --realtime runs it under SCHED_FIFO (else at nice -10, else as it is): a wire
  * does not wait for the CPU that the tool and the servers share, so neither should this.
  * --slack-us lets a timer fire up to U microseconds late so that one wake-up serves more
- * of them (default 0: at its due time).
+ * of them (default 0: at its due time). --udp-in-flight K makes the path an overloaded
+ * resolver's: a question that arrives while K questions are on their way (taken from
+ * clients, their answers not yet delivered) is dropped and counted (udp_dropped_busy), as
+ * a resolver with K places for requests drops the rest (unbound's num-queries-per-thread).
  *
  * stdout: "ready" once every listener is bound; on SIGUSR1 one JSON line of counters
  * (cumulative, with its own CPU seconds) and of how late deliveries were against their due
@@ -169,6 +172,7 @@ static const unsigned late_edge_us[] = {50, 100, 200, 500, 1000, 2000, 5000, 100
 
 static struct {
 	uint64_t udp_in, udp_out, udp_dropped_queue, udp_dropped_send, udp_dropped_flows;
+	uint64_t udp_taken, udp_answered, udp_dropped_busy;	/* --udp-in-flight */
 	uint64_t udp_sock_drops;	/* SO_RXQ_OVFL: at the proxy's own sockets */
 	uint64_t tcp_accepted, tcp_accept_errors, tcp_connect_failed, tcp_aborted;
 	uint64_t tcp_bytes_c2s, tcp_bytes_s2c;
@@ -212,7 +216,8 @@ static void stats_print(void)
 	printf("{\"cpu_user\": %.3f, \"cpu_sys\": %.3f, \"max_rss_kib\": %ld, "
 	       "\"udp_in\": %" PRIu64 ", \"udp_out\": %" PRIu64 ", \"udp_dropped_queue\": %" PRIu64
 	       ", \"udp_dropped_send\": %" PRIu64 ", \"udp_dropped_flows\": %" PRIu64
-	       ", \"udp_sock_drops\": %" PRIu64 ", \"udp_flows\": %" PRIu64
+	       ", \"udp_sock_drops\": %" PRIu64 ", \"udp_dropped_busy\": %" PRIu64
+	       ", \"udp_flows\": %" PRIu64
 	       ", \"tcp_accepted\": %" PRIu64 ", \"tcp_accept_errors\": %" PRIu64
 	       ", \"tcp_connect_failed\": %" PRIu64 ", \"tcp_aborted\": %" PRIu64
 	       ", \"tcp_bytes_c2s\": %" PRIu64 ", \"tcp_bytes_s2c\": %" PRIu64
@@ -223,7 +228,8 @@ static void stats_print(void)
 	       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss,
 	       st.udp_in, st.udp_out, st.udp_dropped_queue, st.udp_dropped_send,
-	       st.udp_dropped_flows, st.udp_sock_drops, st.udp_flows, st.tcp_accepted,
+	       st.udp_dropped_flows, st.udp_sock_drops, st.udp_dropped_busy, st.udp_flows,
+	       st.tcp_accepted,
 	       st.tcp_accept_errors, st.tcp_connect_failed, st.tcp_aborted, st.tcp_bytes_c2s,
 	       st.tcp_bytes_s2c, st.tcp_open, st.tcp_peak, st.queued_peak, st.late_n,
 	       st.late_n ? (double)st.late_sum_ns / (double)st.late_n / 1e3 : 0.0,
@@ -306,6 +312,7 @@ static int ns_home = -1, ns_up = -1;
 static uint64_t delay_ns;
 static uint64_t slack_ns;	/* --slack-us: how late a timer may fire, to batch wake-ups */
 static uint64_t max_queue = 256ull << 20;
+static uint64_t udp_in_flight;	/* --udp-in-flight: 0 = no limit */
 static unsigned char rbuf[READ_MAX];
 
 enum ep_kind { EP_TCP_LISTEN, EP_UDP_LISTEN, EP_TCP_CLI, EP_TCP_SRV, EP_UDP_UP, EP_SIGNAL };
@@ -873,6 +880,8 @@ static void flow_send(struct udp_flow *f, struct queue *q, struct timer *t, bool
 			st.udp_dropped_send++;
 		else if (to_client)
 			st.udp_out++;
+		if (to_client)
+			st.udp_answered++;
 		queue_pop(q);
 	}
 	if (q->head)
@@ -961,7 +970,12 @@ static void udp_from_clients(struct udp_listener *l)
 				continue;
 			}
 			f->last = now;
-			udp_enqueue(&f->c2s, &f->t_c2s, iovs[i].iov_base, msgs[i].msg_len, now);
+			if (udp_in_flight && st.udp_taken - st.udp_answered >= udp_in_flight) {
+				st.udp_dropped_busy++;
+				continue;
+			}
+			if (udp_enqueue(&f->c2s, &f->t_c2s, iovs[i].iov_base, msgs[i].msg_len, now))
+				st.udp_taken++;
 		}
 		if (n < UDP_BATCH)
 			return;
@@ -1200,6 +1214,9 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strcmp(argv[i], "--slack-us") == 0 && i + 1 < argc) {
 			slack_ns = strtoull(argv[i + 1], NULL, 10) * 1000;
+			i += 2;
+		} else if (strcmp(argv[i], "--udp-in-flight") == 0 && i + 1 < argc) {
+			udp_in_flight = strtoull(argv[i + 1], NULL, 10);
 			i += 2;
 		} else if (strcmp(argv[i], "--max-queue-mib") == 0 && i + 1 < argc) {
 			max_queue = strtoull(argv[i + 1], NULL, 10) << 20;
