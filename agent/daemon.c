@@ -506,17 +506,11 @@ static void ping(struct daemon *d, bool ok)
 
 static void write_metrics(struct daemon *d)
 {
-	struct dynbuf out;
-	char err[300];
+	char err[700];
 
-	if (!d->cfg.metrics_file)
-		return;
-	dynbuf_init(&out, 0);
-	if (metrics_render(d->st, &d->ag, &out) < 0)
-		log_warning("metrics: %s", store_error(d->st));
-	else if (metrics_write_file(d->cfg.metrics_file, out.buf, err, sizeof(err)) < 0)
+	if (d->cfg.metrics_file &&
+	    metrics_update_file(d->st, &d->ag, d->cfg.metrics_file, err, sizeof(err)) < 0)
 		log_warning("metrics: %s", err);
-	dynbuf_free(&out);
 }
 
 static void on_cycle(void *arg)
