@@ -60,10 +60,11 @@ def test_alerts(ctx):
     db = os.path.join(ctx.tmp, "alerts.db")
     conf = os.path.join(ctx.tmp, "alerts.conf")
     to, plain_to = "owner-alerts@example.org", "plain-alerts@example.org"
+    prom = os.path.join(ctx.tmp, "alerts.prom")
     C.write_conf(ctx, conf, db, seq_receivers(ctx, to, plain_to),
                  notify=["ops", "mail", "plain", "plain2525", "am"],
                  alerts={"operator": '"operator"', "remind": "[ 14 ]"},
-                 domains=[DOMAIN, "ok.test"])
+                 settings='metrics_file = "%s";\n' % prom, domains=[DOMAIN, "ok.test"])
     p = ctx.sw("config", "check", "-c", conf, ns=False)
     ctx.require(p.returncode == 0, "config check: %s %s" % (p.stdout, p.stderr))
     m0 = h.mark()
@@ -80,6 +81,18 @@ def test_alerts(ctx):
     st = C.status(ctx, conf)
     ctx.require(st[DOMAIN]["status"] == "WARNING" and st["ok.test"]["status"] == "OK",
                 "run 1: statuses %s" % {d: o["status"] for d, o in st.items()})
+    # run --once writes the daemon's metrics file too
+    if ctx.expect(os.path.exists(prom), "run 1: no metrics file %s" % prom):
+        C.promtool_ok(ctx, prom, "run --once metrics file")
+        with open(prom) as f:
+            vals, _ = C.metrics(f.read())
+        ctx.expect(vals.get(("stswatch_domain_status", frozenset({("domain", DOMAIN)}))) == 1 and
+                   vals.get(("stswatch_checks_total", frozenset())) == 2 and
+                   vals.get(("stswatch_outbox_notifications", frozenset({("state", "failed")})))
+                   == 2, "run 1: metrics %s" % {k: v for k, v in vals.items()
+                                                 if k[0] in ("stswatch_domain_status",
+                                                             "stswatch_checks_total",
+                                                             "stswatch_outbox_notifications")})
     fails_at = st[DOMAIN]["fails_at"]
     ops = C.hook_posts(h, "/ops", m0)
     ctx.require(len(ops) == 1, "run 1: /ops got %d requests, want 1: %s"
@@ -474,13 +487,25 @@ def test_silence(ctx):
         got = [(t, r["json"]["data"]["domain"]) for _, t, r in C.hook_posts(h, "/silence", m0)]
         ctx.expect(got == [("stswatch.problem", other)],
                    "silenced, run %d: /silence got %s, want only %s's problem" % (i, got, other))
-    st = C.status(ctx, conf, held)
+    st = C.status(ctx, conf, held, other)
     ctx.expect(st[held]["status"] == "CRITICAL", "the silenced domain is %s" % st[held]["status"])
+    # status shows the silences in force
+    ctx.expect([(x["code"], x["reason"]) for x in st[held].get("silences", [])] ==
+               [(None, "MX migration tonight")] and
+               [(x["code"], x["reason"]) for x in st[other].get("silences", [])] ==
+               [("policy.invalid", "not this one")],
+               "status --format json: silences %s %s" % (st[held].get("silences"),
+                                                         st[other].get("silences")))
+    p = ctx.sw("status", "-c", conf, held, ns=False)
+    ctx.expect(re.search(r"(?m)^    silenced \(every finding\) until \S+Z: MX migration tonight$",
+                         p.stdout), "status (text) does not show the silence:\n%s" % p.stdout)
     p = ctx.sw("alerts", "unsilence", held, "-c", conf, ns=False)
     ctx.expect(p.returncode == 0 and p.stdout.startswith("1 silence of %s ended" % held),
                "alerts unsilence: %d %s %s" % (p.returncode, p.stdout, p.stderr))
     _, sil = C.outbox(ctx, conf)
     ctx.expect([s["domain"] for s in sil] == [other], "after unsilence: silences %s" % sil)
+    ctx.expect(C.status(ctx, conf, held)[held].get("silences") == [],
+               "after unsilence, status still shows a silence")
     m1 = h.mark()
     p, n = C.run_once(ctx, conf, "--all")
     C.expect_run(ctx, "unsilenced", p, n, queued=1, sent=1)

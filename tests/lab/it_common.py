@@ -351,5 +351,32 @@ def ns_connections(ctx, pid, dst):
             if (" %s " % dst) in (" " + line + " ").replace("\t", " ") and "pid=%d," % pid in line]
 
 
+def metrics(text):
+    """{(name, frozenset(labels)): value} and the families with HELP and TYPE."""
+    vals, fams = {}, set()
+    for line in text.splitlines():
+        m = re.match(r"^# TYPE (\S+) (\S+)$", line)
+        if m:
+            fams.add(m.group(1))
+            continue
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([a-z_]+)(?:\{(.*)\})? (\S+)$', line)
+        if not m:
+            vals[("unparsed", line)] = None
+            continue
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        vals[(m.group(1), labels)] = float(m.group(3))
+    return vals, fams
+
+
+def promtool_ok(ctx, path, what):
+    with open(path, "rb") as f:
+        p = subprocess.run([ctx.lab["promtool"], "check", "metrics"], stdin=f,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    return ctx.expect(p.returncode == 0, "%s: promtool check metrics: exit %d %s"
+                      % (what, p.returncode, p.stdout.decode(errors="replace")[:800]))
+
+
 def sh(argv, **kw):
     return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)

@@ -133,33 +133,6 @@ def in_phase(t, name, interval, slack=1):
     return off <= slack or off >= interval - slack
 
 
-def metrics(text):
-    """{(name, frozenset(labels)): value} and the families with HELP and TYPE."""
-    vals, fams = {}, set()
-    for line in text.splitlines():
-        m = re.match(r"^# TYPE (\S+) (\S+)$", line)
-        if m:
-            fams.add(m.group(1))
-            continue
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r'^([a-z_]+)(?:\{(.*)\})? (\S+)$', line)
-        if not m:
-            vals[("unparsed", line)] = None
-            continue
-        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
-        vals[(m.group(1), labels)] = float(m.group(3))
-    return vals, fams
-
-
-def promtool_ok(ctx, path, what):
-    with open(path, "rb") as f:
-        p = subprocess.run([ctx.lab["promtool"], "check", "metrics"], stdin=f,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
-    return ctx.expect(p.returncode == 0, "%s: promtool check metrics: exit %d %s"
-                      % (what, p.returncode, p.stdout.decode(errors="replace")[:800]))
-
-
 # ---- the daemon ---------------------------------------------------------------------------
 
 D1 = ["ok.test", "split.test", "lf.test", "mxcert-expiring15.test", "daemon-flip.test"]
@@ -255,14 +228,14 @@ def run_daemon(ctx, h, d, db, conf, prom, m0):
 
     # the metrics file and the heartbeat, after each cycle
     ctx.require(C.wait_for(lambda: os.path.exists(prom), IV + 5), "no metrics file %s" % prom)
-    promtool_ok(ctx, prom, "metrics file")
+    C.promtool_ok(ctx, prom, "metrics file")
     check_metrics(ctx, db, prom)
     p = ctx.sw("metrics", "-c", conf, ns=False)
     mp = os.path.join(ctx.tmp, "daemon-cmd.prom")
     with open(mp, "w") as f:
         f.write(p.stdout)
     ctx.expect(p.returncode == 0, "stswatch metrics: exit %d %s" % (p.returncode, p.stderr))
-    promtool_ok(ctx, mp, "stswatch metrics")
+    C.promtool_ok(ctx, mp, "stswatch metrics")
     beats = h.requests("/heartbeat", m0)
     ctx.expect(len(beats) >= 2 and all(r["method"] == "GET" and r.get("tls") and
                                        r["answer"].get("status") == 200 for r in beats),
@@ -393,7 +366,7 @@ def run_daemon(ctx, h, d, db, conf, prom, m0):
 
 def check_metrics(ctx, db, prom):
     with open(prom) as f:
-        vals, fams = metrics(f.read())
+        vals, fams = C.metrics(f.read())
     ctx.expect(not [k for k in vals if k[0] == "unparsed"],
                "metrics: lines not parsed: %s" % [k for k in vals if k[0] == "unparsed"])
     want = ["stswatch_domain_status", "stswatch_domain_fails_at_timestamp_seconds",
