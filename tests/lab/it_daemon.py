@@ -54,10 +54,11 @@ class Daemon:
         self.n = notify.Listener(self.sock).start()
         env = self.n.env(watchdog_usec=watchdog_usec)
         env.pop("JOURNAL_STREAM", None)
-        if journal:
-            env["JOURNAL_STREAM"] = "8:424242"
         self.err_path = os.path.join(ctx.tmp, name + ".stderr")
         with open(self.err_path, "w") as err:
+            if journal:  # as systemd sets it: the device and inode of the stream on stderr
+                st = os.fstat(err.fileno())
+                env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
             self.p = subprocess.Popen(["ip", "netns", "exec", ctx.ns, ctx.stswatch, "run",
                                        "-c", conf], env=env, stdin=subprocess.DEVNULL,
                                       stdout=subprocess.DEVNULL, stderr=err)
