@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "deliver.h"
 #include "inorder.h"
+#include "metrics.h"
 #include "output.h"
 #include "store.h"
 #include "sweep.h"
@@ -37,6 +38,7 @@ struct run_state {
 	struct vantage vt;	/* is the monitor's own view sound (port 25, the resolver)? */
 	struct deliver_stats delivery;
 	size_t delivery_pending;
+	struct metrics_agent ag;	/* for metrics_file */
 	char first_error[640];
 };
 
@@ -177,6 +179,8 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	} else {
 		alerting_log(df->domain, &delta, &ar);
 		r->queued += ar.queued;
+		r->ag.checks++;
+		r->ag.check_seconds += difftime(now, df->checked_at);
 		store_delta_free(&delta);
 	}
 	if (changed && alerting_vantage(r->cfg, r->st, r->run_id, &r->vt, now) < 0)
@@ -324,6 +328,13 @@ int cmd_run(int argc, char **argv)
 		log_warning("%s", store_error(r.st));
 	if (store_prune(r.st, cfg.retention_days, time(NULL), &pruned) < 0)
 		log_warning("pruning old rows: %s", store_error(r.st));
+	/* the same metrics file the daemon writes after each cycle, for a timer's runs */
+	r.ag.started = started;
+	r.ag.last_cycle = time(NULL);
+	r.ag.last_cycle_seconds = (double)(mono_ms() - t0) / 1000.0;
+	if (cfg.metrics_file &&
+	    metrics_update_file(r.st, &r.ag, cfg.metrics_file, err, sizeof(err)) < 0)
+		log_warning("metrics: %s", err);
 	printf("run %s: %zu of %zu domains due and checked in %.1f s (%zu MX hosts probed, %zu "
 	       "shared); %zu OK, %zu WARNING, %zu CRITICAL, %zu UNKNOWN; %ld old rows pruned\n",
 	       time_rfc3339(started, (char[32]){ 0 }, 32), r.n_due, cfg.n_domains,

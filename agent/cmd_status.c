@@ -59,6 +59,38 @@ static void status_text(json_t *o, const char *domain, time_t now)
 		       jstr(f, "subject"), jstr(f, "opened_at"));
 		printf("             %s\n", jstr(f, "message"));
 	}
+	fs = json_object_get(o, "silences");
+	for (size_t i = 0; i < json_array_size(fs); i++) {
+		json_t *sl = json_array_get(fs, i);
+
+		printf("    silenced %s%s until %s: %s\n",
+		       json_is_string(json_object_get(sl, "code")) ? "" : "(every finding)",
+		       json_is_string(json_object_get(sl, "code")) ? jstr(sl, "code") : "",
+		       jstr(sl, "until"), jstr(sl, "reason"));
+	}
+}
+
+/* The silences in force for the domain, as "silences" of its status object. */
+static int add_silences(struct store *st, const char *domain, time_t now, json_t *o)
+{
+	struct store_silence *sil = NULL;
+	size_t n = 0;
+	json_t *a;
+
+	if (store_silences_active(st, domain, now, &sil, &n) < 0)
+		return -1;
+	a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_object();
+
+		json_object_set_new(e, "code", sil[i].code[0] ? json_str(sil[i].code) : json_null());
+		json_object_set_new(e, "until", json_time(sil[i].until));
+		json_object_set_new(e, "reason", json_str(sil[i].reason));
+		json_array_append_new(a, e);
+	}
+	json_object_set_new(o, "silences", a);
+	free(sil);
+	return 0;
 }
 
 /* When the last run could not see (its port 25 blocked, its resolver mute), say so first. */
@@ -148,6 +180,12 @@ int cmd_status(int argc, char **argv)
 			json_object_set_new(o, "checked_at", json_null());
 			json_object_set_new(o, "note", json_string("never checked"));
 			json_object_set_new(o, "findings", json_array());
+		}
+		/* a silence holds the domain's notifications: say so where its state is shown */
+		if (add_silences(st, d, now, o) < 0) {
+			cli_error("status", "%s", store_error(st));
+			json_decref(o);
+			goto out;
 		}
 		summary_add(&sum, (enum status)status_parse(jstr(o, "status")), d);
 		if (c.format == OUT_JSON)

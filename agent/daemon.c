@@ -53,22 +53,24 @@ struct slot {
 	size_t dom;
 };
 
+/* A check in flight: the sweep's callback argument, one per domain at most. */
+struct job {
+	struct daemon *d;
+	size_t dom;
+	uint64_t started;
+};
+
 struct dom_state {
 	struct schedule_entry se;
 	int status;		/* enum status of the last check, -1 never checked */
 	bool in_flight, retry;
+	struct job job;		/* kept here: a check the stop or a reload ends costs nothing */
 };
 
 enum phase {
 	P_RUN,		/* checking what is due */
 	P_RELOAD,	/* draining before the new configuration takes over */
 	P_STOP,		/* draining before the exit */
-};
-
-struct job {
-	struct daemon *d;
-	size_t dom;
-	uint64_t started;
 };
 
 struct daemon {
@@ -335,10 +337,12 @@ fail_committed:
 
 static void on_checked(void *arg, struct domain_facts *df)
 {
-	struct job *job = arg;
+	const struct job *job = arg;
 	struct daemon *d = job->d;
-	struct dom_state *ds = &d->ds[job->dom];
-	const struct domain_conf *dc = &d->cfg.domains[job->dom];
+	size_t dom = job->dom;
+	uint64_t started = job->started;
+	struct dom_state *ds = &d->ds[dom];
+	const struct domain_conf *dc = &d->cfg.domains[dom];
 	time_t now = loop_wall(d->lp);
 	struct history h;
 	struct verdict v;
@@ -385,19 +389,18 @@ static void on_checked(void *arg, struct domain_facts *df)
 		d->cycle_errors++;
 		ds->se.next_due = now + RETRY_UNRECORDED;
 	}
-	heap_push(d, ds->se.next_due, job->dom);
+	heap_push(d, ds->se.next_due, dom);
 	d->ag.checks++;
 	d->cycle_checks++;
-	d->ag.check_seconds += (double)(loop_now(d->lp) - job->started) / 1000.0;
+	d->ag.check_seconds += (double)(loop_now(d->lp) - started) / 1000.0;
 	json_decref(report);
 	verdict_free(&v);
-	free(job);
 	arm_tick(d);
 }
 
 static void start_check(struct daemon *d, size_t dom)
 {
-	struct job *job = xcalloc(1, sizeof(*job));
+	struct job *job = &d->ds[dom].job;
 	struct sweep_domain_opts o = { .deadline_ms = check_deadline_ms(&d->cfg),
 				       .fresh = d->ds[dom].retry };
 
@@ -506,17 +509,11 @@ static void ping(struct daemon *d, bool ok)
 
 static void write_metrics(struct daemon *d)
 {
-	struct dynbuf out;
-	char err[300];
+	char err[700];
 
-	if (!d->cfg.metrics_file)
-		return;
-	dynbuf_init(&out, 0);
-	if (metrics_render(d->st, &d->ag, &out) < 0)
-		log_warning("metrics: %s", store_error(d->st));
-	else if (metrics_write_file(d->cfg.metrics_file, out.buf, err, sizeof(err)) < 0)
+	if (d->cfg.metrics_file &&
+	    metrics_update_file(d->st, &d->ag, d->cfg.metrics_file, err, sizeof(err)) < 0)
 		log_warning("metrics: %s", err);
-	dynbuf_free(&out);
 }
 
 static void on_cycle(void *arg)

@@ -201,3 +201,20 @@ int metrics_write_file(const char *path, const char *text, char *err, size_t err
 	}
 	return 0;
 }
+
+int metrics_update_file(struct store *st, const struct metrics_agent *ag, const char *path,
+			char *err, size_t errlen)
+{
+	struct dynbuf out;
+	int rc = -1;
+
+	dynbuf_init(&out, 0);
+	if (metrics_render(st, ag, &out) < 0) {
+		bsnprintf(err, errlen, "%s", store_error(st));
+		goto out;
+	}
+	rc = metrics_write_file(path, out.buf ? out.buf : "", err, errlen);
+out:
+	dynbuf_free(&out);
+	return rc;
+}

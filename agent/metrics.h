@@ -28,5 +28,8 @@ int metrics_render(struct store *st, const struct metrics_agent *ag, struct dynb
 
 /* Write text to path atomically (a temporary file in the same directory, then rename). */
 int metrics_write_file(const char *path, const char *text, char *err, size_t errlen);
+/* Render and write the metrics file at path (the daemon's cycle, run --once's end); -1 with err. */
+int metrics_update_file(struct store *st, const struct metrics_agent *ag, const char *path,
+			char *err, size_t errlen);
 
 #endif

@@ -9,16 +9,24 @@
 #   make bench BENCH_N=100000      stswatch alone on a list of 100,000 domains
 #   make bench BENCH_ARGS="--rtt 0,30,100 --concurrency 0,50,2000"
 #   make bench-tools               only build the emulator, its load generator, tls_floor
+#   make bench-soak                the daemon on 10,000 domains, interval 1 min, for
+#                                  30 min (make bench runs it last, not with BENCH_QUICK
+#                                  or BENCH_N; SOAK_MINUTES=10 and
+#                                  SOAK_ARGS="--domains 2000" shorten it): RSS,
+#                                  descriptors, database size, checks done and due, every
+#                                  minute
 
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_NS ?= stswbench
 BENCH_N ?=
 BENCH_QUICK ?=
 BENCH_ARGS ?=
+SOAK_NS ?= stswsoak
+SOAK_ARGS ?=
 BENCH_TOOLS := $(BUILD)/bench-tools/latency_proxy $(BUILD)/bench-tools/latency_load \
 	$(BUILD)/bench-tools/tls_floor
 
-.PHONY: bench bench-tools
+.PHONY: bench bench-tools bench-soak
 
 $(BUILD)/bench-tools/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
@@ -40,3 +48,10 @@ bench:
 		--floor $(BUILD)/bench-tools/tls_floor \
 		--dir $(BUILD)/bench --ns $(BENCH_NS) $(if $(BENCH_N),--sizes $(BENCH_N)) \
 		$(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
+	$(Q)$(if $(BENCH_QUICK)$(BENCH_N),: the soak is left out,$(MAKE) --no-print-directory bench-soak)
+
+bench-soak:
+	$(Q)scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(BENCH_PYTHON) tests/bench/soak.py --stswatch $(BUILD)/stswatch \
+		--dir $(BUILD)/soak --ns $(SOAK_NS) $(SOAK_ARGS)

@@ -30,6 +30,12 @@ What it shows (docs/LAB.md has the world):
   crash     kill -9 during runs of many domains; db check passes, each domain shows
             its previous check or its new one whole (one transaction per domain), what
             a killed run checked before the kill is kept, a reader works during a run
+  alerts, delivery, killdeliv, silence, vantage, renewal
+            the alerts of issue 9 against the lab's webhook receiver, Alertmanager and
+            mail server (tests/lab/it_alerts.py says what each shows)
+  daemon, restart, stop
+            the scheduler daemon of issue 10 under a NOTIFY_SOCKET listener
+            (tests/lab/it_daemon.py)
 """
 import json
 import os
@@ -43,8 +49,12 @@ import tempfile
 import time
 import traceback
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import it_alerts  # noqa: E402
+import it_daemon  # noqa: E402
 PYTHON = "/usr/bin/python3"
 STATUS_RC = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
 RANK = {"OK": 0, "WARNING": 1, "UNKNOWN": 2, "CRITICAL": 3}
@@ -668,14 +678,16 @@ def test_history(ctx):
     for d in HIST[:4] + HIST[5:]:
         ctx.expect(s0[d]["status"] == "OK", "%s before: %s" % (d, s0[d]))
 
-    for name in ctx.lab["mutations"]:
+    # the history domains' mutations (others belong to the alert and daemon tests)
+    hist_mutations = {n: m for n, m in ctx.lab["mutations"].items() if m["domain"] in HIST}
+    for name in hist_mutations:
         m = ctx.run([PYTHON, os.path.join(HERE, "lab.py"), "mutate", ctx.dir, name], ns=False,
                     env={"LAB_NS": ctx.ns})
         ctx.require(m.returncode == 0, "mutate %s: %s" % (name, m.stderr))
     p = ctx.sw("run", "--once", "--all", "-c", conf)
     ctx.require(p.returncode == 0, "run after the mutations: exit %d %s" % (p.returncode, p.stderr))
     s1 = status(ctx, conf)
-    for name, m in ctx.lab["mutations"].items():
+    for name, m in hist_mutations.items():
         d = m["domain"]
         codes = [f["code"] for f in s1[d]["findings"]]
         for c in m["expect_after"]:
@@ -850,7 +862,7 @@ def test_crash(ctx):
 TESTS = [("cli", test_cli), ("check", test_check), ("details", test_details),
          ("senders", test_senders), ("plugin", test_plugin), ("env", test_env),
          ("engines", test_engines), ("history", test_history),
-         ("crash", test_crash)]
+         ("crash", test_crash)] + it_alerts.TESTS + it_daemon.TESTS
 
 
 def lab(ctx, cmd):

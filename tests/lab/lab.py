@@ -118,7 +118,7 @@ def build_world(applied=(), bench=0, pool=S.BENCH_POOL):
         if r["domain"] in by_domain:
             raise LabError("scenario %s twice" % r["domain"])
         by_domain[r["domain"]] = r
-    renewals = {}
+    renewals, renew_to = {}, {}
     for name in applied:
         m = S.MUTATIONS[name]
         r = by_domain[m["domain"]]
@@ -131,16 +131,18 @@ def build_world(applied=(), bench=0, pool=S.BENCH_POOL):
                 r[k] = copy.deepcopy(v)
         for h in m.get("renew", []):
             renewals[h] = renewals.get(h, 0) + 1
+            renew_to[h] = dict(m.get("renew_to") or {"days": 89, "lifetime": 90})
 
     w = {"domains": by_domain, "hosts": {}, "certs": {}, "vhosts": [], "smtpd": [],
          "rrsets": {}, "servfail": [], "timeout": [], "listen_silent": [],
          "listen_badtls": [], "bench": None}
 
-    def add_cert(spec, default_name, renew=0):
+    def add_cert(spec, default_name, renew=0, to=None):
         cid = cert_id(spec or {}, default_name)
         c = norm_cert(spec, default_name)
         if renew:
-            c.update(days=89, lifetime=90, generation=renew)
+            c.update(to or {"days": 89, "lifetime": 90})
+            c["generation"] = renew
         old = w["certs"].get(cid)
         if old is not None and old != c:
             raise LabError("certificate %s defined twice, differently" % cid)
@@ -170,7 +172,7 @@ def build_world(applied=(), bench=0, pool=S.BENCH_POOL):
         smtp = spec.get("smtp", "tls")
         cid = None
         if smtp in ("tls", "tls-old"):
-            cid = add_cert(spec.get("cert"), h, renewals.get(h, 0))
+            cid = add_cert(spec.get("cert"), h, renewals.get(h, 0), renew_to.get(h))
         hv["cert"] = cid
         for a in addrs:
             if smtp == "silent":
@@ -1560,7 +1562,8 @@ def cmd_mutate(d, name):
     if dns_changed:
         unbound_control(d, "flush_zone", "test.")
         unbound_control(d, "flush_requestlist")
-    if render_nginx(d, old) != render_nginx(d, new):
+    nginx_changed = render_nginx(d, old) != render_nginx(d, new)
+    if nginx_changed:
         nginx_reload(d, ns)
     smtp_certs = {s["cert"] for s in new["smtpd"]}
     if render_postfix_master(d, old) != render_postfix_master(d, new) or changed & smtp_certs:
@@ -1571,6 +1574,12 @@ def cmd_mutate(d, name):
     for s in new["smtpd"]:
         if s["cert"] in changed:
             wait_cert(ns, d, s["addr"], s["host"], s["cert"])
+    # nginx's reload returns before its new workers serve: wait for the new answers
+    if nginx_changed:
+        olds = {v["host"]: v for v in old["vhosts"]}
+        for v in new["vhosts"]:
+            if olds.get(v["host"]) != v:
+                wait_vhost(ns, d, v)
     write_description(d, ns, new, applied + [name], desc.get("processes", {}))
     log("mutate: %s applied to %s (%s); DNS names changed: %s; certificates issued: %s" %
         (name, S.MUTATIONS[name]["domain"], S.MUTATIONS[name]["what"],
@@ -1593,6 +1602,22 @@ def wait_cert(ns, d, addr, host, cid, secs=10.0):
             raise LabError("%s (%s) still serves its old certificate %.0f s after the reload"
                        % (host, addr, secs))
         time.sleep(0.2)
+
+
+def wait_vhost(ns, d, v, secs=10.0):
+    """Poll a policy host until nginx answers with the status its (new) block says."""
+    url = "https://%s/.well-known/mta-sts.txt" % v["host"]
+    end = time.monotonic() + secs
+    while True:
+        p = run(nsexec(ns, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time",
+                            "5", "--cacert", os.path.join(d, "ca", "root.pem"), "--resolve",
+                            "%s:443:%s" % (v["host"], S.NGINX_V4), url]), check=False, timeout=10)
+        if p.stdout.decode().strip() == str(v["status"]):
+            return
+        if time.monotonic() > end:
+            raise LabError("%s still answers %s %.0f s after nginx's reload, want %d"
+                           % (url, p.stdout.decode().strip(), secs, v["status"]))
+        time.sleep(0.1)
 
 
 def cmd_exec(d, argv):

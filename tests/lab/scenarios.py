@@ -5,6 +5,10 @@ lab.py reads SCENARIOS and MUTATIONS and generates everything from them: the DNS
 services, one per address) and their certificates. selftest.py reads the same rows to
 know what each server must show. Nothing here does I/O.
 
+A mutation (MUTATIONS): "domain", "what", "expect_after", and "set" (row keys replaced)
+and/or "renew" (MX hosts whose certificate is issued anew: 89 days left of 90, or as
+"renew_to" says, e.g. {"days": 14.5}).
+
 A row (a dict):
   domain    the scenario's mail domain (reserved TLD .test)
   purpose   one line: what the scenario shows
@@ -396,7 +400,22 @@ SCENARIOS = [
           expect=["mx.cert.expiring"], status="WARNING"),
     merge(one_mx("hist6.test", 70), purpose="history: policy-404-keep-id", expect=[],
           status="OK"),
+
+    # ---- alerts and the daemon (tests/lab/it_alerts.py, it_daemon.py) --------------------
+    merge(one_mx("alert-cert.test", 73, cert={"days": 15, "lifetime": 90}),
+          purpose="alerts: MX certificate 15 days left; alert-cert-mark and alert-cert-renew",
+          expect=["mx.cert.expiring"], status="WARNING"),
+    merge(one_mx("renewal.test", 74, cert={"days": 45, "lifetime": 90}),
+          purpose="alerts: MX certificate 45 days left (OK by the thresholds; the test gives "
+                  "it a history of renewals at 60 days left)",
+          expect=[], status="OK"),
+    merge(one_mx("daemon-flip.test", 75), purpose="daemon: healthy until daemon-flip-break",
+          expect=[], status="OK"),
 ]
+
+# alert-cert-mark: the certificate then expires this many seconds after 14 days from the
+# mutation, so the 14-day remind mark passes that long after it
+ALERT_MARK_MARGIN = 20
 
 # Named changes to the running world (lab.py mutate DIR NAME). Each names its domain, the
 # row keys it replaces (same shapes as above; "policy" merges key by key) or the hosts
@@ -440,6 +459,28 @@ MUTATIONS = {
         "what": "issue a new certificate for mx1.hist5.test (15 -> 89 days), reload postfix",
         "renew": ["mx1.hist5.test"],
         "expect_after": ["mx.cert.renewed"],
+    },
+    "alert-cert-mark": {
+        "domain": "alert-cert.test",
+        "what": "a new certificate for mx1.alert-cert.test that expires 14 days and %d s from "
+                "now (the 14-day remind mark passes %d s after the mutation)"
+                % (ALERT_MARK_MARGIN, ALERT_MARK_MARGIN),
+        "renew": ["mx1.alert-cert.test"],
+        # CA.issue dates every certificate an hour past its days
+        "renew_to": {"days": 14 + (ALERT_MARK_MARGIN - 3600) / 86400.0, "lifetime": 90},
+        "expect_after": ["mx.cert.expiring", "mx.cert.renewed"],
+    },
+    "alert-cert-renew": {
+        "domain": "alert-cert.test",
+        "what": "a new certificate for mx1.alert-cert.test with 89 days left",
+        "renew": ["mx1.alert-cert.test"],
+        "expect_after": ["mx.cert.renewed"],
+    },
+    "daemon-flip-break": {
+        "domain": "daemon-flip.test",
+        "what": "the policy URL of daemon-flip.test answers 404",
+        "set": {"policy": {"status": 404}},
+        "expect_after": ["policy.http_status"],
     },
 }
 

@@ -85,6 +85,16 @@ static void test_render(void **state)
 	fclose(f);
 	assert_int_equal(metrics_write_file("/nonexistent/dir/x.prom", text, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/dir/x.prom"));
+	/* render and write in one (the daemon's cycle and run --once): the same text */
+	unlink(file);
+	assert_int_equal(metrics_update_file(st, &ag, file, err, sizeof(err)), 0);
+	f = fopen(file, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	assert_int_equal(ftell(f), (long)strlen(text));
+	fclose(f);
+	assert_int_equal(metrics_update_file(st, &ag, "/nonexistent/dir/x.prom", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/dir/x.prom"));
 	dynbuf_free(&out);
 	store_close(st);
 	{
