@@ -527,7 +527,7 @@ def test_silence(ctx):
 # ---- the monitor's own vantage point --------------------------------------------------------
 
 VANTAGE = ["ok.test", "split.test", "unknownkeys.test", "wildcard.test", "lf.test", "dual.test",
-           "shared-a.test", "shared-b.test", "tlsrpt-note.test", "txt-note.test", "none.test",
+           "shared-a.test", "shared-b.test", "tlsrpt-note.test", "txt-long.test", "none.test",
            "hist3.test"]
 
 

@@ -419,7 +419,7 @@ def check_metrics(ctx, db, prom):
 # ---- kill -9 and restart ----------------------------------------------------------------------
 
 D2 = ["ok.test", "split.test", "unknownkeys.test", "wildcard.test", "lf.test", "dual.test",
-      "shared-a.test", "shared-b.test", "tlsrpt-note.test", "txt-note.test", "none.test",
+      "shared-a.test", "shared-b.test", "tlsrpt-note.test", "txt-long.test", "none.test",
       "hist3.test", "null-mx.test", "many-mx.test", "mxcert-expiring15.test", "mx-partial.test"]
 IV2 = 12
 
