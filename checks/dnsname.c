@@ -106,7 +106,9 @@ int dns_name_to_alabel(const char *s, char *out, size_t len)
 	/* IDNA 2008 with the input normalized to NFC, as a sender looking the name up does */
 	if (idn2_to_ascii_8z(s, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK || !a)
 		goto out;
-	if (strlen(a) >= len)
+	/* libidn2 converts the non-ASCII labels and passes the others through: a tab or a
+	 * space in them stays, and what comes out must still be a name */
+	if (strlen(a) >= len || !dns_name_valid(a))
 		goto out;
 	strlcpy_s(out, a, len);
 	rc = 0;
