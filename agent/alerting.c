@@ -150,6 +150,279 @@ static json_t *note_data(const struct domain_facts *df, const struct verdict *v,
 	return o;
 }
 
+/* ---- Alertmanager's re-send: the words of what receivers were told ----------------------- */
+
+#define RESEND_KEY "resend"	/* the member of the stored alert state that holds them */
+
+static int sev_rank_str(const char *s)
+{
+	return !s ? 0 : strcmp(s, "CRITICAL") == 0 ? 3 : strcmp(s, "UNKNOWN") == 0 ? 2 :
+	       strcmp(s, "WARNING") == 0 ? 1 : 0;
+}
+
+static const char *jsev(const json_t *f)
+{
+	return json_string_value(json_object_get(f, "severity"));
+}
+
+/* The finding of an array whose "code subject" is key (made as alert.c makes its keys),
+ * NULL when none; with skip_info, an INFO one counts as none. */
+static const json_t *find_key(const json_t *findings, const char *key, bool skip_info)
+{
+	for (size_t i = 0; i < json_array_size(findings); i++) {
+		const json_t *f = json_array_get(findings, i);
+		const char *code = json_string_value(json_object_get(f, "code"));
+		const char *subject = json_string_value(json_object_get(f, "subject"));
+		char k[ALERT_KEY_LEN];
+
+		if (!code)
+			continue;
+		bsnprintf(k, sizeof(k), "%s %s", code, subject ? subject : "");
+		if (strcmp(k, key) == 0)
+			return skip_info && sev_rank_str(jsev(f)) == 0 ? NULL : f;
+	}
+	return NULL;
+}
+
+/* The open, told incident that has key among its told findings, or NULL. */
+static const struct alert_incident *told_in(const struct alert_state *s, const char *key)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct alert_incident *in = &s->v[i];
+
+		if (!in->open || in->told == ALERT_OK)
+			continue;
+		for (size_t k = 0; k < in->n_told; k++)
+			if (strcmp(in->told_keys[k], key) == 0)
+				return in;
+	}
+	return NULL;
+}
+
+/*
+ * The words of one told finding (a new object). The check's (seen) when this check's
+ * notification posted them, or when its severity is not above the one receivers heard of
+ * (kept's, else the incident's): a drop is re-sent at once, a rise only once it is told
+ * (a silence or flapping holds it). Else the words kept from before; else the check's at
+ * the told severity; else, with no words anywhere, code, subject and severity.
+ */
+static json_t *told_words(const struct alert_incident *in, const char *key, const json_t *seen,
+			  const json_t *kept, bool noted)
+{
+	const char *sp = strchr(key, ' ');
+	json_t *w;
+
+	if (seen && (noted || sev_rank_str(jsev(seen)) <=
+		     (kept ? sev_rank_str(jsev(kept)) : rank(in->told))))
+		return json_deep_copy(seen);
+	if (kept)
+		return json_deep_copy(kept);
+	if (seen) {
+		w = json_deep_copy(seen);
+		json_object_set_new(w, "severity", json_string(alert_status_str(in->told)));
+		return w;
+	}
+	w = json_object();
+	json_object_set_new(w, "code", sp ? json_stringn(key, (size_t)(sp - key)) : json_str(key));
+	json_object_set_new(w, "subject", json_str(sp ? sp + 1 : ""));
+	json_object_set_new(w, "severity", json_string(alert_status_str(in->told)));
+	return w;
+}
+
+static void copy_member(json_t *dst, const json_t *src, const char *key)
+{
+	json_t *v = json_object_get(src, key);
+
+	json_object_set_new(dst, key, v ? json_deep_copy(v) : json_null());
+}
+
+/* status, fails_at, fails_reason, checked_at, mode: from src (a report or earlier re-send
+ * data), or what the state knows when there is neither (the last check pruned). */
+static void resend_domain(json_t *o, const json_t *src, const struct alert_state *s)
+{
+	const json_t *fa = json_object_get(src, "fails_at");
+
+	if (!src) {
+		json_object_set_new(o, "status", json_string(alert_status_str(alert_state_told(s))));
+		json_object_set_new(o, "fails_at", json_time(s->fails_at));
+		return;
+	}
+	copy_member(o, src, "status");
+	copy_member(o, src, "fails_at");
+	if (json_is_string(fa))
+		copy_member(o, src, "fails_reason");
+	else
+		json_object_set_new(o, "fails_reason", json_null());
+	copy_member(o, src, "checked_at");
+	copy_member(o, src, "mode");
+}
+
+/* kind and previous_status, for the summary: those of the last notification that told of
+ * the problem itself (a resolution of a part, flapping, blindness leave them). */
+static void resend_kind(json_t *o, const struct alert_note *note, const json_t *prev)
+{
+	if (note && !note->blind && (note->kind == ALERT_PROBLEM ||
+				     note->kind == ALERT_ESCALATED || note->kind == ALERT_REMINDER)) {
+		json_object_set_new(o, "kind", json_string(alert_kind_str(note->kind)));
+		json_object_set_new(o, "previous_status",
+				    json_string(alert_status_str(note->previous_status)));
+	} else if (json_is_string(json_object_get(prev, "kind"))) {
+		copy_member(o, prev, "kind");
+		copy_member(o, prev, "previous_status");
+	} else {
+		json_object_set_new(o, "kind", json_string(alert_kind_str(ALERT_PROBLEM)));
+	}
+}
+
+/* The told findings of the open incidents with their words: in the check's order first, as
+ * its notification lists them, then those it did not show. */
+static json_t *resend_findings(const struct alert_state *s, const json_t *rf, const json_t *kf,
+			       bool noted)
+{
+	json_t *out = json_array();
+	const struct alert_incident *in;
+	char key[ALERT_KEY_LEN];
+
+	for (size_t i = 0; i < json_array_size(rf); i++) {
+		const json_t *f = json_array_get(rf, i);
+		const char *code = json_string_value(json_object_get(f, "code"));
+		const char *subject = json_string_value(json_object_get(f, "subject"));
+
+		if (!code || sev_rank_str(jsev(f)) == 0)
+			continue;
+		bsnprintf(key, sizeof(key), "%s %s", code, subject ? subject : "");
+		if ((in = told_in(s, key)) && !find_key(out, key, false))
+			json_array_append_new(out, told_words(in, key, f, find_key(kf, key, true),
+							      noted));
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		in = &s->v[i];
+		for (size_t k = 0; in->open && in->told != ALERT_OK && k < in->n_told; k++) {
+			const char *tk = in->told_keys[k];
+
+			if (!find_key(out, tk, false))
+				json_array_append_new(out, told_words(in, tk, NULL,
+								      find_key(kf, tk, true), noted));
+		}
+	}
+	return out;
+}
+
+json_t *alerting_resend_data(const char *domain, const struct alert_state *s, const json_t *report,
+			     const json_t *prev, bool could_tell, const struct alert_note *note)
+{
+	const struct alert_incident *main = NULL;
+	bool noted = note && note->kind != ALERT_NONE;
+	json_t *o, *incidents;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].open && s->v[i].told != ALERT_OK &&
+		    (!main || rank(s->v[i].told) > rank(main->told)))
+			main = &s->v[i];
+	if (!main)
+		return NULL;
+	o = json_object();
+	json_object_set_new(o, "domain", json_str(domain));
+	resend_domain(o, could_tell || !prev ? report : prev, s);
+	resend_kind(o, note, prev);
+	json_object_set_new(o, "incident", json_string(main->id));
+	json_object_set_new(o, "blind", json_false());
+	incidents = json_array();
+	for (size_t i = 0; i < s->n; i++) {
+		const struct alert_incident *in = &s->v[i];
+		json_t *j;
+
+		if (!in->open || in->told == ALERT_OK)
+			continue;
+		j = json_object();
+		json_object_set_new(j, "id", json_string(in->id));
+		json_object_set_new(j, "cause", json_str(in->cause));
+		json_object_set_new(j, "severity", json_string(alert_status_str(in->told)));
+		json_object_set_new(j, "opened_at", json_time(in->opened_at));
+		json_object_set_new(j, "findings", keys_json(in->told_keys, in->n_told));
+		json_array_append_new(incidents, j);
+	}
+	json_object_set_new(o, "incidents", incidents);
+	json_object_set_new(o, "findings", resend_findings(s, json_object_get(report, "findings"),
+							   json_object_get(prev, "findings"), noted));
+	return o;
+}
+
+static bool routes_to(const struct config *cfg, const struct domain_conf *d, size_t receiver)
+{
+	const struct route *rt = config_domain_route(cfg, d);
+
+	for (size_t i = 0; i < rt->n; i++)
+		if (rt->idx[i] == receiver)
+			return true;
+	return false;
+}
+
+struct resend_collect {
+	const struct config *cfg;
+	struct store *st;
+	size_t receiver;
+	json_t *out;
+	size_t from_report;
+	bool failed;
+};
+
+static int resend_one(void *arg, const char *domain, const char *text)
+{
+	struct resend_collect *c = arg;
+	const struct domain_conf *dc = config_find_domain(c->cfg, domain);
+	struct alert_state s;
+	json_t *j, *data, *report = NULL;
+	char err[128], *rtext = NULL;
+
+	if (!dc || !routes_to(c->cfg, dc, c->receiver))
+		return 0;
+	j = json_loads(text, 0, NULL);
+	if (!j || alert_state_from_json(j, &s, err, sizeof(err)) < 0) {
+		json_decref(j);
+		return 0;	/* the next check of the domain says so and starts afresh */
+	}
+	data = json_object_get(j, RESEND_KEY);
+	if (json_is_object(data)) {
+		json_array_append(c->out, data);
+	} else if (alert_state_told(&s) != ALERT_OK) {
+		/* a state written before the words were kept: those of the last check */
+		if (store_domain_report(c->st, domain, &rtext) < 0) {
+			c->failed = true;
+			goto out;
+		}
+		report = rtext ? json_loads(rtext, 0, NULL) : NULL;
+		data = alerting_resend_data(domain, &s, report, NULL, true, NULL);
+		if (data) {
+			json_array_append_new(c->out, data);
+			c->from_report++;
+		}
+	}
+out:
+	json_decref(report);
+	free(rtext);
+	json_decref(j);
+	alert_state_free(&s);
+	return c->failed;
+}
+
+int alerting_resend_collect(const struct config *cfg, struct store *st, size_t receiver,
+			    json_t **out, size_t *from_report)
+{
+	struct resend_collect c = { .cfg = cfg, .st = st, .receiver = receiver,
+				    .out = json_array() };
+
+	*out = NULL;
+	*from_report = 0;
+	if (store_each_alert_state(st, resend_one, &c) < 0 || c.failed) {
+		json_decref(c.out);
+		return STORE_ERROR;
+	}
+	*out = c.out;
+	*from_report = c.from_report;
+	return 0;
+}
+
 /* Is a receiver told of this note: its minimum severity against now or, for a
  * resolution, what it was told before. */
 static bool receiver_wants(const struct receiver_conf *r, const struct alert_note *note)
@@ -223,7 +496,7 @@ int alerting_evaluate(const struct config *cfg, struct store *st, int64_t run_id
 	struct alert_silence *as = NULL;
 	size_t n_sil = 0;
 	char *json = NULL, err[160];
-	json_t *j;
+	json_t *j, *pj = NULL, *resend;
 	int rc = STORE_ERROR;
 
 	memset(res, 0, sizeof(*res));
@@ -255,14 +528,15 @@ int alerting_evaluate(const struct config *cfg, struct store *st, int64_t run_id
 
 	if (store_alert_state_get(st, d->name, &json) < 0)
 		goto out;
-	j = json ? json_loads(json, 0, NULL) : NULL;
-	if (json && (!j || alert_state_from_json(j, &prev, err, sizeof(err)) < 0)) {
+	pj = json ? json_loads(json, 0, NULL) : NULL;
+	if (json && (!pj || alert_state_from_json(pj, &prev, err, sizeof(err)) < 0)) {
 		/* a damaged state must not stop alerting: start over and say so */
 		log_warning("%s: the alert state in the database is unreadable (%s); starting "
-			    "afresh", d->name, j ? err : "not JSON");
+			    "afresh", d->name, pj ? err : "not JSON");
 		alert_state_init(&prev);
+		json_decref(pj);
+		pj = NULL;
 	}
-	json_decref(j);
 	if (store_silences_active(st, d->name, now, &sil, &n_sil) < 0)
 		goto out;
 	if (n_sil) {
@@ -275,6 +549,11 @@ int alerting_evaluate(const struct config *cfg, struct store *st, int64_t run_id
 	alert_decide(&conf, d->name, &prev, &av, as, n_sil, now, &next, &note);
 	free(json);
 	j = alert_state_to_json(&next);
+	/* what Alertmanager's re-send posts until the next check: the words of this one */
+	resend = alerting_resend_data(d->name, &next, report, json_object_get(pj, RESEND_KEY),
+				      !av.could_not_tell && !av.inconclusive, &note);
+	if (resend)
+		json_object_set_new(j, RESEND_KEY, resend);
 	json = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (!json || (rc = store_alert_state_put(st, d->name, json, now)) < 0) {
@@ -301,6 +580,7 @@ int alerting_evaluate(const struct config *cfg, struct store *st, int64_t run_id
 	rc = 0;
 out:
 	free(json);
+	json_decref(pj);
 	free(af);
 	free(causes);
 	free(sil);
@@ -462,16 +742,6 @@ static time_t digest_moment(const char *tz, int minute_of_day, time_t now)
 	tzset();
 	free(saved);
 	return t;
-}
-
-static bool routes_to(const struct config *cfg, const struct domain_conf *d, size_t receiver)
-{
-	const struct route *rt = config_domain_route(cfg, d);
-
-	for (size_t i = 0; i < rt->n; i++)
-		if (rt->idx[i] == receiver)
-			return true;
-	return false;
 }
 
 struct digest_build {

@@ -68,6 +68,28 @@ void alerting_vantage_seed(struct store *st, struct vantage *v);
 int alerting_digests(const struct config *cfg, struct store *st, int64_t run_id, time_t now,
 		     size_t *queued);
 
+/*
+ * What Alertmanager's re-send posts for a domain (docs/ALERT-DATA.md, "The re-send"): data
+ * shaped like a notification's, NULL when no open incident was told. Its findings are
+ * those receivers were told of in the open incidents, each with the words of report (this
+ * check) unless they rose above what was told without a notification (note: this check's,
+ * NULL for none; its notification posted them), else the words kept in prev (the last such
+ * data, may be NULL). Domain fields (status, fails_at, fails_reason, checked_at, mode)
+ * come from report, or from prev when the check could not tell; kind and previous_status
+ * (for the summary) from the last problem, escalated or reminder notification.
+ */
+json_t *alerting_resend_data(const char *domain, const struct alert_state *s, const json_t *report,
+			     const json_t *prev, bool could_tell, const struct alert_note *note);
+
+/*
+ * The re-send data (an array, caller owns it) of every domain routed to cfg->receivers[ri]
+ * with an open incident told, kept in its alert state by the last check; a state from a
+ * stswatch that did not keep it gets its words from the domain's last check report,
+ * counted in *from_report.
+ */
+int alerting_resend_collect(const struct config *cfg, struct store *st, size_t ri, json_t **out,
+			    size_t *from_report);
+
 /* A fresh notification id: 32 hex digits from the system's random source. */
 void alerting_new_id(char out[33]);
 

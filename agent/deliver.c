@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "alerting.h"
-#include "alerts/alert_json.h"
 #include "alerts/channel.h"
 #include "alerts/outbox.h"
 #include "lib/dynbuf.h"
@@ -589,72 +588,39 @@ static void schedule(struct deliver *d, uint64_t ms)
 
 /* ---- Alertmanager: the firing alerts, re-sent ------------------------------------------- */
 
-struct am_collect {
-	const struct config *cfg;
-	size_t receiver;		/* index in cfg->receivers */
-	struct am_alert *v;
-	size_t n;
-	char **owned;			/* strings the alerts point at */
-	size_t n_owned;
-};
-
-static const char *keep(struct am_collect *c, const char *s, size_t len)
+static size_t firing(const json_t *data)
 {
-	c->owned = xrealloc(c->owned, (c->n_owned + 1) * sizeof(*c->owned));
-	c->owned[c->n_owned] = xstrndup(s, len);
-	return c->owned[c->n_owned++];
+	size_t n = json_array_size(json_object_get(data, "findings"));
+
+	return n ? n : 1;
 }
 
-static bool routed(const struct config *cfg, const char *domain, size_t receiver)
+/* One POST of the firing alerts of the domains off .. off + n - 1 of all (n >= 1). */
+static void resend_post(struct deliver *d, const struct receiver_conf *rc,
+			const struct receiver *r, const json_t *all, size_t off, size_t n,
+			time_t now)
 {
-	const struct domain_conf *dc = config_find_domain(cfg, domain);
-	const struct route *rt = dc ? config_domain_route(cfg, dc) : NULL;
+	struct request *q = request_new(d);
+	char **texts = xcalloc(n, sizeof(*texts)), why[200] = "";
+	int built;
 
-	for (size_t i = 0; rt && i < rt->n; i++)
-		if (rt->idx[i] == receiver)
-			return true;
-	return false;
-}
-
-static int collect_state(void *arg, const char *domain, const char *json)
-{
-	struct am_collect *c = arg;
-	struct alert_state s;
-	json_t *j;
-	char err[128];
-
-	if (!routed(c->cfg, domain, c->receiver))
-		return 0;
-	j = json_loads(json, 0, NULL);
-	if (!j || alert_state_from_json(j, &s, err, sizeof(err)) < 0) {
-		json_decref(j);
-		return 0;
-	}
-	json_decref(j);
-	for (size_t i = 0; i < s.n; i++) {
-		const struct alert_incident *in = &s.v[i];
-
-		if (!in->open || in->told == ALERT_OK)
-			continue;
-		for (size_t k = 0; k < in->n_told; k++) {
-			const char *key = in->told_keys[k], *sp = strchr(key, ' ');
-			struct am_alert *a;
-
-			if (!sp)
-				continue;
-			c->v = xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
-			a = &c->v[c->n++];
-			memset(a, 0, sizeof(*a));
-			a->domain = keep(c, domain, strlen(domain));
-			a->code = keep(c, key, (size_t)(sp - key));
-			a->subject = keep(c, sp + 1, strlen(sp + 1));
-			a->sev = in->told;
-			a->incident = keep(c, in->id, strlen(in->id));
-			a->starts_at = in->told_at;
-		}
-	}
-	alert_state_free(&s);
-	return 0;
+	q->what = REQ_AM_SYNC;
+	strlcpy_s(q->row.receiver, rc->name, sizeof(q->row.receiver));
+	for (size_t i = 0; i < n; i++)
+		texts[i] = json_dumps(json_array_get(all, off + i),
+				      JSON_COMPACT | JSON_ENSURE_ASCII);
+	built = channel_alertmanager_resend(r, (const char *const *)texts, n, now, &q->req, why,
+					    sizeof(why));
+	if (built == 0 && start(d, q, r, rc->proxy) == 0)
+		goto out;	/* on its way; on_done ends it */
+	if (built <= 0)
+		log_warning("Alertmanager %s: cannot re-send the firing alerts: %s", rc->name,
+			    built < 0 ? why : "libcurl refused the transfer");
+	request_free(q);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(texts[i]);
+	free(texts);
 }
 
 void deliver_alertmanager_sync(struct deliver *d)
@@ -663,33 +629,38 @@ void deliver_alertmanager_sync(struct deliver *d)
 
 	for (size_t ri = 0; !d->stopped && ri < d->cfg->n_receivers; ri++) {
 		const struct receiver_conf *rc = &d->cfg->receivers[ri];
-		struct am_collect c = { .cfg = d->cfg, .receiver = ri };
+		json_t *all = NULL;
+		size_t n, from_report = 0, off, k, alerts;
 		struct receiver r;
 
 		if (strcmp(rc->type, "alertmanager") != 0)
 			continue;
-		if (store_each_alert_state(d->st, collect_state, &c) < 0)
-			log_error("%s", store_error(d->st));
-		receiver_of(d->cfg, rc, &r);
-		for (size_t off = 0; off < c.n; off += AM_CHUNK) {
-			struct request *q = request_new(d);
-			char why[200];
-
-			q->what = REQ_AM_SYNC;
-			strlcpy_s(q->row.receiver, rc->name, sizeof(q->row.receiver));
-			why[0] = '\0';
-			if (channel_alertmanager_build(&r, c.v + off, c.n - off < AM_CHUNK ?
-						       c.n - off : AM_CHUNK, now, &q->req, why,
-						       sizeof(why)) < 0 || start(d, q, &r, rc->proxy) < 0) {
-				log_warning("Alertmanager %s: cannot re-send the firing alerts: %s",
-					    rc->name, why);
-				request_free(q);
-			}
+		/* what each domain's last check kept of what receivers were told, words and all,
+		 * so a re-send carries the annotations of the notification (Alertmanager keeps
+		 * those of the latest post) */
+		if (alerting_resend_collect(d->cfg, d->st, ri, &all, &from_report) < 0) {
+			log_error("Alertmanager %s: cannot re-send the firing alerts: %s", rc->name,
+				  store_error(d->st));
+			continue;
 		}
-		for (size_t i = 0; i < c.n_owned; i++)
-			free(c.owned[i]);
-		free(c.owned);
-		free(c.v);
+		if (from_report)
+			log_info("Alertmanager %s: the alert state of %zu domain%s predates the "
+				 "re-send's words: they are taken from the last check until the next",
+				 rc->name, from_report, from_report == 1 ? "" : "s");
+		receiver_of(d->cfg, rc, &r);
+		n = json_array_size(all);
+		/* whole domains per POST, AM_CHUNK alerts at most (a bigger domain goes alone) */
+		for (off = 0; off < n; off += k) {
+			for (k = 0, alerts = 0; off + k < n; k++) {
+				size_t f = firing(json_array_get(all, off + k));
+
+				if (k && alerts + f > AM_CHUNK)
+					break;
+				alerts += f;
+			}
+			resend_post(d, rc, &r, all, off, k, now);
+		}
+		json_decref(all);
 	}
 }
 

@@ -1497,6 +1497,23 @@ int store_domain_status(struct store *st, const char *domain, json_t **out)
 	return 0;
 }
 
+int store_domain_report(struct store *st, const char *domain, char **json)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT c.report FROM domains d JOIN checks c ON"
+					" c.id = d.last_check_id WHERE d.domain = ?", "report");
+	int r;
+
+	*json = NULL;
+	if (!s)
+		return STORE_ERROR;
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	r = store_step_row(st, s, "report");
+	if (r == 1 && store_col_text(s, 0)[0])
+		*json = xstrdup(store_col_text(s, 0));
+	sqlite3_finalize(s);
+	return r < 0 ? STORE_ERROR : 0;
+}
+
 int store_domains(struct store *st, json_t **out)
 {
 	sqlite3_stmt *s = store_prepare(st, "SELECT domain FROM domains ORDER BY domain", "query");

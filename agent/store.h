@@ -99,6 +99,9 @@ int store_check(struct store *st, char *out, size_t outlen);
 
 /* status: the current state of one domain as JSON; 0 with *out NULL when never checked. */
 int store_domain_status(struct store *st, const char *domain, json_t **out);
+/* The report (check --format json) of a domain's last check, JSON text the caller frees;
+ * 0 with *json NULL when there is none (never checked, or pruned). */
+int store_domain_report(struct store *st, const char *domain, char **json);
 /* Every domain the database knows (an array of names), for status without a configuration. */
 int store_domains(struct store *st, json_t **out);
 /* history: the timeline of one domain since a time (0: everything). */

@@ -13,9 +13,11 @@
  *
  * Alertmanager is state-based (alerts_api.md, "Expectations from clients"): firing alerts
  * are re-sent before their endsAt (now + am_validity here) until resolved, and resolved
- * alerts are sent with endsAt in the past for a few minutes. The caller re-sends from its
- * state with channel_alertmanager_build(); channel_build() turns one notification into
- * alerts: its open findings fire, its resolved findings end.
+ * alerts are sent with endsAt in the past for a few minutes. channel_build() turns one
+ * notification into alerts: its open findings fire, its resolved findings end. The caller
+ * re-sends with channel_alertmanager_resend(), from data it kept of what it told, through
+ * the same code as the notification it repeats, so a re-send never strips the annotations
+ * Alertmanager keeps from the latest post (channel_alertmanager_build() takes ready alerts).
  *
  * The severity is a label, so a finding that changes severity is a new alert there. An
  * escalated notification therefore also ends the same finding at the other severities,
@@ -370,5 +372,61 @@ out:
 	for (size_t i = 0; i < m->n; i++)
 		message_free(&msgs[i]);
 	free(msgs);
+	return rc;
+}
+
+/* The kind whose summary a re-send repeats: escalated or reminder as data says, else problem. */
+static enum alert_kind resend_kind(const json_t *data)
+{
+	const char *k = chan_jstr(data, "kind");
+
+	if (k && strcmp(k, alert_kind_str(ALERT_ESCALATED)) == 0)
+		return ALERT_ESCALATED;
+	if (k && strcmp(k, alert_kind_str(ALERT_REMINDER)) == 0)
+		return ALERT_REMINDER;
+	return ALERT_PROBLEM;
+}
+
+int channel_alertmanager_resend(const struct receiver *r, const char *const *data, size_t n,
+				time_t now, struct channel_request *out, char *err, size_t errlen)
+{
+	struct am_list l = { 0 };
+	struct message *msgs = xcalloc(n ? n : 1, sizeof(*msgs));
+	json_t **d = xcalloc(n ? n : 1, sizeof(*d));
+	char why[200];
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		json_error_t je;
+
+		if (data[i] && strlen(data[i]) <= CHANNEL_DATA_MAX)
+			d[i] = json_loads(data[i], JSON_REJECT_DUPLICATES, &je);
+		if (!json_is_object(d[i])) {
+			bsnprintf(err, errlen, "receiver %s: re-send %zu: the data is not a JSON "
+				  "object of at most %d bytes", r->name, i + 1, CHANNEL_DATA_MAX);
+			goto out;
+		}
+		/* what the notification of this kind posted, word for word; only its firing
+		 * alerts (an escalation's ends are not repeated) */
+		if (message_render(resend_kind(d[i]), d[i], now, &msgs[i], why, sizeof(why)) < 0) {
+			bsnprintf(err, errlen, "receiver %s: re-send %zu: %s", r->name, i + 1, why);
+			goto out;
+		}
+		from_domain(&l, ALERT_PROBLEM, d[i], msgs[i].summary, now);
+	}
+	if (l.n == 0) {
+		rc = 1;		/* nothing fires */
+		goto out;
+	}
+	rc = channel_alertmanager_build(r, l.v, l.n, now, out, err, errlen);
+out:
+	list_free(&l);
+	for (size_t i = 0; i < n; i++) {
+		message_free(&msgs[i]);
+		json_decref(d[i]);
+	}
+	free(msgs);
+	free(d);
 	return rc;
 }

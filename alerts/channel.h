@@ -155,4 +155,16 @@ int channel_alertmanager_build(const struct receiver *r, const struct am_alert *
 			       time_t now, struct channel_request *out, char *err,
 			       size_t errlen);
 
+/*
+ * Alertmanager's periodic re-send: POST <url>/api/v2/alerts with the firing alerts of n
+ * domains, each given as data (JSON text, docs/ALERT-DATA.md "The re-send") whose findings
+ * are the ones that fire. Each alert is the firing one a notification of data's kind
+ * (problem, escalated or reminder; problem when absent) makes of that data, by the same
+ * code: the same labels, summary, description (its countdown from now), fails_at,
+ * fails_reason, incident and startsAt. 0, 1 when nothing fires, or -1 with err.
+ */
+int channel_alertmanager_resend(const struct receiver *r, const char *const *data, size_t n,
+				time_t now, struct channel_request *out, char *err,
+				size_t errlen);
+
 #endif

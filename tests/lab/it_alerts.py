@@ -54,6 +54,27 @@ def by_receiver(rows):
     return out
 
 
+def am_words(ctx, what, al, want):
+    """The one alert Alertmanager holds carries every annotation, as want says: summary,
+    fails_at, fails_reason, incident equal; the description's lines equal but for the
+    countdown at its end, which is computed at the time of each post."""
+    if not ctx.expect(len(al) == 1, "%s: Alertmanager holds %d alerts, want 1: %s"
+                      % (what, len(al), al)):
+        return
+    ann = al[0]["annotations"]
+    ctx.expect(sorted(ann) == ["description", "fails_at", "fails_reason", "incident", "summary"],
+               "%s: Alertmanager's annotations are %s, want summary, description, fails_at, "
+               "fails_reason and incident: %s" % (what, sorted(ann), ann))
+    for k in ("summary", "fails_at", "fails_reason", "incident"):
+        ctx.expect(ann.get(k) == want[k], "%s: annotation %s is %r, want %r"
+                   % (what, k, ann.get(k), want[k]))
+    got, exp = (ann.get("description") or "").split("\n"), want["description"].split("\n")
+    ctx.expect(got[:-1] == exp[:-1] and len(got) == len(exp) and
+               got[-1].startswith("Delivery from compliant senders fails in "),
+               "%s: description %r, want %r" % (what, ann.get("description"),
+                                                want["description"]))
+
+
 def test_alerts(ctx):
     h = C.hooks(ctx)
     h.reset()
@@ -145,15 +166,26 @@ def test_alerts(ctx):
                "run 1: mail went out over a listener without STARTTLS")
     # Alertmanager holds the alert and tells its receiver (the lab's /am)
     al = C.wait_for(lambda: C.am_alerts(ctx, DOMAIN), 10)
-    # (the annotations are not compared: the re-send of firing alerts that run --once
-    # makes next to the notification carries only "incident", and whichever post comes
-    # last sets them; see the report of the lab tests)
-    ctx.expect(len(al) == 1 and al[0]["labels"] == {
-        "alertname": "MTASTS", "domain": DOMAIN, "code": "mx.cert.expiring",
-        "severity": "warning", "subject": MX_SUBJECT} and
-        al[0]["annotations"].get("incident") == incident and
-        al[0]["status"]["state"] == "active",
-        "run 1: Alertmanager's alerts for %s: %s" % (DOMAIN, al))
+    labels = {"alertname": "MTASTS", "domain": DOMAIN, "code": "mx.cert.expiring",
+              "severity": "warning", "subject": MX_SUBJECT}
+    ctx.expect(len(al) == 1 and al[0]["labels"] == labels and
+               al[0]["annotations"].get("incident") == incident and
+               al[0]["status"]["state"] == "active",
+               "run 1: Alertmanager's alerts for %s: %s" % (DOMAIN, al))
+    # run --once re-sends the firing alerts next to the notification: whichever post comes
+    # last sets the annotations, so both carry the whole text
+    ann1 = al[0]["annotations"] if al else {}
+    desc = ann1.get("description") or ""
+    ctx.expect(ann1.get("summary", "").startswith("WARNING %s: mx.cert.expiring %s: "
+                                                  % (DOMAIN, MX_SUBJECT)) and
+               desc.startswith("What is wrong: ") and "\nEvidence: " in desc and
+               "\nConsequence for senders: " in desc and "\nFix: renew it now" in desc and
+               "\nDelivery from compliant senders fails in 15 days" in desc and
+               ann1.get("fails_at") == fails_at and
+               ann1.get("fails_reason") == d.get("fails_reason"),
+               "run 1: Alertmanager's annotations %s" % ann1)
+    am_words(ctx, "run 1", al, dict(ann1, fails_at=fails_at, fails_reason=d.get("fails_reason"),
+                                    incident=incident))
     notes = C.wait_for(lambda: C.am_notes(h, DOMAIN, m0), 15)
     ctx.expect(notes and notes[0][0] == "firing" and
                notes[0][1]["labels"].get("code") == "mx.cert.expiring" and
@@ -166,6 +198,15 @@ def test_alerts(ctx):
     C.expect_run(ctx, "run 2", p, n, queued=0, sent=0)
     ctx.expect(C.hook_posts(h, "/ops", m1) == [], "run 2: /ops got a repeat before "
                "repeat_interval")
+    # Alertmanager got only the re-send of run 2 (its endsAt is later): the same alert,
+    # words and all (it keeps the annotations of the latest post)
+    al2 = C.am_alerts(ctx, DOMAIN)
+    ctx.expect(len(al2) == 1 and al and al2[0]["labels"] == labels and
+               al2[0]["endsAt"] > al[0]["endsAt"],
+               "run 2: Alertmanager's alerts %s (after run 1: %s)" % (al2, al))
+    am_words(ctx, "run 2 (the re-send)", al2, dict(ann1, fails_at=fails_at,
+                                                   fails_reason=d.get("fails_reason"),
+                                                   incident=incident))
 
     # ---- 3: a new certificate, 14 days and a few seconds left: the mark is not reached ------
     C.mutate(ctx, "alert-cert-mark")
@@ -180,6 +221,16 @@ def test_alerts(ctx):
                 "run 3 ran after the 14-day mark had passed (this machine took more than "
                 "%d s for the mutation and a run): the test cannot tell" % S.ALERT_MARK_MARGIN)
     ctx.expect(C.hook_posts(h, "/ops", m1) == [], "run 3: /ops was told before the mark")
+    # the re-send carries this check's words: the new certificate's fails_at
+    al3 = C.am_alerts(ctx, DOMAIN)
+    ann3 = al3[0]["annotations"] if len(al3) == 1 else {}
+    ctx.expect(len(al3) == 1 and al3[0]["labels"] == labels and
+               ann3.get("fails_at") == st[DOMAIN]["fails_at"] and
+               ann3.get("fails_reason") == d.get("fails_reason") and
+               ann3.get("summary", "").startswith("WARNING %s: mx.cert.expiring " % DOMAIN) and
+               (ann3.get("description") or "").startswith("What is wrong: ") and
+               ann3.get("incident") == incident,
+               "run 3: Alertmanager's alert %s, want fails_at %s" % (al3, st[DOMAIN]["fails_at"]))
 
     # ---- 4: the mark passes: a reminder -----------------------------------------------------
     time.sleep(max(0, mark + 1 - time.time()))

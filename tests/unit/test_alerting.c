@@ -1,4 +1,5 @@
-/* Unit tests of alerting: routes and minimum severities, digests, the operator, the data. */
+/* Unit tests of alerting: routes and minimum severities, digests, the operator, the data,
+ * Alertmanager's re-send. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +15,8 @@
 #include "agent/config.h"
 #include "agent/output.h"
 #include "agent/store.h"
+#include "alerts/channel.h"
+#include "lib/timeutil.h"
 
 static char dir[64], db[128], conf[128];
 
@@ -204,11 +207,287 @@ static void test_digests(void **state)
 	config_free(&cfg);
 }
 
+/* ---- Alertmanager's re-send ------------------------------------------------------------- */
+
+static char am_receiver_name[] = "am", am_url[] = "http://am.example.net:9093";
+
+/* The alerts of one POST (a JSON array). */
+static json_t *am_body(const struct channel_request *req)
+{
+	json_t *arr = json_loads(req->body, 0, NULL);
+
+	assert_true(json_is_array(arr));
+	return arr;
+}
+
+/* The first post of the one pending notification to "am" (of this kind); its row is then
+ * marked sent. */
+static json_t *am_first(struct store *st, const struct receiver *r, enum alert_kind kind,
+			time_t at)
+{
+	struct store_outbox_row *rows = NULL;
+	struct channel_request req;
+	struct channel_item it;
+	struct channel_msg m;
+	size_t n = 0;
+	char err[256];
+	json_t *arr;
+
+	assert_int_equal(store_outbox_due(st, "am", at, 10, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].kind, alert_kind_str(kind));
+	it.id = rows[0].id;
+	it.kind = kind;
+	it.data = rows[0].data;
+	m.id = rows[0].id;
+	m.kind = kind;
+	m.created_at = rows[0].created_at;
+	m.n = 1;
+	m.items = &it;
+	assert_int_equal(channel_build(r, &m, at, &req, err, sizeof(err)), 0);
+	arr = am_body(&req);
+	channel_request_free(&req);
+	strcpy(rows[0].state, "sent");
+	assert_int_equal(store_outbox_update(st, &rows[0]), 0);
+	store_outbox_rows_free(rows, n);
+	return arr;
+}
+
+/* What the re-send to "am" posts at this time (one domain). */
+static json_t *am_resend(const struct config *cfg, struct store *st, const struct receiver *r,
+			 time_t at, size_t want_from_report)
+{
+	struct channel_request req;
+	size_t from_report = 9;
+	json_t *all, *arr;
+	char err[256], *text;
+
+	assert_int_equal(alerting_resend_collect(cfg, st, 0, &all, &from_report), 0);
+	assert_int_equal(from_report, want_from_report);
+	assert_int_equal(json_array_size(all), 1);
+	text = json_dumps(json_array_get(all, 0), JSON_COMPACT);
+	assert_int_equal(channel_alertmanager_resend(r, (const char *const *)&text, 1, at, &req,
+						     err, sizeof(err)), 0);
+	arr = am_body(&req);
+	channel_request_free(&req);
+	free(text);
+	json_decref(all);
+	return arr;
+}
+
+/* Every alert the first post fired is in the re-send with the same labels, annotations
+ * and startsAt, and the re-send fires nothing else. */
+static void am_same(json_t *first, json_t *resend, time_t first_at)
+{
+	char ended[32];
+	size_t i, j, firing = 0;
+	json_t *a, *b;
+
+	time_rfc3339(first_at, ended, sizeof(ended));
+	json_array_foreach(first, i, a) {
+		json_t *hit = NULL;
+
+		if (strcmp(json_string_value(json_object_get(a, "endsAt")), ended) == 0)
+			continue;	/* an alert this post ended */
+		firing++;
+		json_array_foreach(resend, j, b)
+			if (json_equal(json_object_get(a, "labels"), json_object_get(b, "labels")))
+				hit = b;
+		assert_non_null(hit);
+		assert_true(json_equal(json_object_get(a, "annotations"),
+				       json_object_get(hit, "annotations")));
+		assert_true(json_equal(json_object_get(a, "startsAt"),
+				       json_object_get(hit, "startsAt")));
+	}
+	assert_int_equal(json_array_size(resend), firing);
+}
+
+static void test_am_resend(void **state)
+{
+	/* "expires in 15 days" for the first checks, in 14 days from NOW + 6 h */
+	const time_t EXPIRES = NOW + 15 * DAY + 6 * 3600;
+	struct receiver r = { .name = am_receiver_name, .kind = CHANNEL_ALERTMANAGER,
+			      .url = am_url };
+	char amdb[128], amconf[128], err[512], *text = NULL;
+	struct domain_facts df;
+	struct alerting_result ar;
+	struct config cfg;
+	struct store *st;
+	json_t *first, *again, *ann, *j;
+	FILE *f;
+
+	(void)state;
+	snprintf(amdb, sizeof(amdb), "%s/am.db", dir);
+	snprintf(amconf, sizeof(amconf), "%s/am.conf", dir);
+	f = fopen(amconf, "w");
+	assert_non_null(f);
+	fprintf(f, "database = \"%s\";\n"
+		"receivers = ( { name = \"am\"; type = \"alertmanager\"; url = \"%s\"; } );\n"
+		"notify = [ \"am\" ];\n"
+		"domains = ( \"example.org\" );\n", amdb, am_url);
+	fclose(f);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, amconf, err, sizeof(err)), 0);
+	st = store_open(amdb, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+
+	/* the problem: its post and the re-send at the same moment are the same alert */
+	fixture_healthy(&df);
+	fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", EXPIRES);
+	ar = check(&cfg, st, "example.org", &df, NOW);
+	assert_int_equal(ar.kind, ALERT_PROBLEM);
+	first = am_first(st, &r, ALERT_PROBLEM, NOW);
+	assert_int_equal(json_array_size(first), 1);
+	ann = json_object_get(json_array_get(first, 0), "annotations");
+	assert_int_equal(json_object_size(ann), 5);	/* summary, description, fails_at... */
+	again = am_resend(&cfg, st, &r, NOW, 0);
+	assert_true(json_equal(first, again));
+	json_decref(again);
+
+	/* a later check with nothing to tell: the re-send still says it all */
+	ar = check(&cfg, st, "example.org", &df, NOW + 3600);
+	assert_int_equal(ar.kind, ALERT_NONE);
+	again = am_resend(&cfg, st, &r, NOW + 3600, 0);
+	am_same(first, again, NOW);
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(
+		json_array_get(again, 0), "annotations"), "description")), "\nFix: "));
+	json_decref(again);
+	domain_facts_free(&df);
+
+	/* a check that could not tell (the MX lookup timed out) shows no MX finding: the
+	 * incident stays open and the re-send keeps the words (and fails_at) told */
+	fixture_healthy(&df);
+	fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", EXPIRES);
+	df.mx_rc = DNS_TIMEOUT;
+	ar = check(&cfg, st, "example.org", &df, NOW + 7200);
+	assert_int_equal(ar.kind, ALERT_NONE);
+	assert_int_equal(store_domain_report(st, "example.org", &text), 0);
+	assert_non_null(text);
+	assert_null(strstr(text, "mx.cert.expiring"));
+	free(text);
+	again = am_resend(&cfg, st, &r, NOW + 7200, 0);
+	am_same(first, again, NOW);
+	json_decref(again);
+	domain_facts_free(&df);
+
+	/* a state kept before the words were (no "resend" member): from the last check */
+	fixture_healthy(&df);
+	fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", EXPIRES);
+	ar = check(&cfg, st, "example.org", &df, NOW + 10800);
+	assert_int_equal(ar.kind, ALERT_NONE);
+	domain_facts_free(&df);
+	assert_int_equal(store_alert_state_get(st, "example.org", &text), 0);
+	j = json_loads(text, 0, NULL);
+	free(text);
+	assert_non_null(json_object_get(j, "resend"));
+	assert_int_equal(json_object_del(j, "resend"), 0);
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	assert_int_equal(store_alert_state_put(st, "example.org", text, NOW + 10800), 0);
+	free(text);
+	again = am_resend(&cfg, st, &r, NOW + 10800, 1);
+	am_same(first, again, NOW);
+	json_decref(again);
+	json_decref(first);
+
+	/* the words are the last check's: "14 days" now, with nothing told */
+	fixture_healthy(&df);
+	fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", EXPIRES);
+	ar = check(&cfg, st, "example.org", &df, NOW + 7 * 3600);
+	assert_int_equal(ar.kind, ALERT_NONE);
+	domain_facts_free(&df);
+	again = am_resend(&cfg, st, &r, NOW + 7 * 3600, 0);
+	assert_int_equal(json_array_size(again), 1);
+	ann = json_object_get(json_array_get(again, 0), "annotations");
+	assert_int_equal(json_object_size(ann), 5);
+	assert_non_null(strstr(json_string_value(json_object_get(ann, "summary")),
+			       "certificate expires in 14 days"));
+	assert_non_null(strstr(json_string_value(json_object_get(ann, "description")),
+			       "What is wrong: certificate expires in 14 days\nEvidence: "));
+	json_decref(again);
+
+	/* silenced, mx1's certificate 3 days from expiry and mx2's expired: mx1's finding is
+	 * CRITICAL now (the last valid path), but receivers were not told; the re-send keeps
+	 * the alert they know, at warning, with its words */
+	{
+		int64_t sid;
+		json_t *rep, *fs, *x;
+		size_t i;
+		bool critical = false;
+
+		assert_int_equal(store_silence_add(st, "example.org", NULL, NOW + 7 * 3600 + 2700,
+						   "maintenance", NOW + 7 * 3600, &sid), 0);
+		fixture_healthy(&df);
+		fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", NOW + 3 * DAY);
+		fixture_good_cert(&df.mx[1].smtp[0].cert, "mx2.example.org", NOW - DAY);
+		df.mx[1].smtp[0].cert.problems = CERT_P_EXPIRED;
+		ar = check(&cfg, st, "example.org", &df, NOW + 7 * 3600 + 1800);
+		assert_int_equal(ar.kind, ALERT_NONE);
+		domain_facts_free(&df);
+		assert_int_equal(store_domain_report(st, "example.org", &text), 0);
+		rep = json_loads(text, 0, NULL);
+		free(text);
+		fs = json_object_get(rep, "findings");
+		json_array_foreach(fs, i, x)
+			if (strcmp(json_string_value(json_object_get(x, "code")), "mx.cert.expiring") == 0)
+				critical = strcmp(json_string_value(json_object_get(x, "severity")),
+						  "CRITICAL") == 0;
+		json_decref(rep);
+		assert_true(critical);
+		again = am_resend(&cfg, st, &r, NOW + 7 * 3600 + 1800, 0);
+		assert_int_equal(json_array_size(again), 1);
+		x = json_array_get(again, 0);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(x, "labels"),
+								      "severity")), "warning");
+		assert_non_null(strstr(json_string_value(json_object_get(json_object_get(
+			x, "annotations"), "summary")), "certificate expires in 14 days"));
+		json_decref(again);
+	}
+
+	/* escalated (both MX certificates expired): the re-send fires what its post fired,
+	 * at the same severities, with the same words */
+	fixture_healthy(&df);
+	for (int i = 0; i < 2; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "mx%d.example.org", i + 1);
+		fixture_good_cert(&df.mx[i].smtp[0].cert, name, NOW - DAY);
+		df.mx[i].smtp[0].cert.problems = CERT_P_EXPIRED;
+	}
+	ar = check(&cfg, st, "example.org", &df, NOW + 8 * 3600);
+	assert_int_equal(ar.kind, ALERT_ESCALATED);
+	first = am_first(st, &r, ALERT_ESCALATED, NOW + 8 * 3600);
+	/* five minutes later, the daemon's re-send between checks */
+	again = am_resend(&cfg, st, &r, NOW + 8 * 3600 + 300, 0);
+	am_same(first, again, NOW + 8 * 3600);
+	assert_true(json_array_size(again) >= 2);
+	json_decref(again);
+	json_decref(first);
+	domain_facts_free(&df);
+
+	/* resolved: nothing is re-sent */
+	fixture_healthy(&df);
+	ar = check(&cfg, st, "example.org", &df, NOW + 10 * 3600);
+	assert_int_equal(ar.kind, ALERT_RESOLVED);
+	domain_facts_free(&df);
+	{
+		json_t *all;
+		size_t from_report;
+
+		assert_int_equal(alerting_resend_collect(&cfg, st, 0, &all, &from_report), 0);
+		assert_int_equal(json_array_size(all), 0);
+		json_decref(all);
+	}
+	store_close(st);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_digests),
+		cmocka_unit_test(test_am_resend),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1012,6 +1012,86 @@ static void test_alertmanager_state(void **state)
 	assert_int_equal(channel_alertmanager_build(&r, v, 1, T_NOW, &req, err, sizeof(err)), -1);
 }
 
+/* The re-send: the same alerts, word for word, as a problem notification of the same data. */
+static void test_alertmanager_resend(void **state)
+{
+	struct receiver r = rcv(CHANNEL_ALERTMANAGER);
+	struct channel_request req, first;
+	const char *two[] = { PROBLEM, PROBLEM }, *none[] = { "{\"domain\":\"example.org\","
+							       "\"findings\":[]}" };
+	const char *bad[] = { "{not json" }, *nodomain[] = { "{\"findings\":[]}" };
+	json_t *arr, *want, *a, *ann;
+	char err[256];
+
+	(void)state;
+	build_ok(&r, ALERT_PROBLEM, PROBLEM, T_NOW, &first);
+	want = parse(first.body);
+	assert_int_equal(channel_alertmanager_resend(&r, two, 1, T_NOW, &req, err, sizeof(err)), 0);
+	assert_string_equal(req.url, "http://alertmanager.example.net:9093/api/v2/alerts");
+	assert_string_equal(header(&req, "Content-Type"), "application/json");
+	arr = parse(req.body);
+	assert_true(json_equal(arr, want));
+	/* every annotation is there, not only the incident */
+	a = am_find(arr, "mx.cert.expired", "critical");
+	assert_non_null(a);
+	ann = json_object_get(a, "annotations");
+	assert_int_equal(json_object_size(ann), 5);
+	assert_non_null(strstr(json_string_value(json_object_get(ann, "summary")),
+			       "CRITICAL example.org"));
+	assert_non_null(strstr(json_string_value(json_object_get(ann, "description")),
+			       "Fix: renew the certificate"));
+	assert_string_equal(json_string_value(json_object_get(ann, "fails_at")),
+			    "2026-12-14T02:57:04Z");
+	assert_non_null(json_string_value(json_object_get(ann, "fails_reason")));
+	assert_string_equal(json_string_value(json_object_get(ann, "incident")),
+			    "9f2c41d07a6b8e13");
+	json_decref(arr);
+	channel_request_free(&req);
+	/* several domains in one POST */
+	assert_int_equal(channel_alertmanager_resend(&r, two, 2, T_NOW, &req, err, sizeof(err)), 0);
+	arr = parse(req.body);
+	assert_int_equal(json_array_size(arr), 2 * json_array_size(want));
+	json_decref(arr);
+	channel_request_free(&req);
+	/* after an escalation: its summary ("was WARNING"), and only the alert it fired, not
+	 * the ends it sent at the other severities */
+	build_ok(&r, ALERT_ESCALATED, ESCALATED, T_NOW, &req);
+	arr = parse(req.body);
+	a = json_deep_copy(am_find(arr, "mx.cert.expiring", "critical"));
+	json_decref(arr);
+	channel_request_free(&req);
+	assert_non_null(a);
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(a, "annotations"),
+								 "summary")), "(was WARNING)"));
+	{
+		const char *esc[] = { ESCALATED };
+
+		assert_int_equal(channel_alertmanager_resend(&r, esc, 1, T_NOW, &req, err,
+							     sizeof(err)), 0);
+	}
+	arr = parse(req.body);
+	assert_int_equal(json_array_size(arr), 1);
+	assert_true(json_equal(json_array_get(arr, 0), a));
+	json_decref(arr);
+	json_decref(a);
+	channel_request_free(&req);
+	/* nothing fires: nothing to send; broken data and other receivers are refused */
+	assert_int_equal(channel_alertmanager_resend(&r, none, 1, T_NOW, &req, err,
+						     sizeof(err)), 1);
+	assert_null(req.body);
+	assert_int_equal(channel_alertmanager_resend(&r, bad, 1, T_NOW, &req, err,
+						     sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a JSON object"));
+	assert_int_equal(channel_alertmanager_resend(&r, nodomain, 1, T_NOW, &req, err,
+						     sizeof(err)), -1);
+	r = rcv(CHANNEL_WEBHOOK);
+	assert_int_equal(channel_alertmanager_resend(&r, two, 1, T_NOW, &req, err,
+						     sizeof(err)), -1);
+	assert_null(req.body);
+	json_decref(want);
+	channel_request_free(&first);
+}
+
 /* ---- email -------------------------------------------------------------------------- */
 
 struct mail {
@@ -1429,6 +1509,7 @@ int main(void)
 		cmocka_unit_test(test_ntfy),
 		cmocka_unit_test(test_alertmanager),
 		cmocka_unit_test(test_alertmanager_state),
+		cmocka_unit_test(test_alertmanager_resend),
 		cmocka_unit_test(test_email_problem),
 		cmocka_unit_test(test_email_batch),
 		cmocka_unit_test(test_email_encoding),
