@@ -512,7 +512,7 @@ static void write_metrics(struct daemon *d)
 	char err[700];
 
 	if (d->cfg.metrics_file &&
-	    metrics_update_file(d->st, &d->ag, d->cfg.metrics_file, err, sizeof(err)) < 0)
+	    metrics_update_file(d->st, &d->cfg, &d->ag, d->cfg.metrics_file, err, sizeof(err)) < 0)
 		log_warning("metrics: %s", err);
 }
 

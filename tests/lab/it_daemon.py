@@ -7,11 +7,12 @@ from the database's checks table.
   daemon    READY, STATUS, WATCHDOG; every domain checked at its interval in its phase
             (the hash of its name), from its first check on; a domain the world breaks
             (lab.py mutate) re-checked after retry_interval and its problem told once
-            confirmed; SIGHUP adds and removes domains (RELOADING/READY), an invalid
-            configuration is refused (file:line in the log and in STATUS, the old one
-            keeps running); a second daemon and run --once refused; the heartbeat and the
-            metrics file (promtool) after each cycle; journald priority prefixes; SIGTERM:
-            STOPPING, exit 0, db check
+            confirmed; SIGHUP adds and removes domains (RELOADING/READY; a removed domain
+            leaves the metrics, not the history), an invalid configuration is refused
+            (file:line in the log and in STATUS, the old one keeps running); a second
+            daemon and run --once refused; the heartbeat and the metrics file (promtool)
+            after each cycle; journald priority prefixes; SIGTERM: STOPPING, exit 0, db
+            check
   restart   kill -9 and a restart: the kept schedule resumes (each domain's next check at the
             time the database kept), no burst, no duplicate alert
   stop      a monitor that cannot keep up pings the heartbeat's /fail; SIGTERM while a check
@@ -303,6 +304,7 @@ def run_daemon(ctx, h, d, db, conf, prom, m0):
     ctx.expect(len(checks(db, "split.test", t0)) >= 3 and
                C.status(ctx, conf, "split.test").get("split.test"),
                "split.test's history is gone")
+    check_removed_metrics(ctx, conf, prom, new, "split.test", t_loaded)
 
     # an invalid configuration is refused; the daemon goes on with the old one
     d1_conf(ctx, conf, db, new + ["split.test"], prom, bad=True)
@@ -419,6 +421,37 @@ def check_metrics(ctx, db, prom):
                "metrics: build_info %s" % [k for k in vals if k[0] == "stswatch_build_info"])
     v = vals.get(("stswatch_last_cycle_timestamp_seconds", frozenset()))
     ctx.expect(v and abs(v - time.time()) < 3 * IV, "metrics: last cycle at %s" % v)
+
+
+def check_removed_metrics(ctx, conf, prom, domains, gone, t_loaded):
+    """After a reload that removed gone: its series vanish from the metrics file and from
+    `stswatch metrics` (its rows stay: `status` names it when asked, `history` shows it)."""
+    ctx.require(C.wait_for(lambda: os.path.getmtime(prom) >= t_loaded + 1, IV + 5, 0.3),
+                "no metrics file written since the reload at %d" % t_loaded)
+    out = os.path.join(ctx.tmp, "daemon-reload-cmd.prom")
+    p = ctx.sw("metrics", "-c", conf, ns=False)
+    with open(out, "w") as f:
+        f.write(p.stdout)
+    for path, what in ((prom, "metrics file"), (out, "stswatch metrics")):
+        C.promtool_ok(ctx, path, what + " after the reload")
+        with open(path) as f:
+            text = f.read()
+        vals, _ = C.metrics(text)
+        doms = {v for k in vals for n, v in k[1] if n == "domain"}
+        ctx.expect(gone not in text, "%s: %s was removed by the reload and is still exported: %s"
+                   % (what, gone, [ln for ln in text.splitlines() if gone in ln][:3]))
+        ctx.expect(doms == set(domains), "%s: the domains exported after the reload %s, "
+                   "want the configured %s" % (what, sorted(doms), sorted(domains)))
+        total = sum(vals.get(("stswatch_domains", frozenset({("status", s)})), 0)
+                    for s in ("OK", "WARNING", "CRITICAL", "UNKNOWN"))
+        ctx.expect(total == len(domains), "%s: stswatch_domains adds up to %s, %d configured"
+                   % (what, total, len(domains)))
+    listed = ctx.sw("status", "--format", "json", "-c", conf, ns=False).stdout
+    ctx.expect(gone not in listed and all(x in listed for x in domains),
+               "status lists the configured domains only: %s" % listed[:300])
+    p = ctx.sw("history", gone, "-c", conf, ns=False)
+    ctx.expect(p.returncode == 0 and "status changes" in p.stdout,
+               "history %s after its removal: exit %d %s" % (gone, p.returncode, p.stderr))
 
 
 # ---- kill -9 and restart ----------------------------------------------------------------------
