@@ -11,10 +11,11 @@ from the database's checks table.
             leaves the metrics, not the history), an invalid configuration is refused
             (file:line in the log and in STATUS, the old one keeps running); a second
             daemon and run --once refused; the heartbeat and the metrics file (promtool)
-            after each cycle; journald priority prefixes; SIGTERM: STOPPING, exit 0, db
-            check
+            after each cycle; journald priority prefixes (JOURNAL_STREAM is stderr's
+            device:inode); SIGTERM: STOPPING, exit 0, db check
   restart   kill -9 and a restart: the kept schedule resumes (each domain's next check at the
-            time the database kept), no burst, no duplicate alert
+            time the database kept), no burst, no duplicate alert; JOURNAL_STREAM naming
+            another stream than stderr gives plain lines, no prefixes
   stop      a monitor that cannot keep up pings the heartbeat's /fail; SIGTERM while a check
             is in flight: it finishes and is recorded within shutdown_timeout, or is ended
             at the bound and not recorded; exit 0 and a sound database either way
@@ -50,7 +51,10 @@ def phase(name, interval):
 class Daemon:
     """stswatch run in the lab's namespace, its NOTIFY_SOCKET a notify.Listener."""
 
-    def __init__(self, ctx, conf, name, watchdog_usec=2000000, journal=False):
+    def __init__(self, ctx, conf, name, watchdog_usec=2000000, journal=None):
+        """journal: None, no JOURNAL_STREAM; "stderr", the device and inode of the stream on
+        stderr, as systemd sets it; "other", those of another file, as a shell attached to
+        the journal leaves it for a daemon whose stderr it redirected to a file."""
         self.ctx = ctx
         self.sock = os.path.join(ctx.lab["notify"]["socket_dir"], name + ".sock")
         self.n = notify.Listener(self.sock).start()
@@ -58,8 +62,8 @@ class Daemon:
         env.pop("JOURNAL_STREAM", None)
         self.err_path = os.path.join(ctx.tmp, name + ".stderr")
         with open(self.err_path, "w") as err:
-            if journal:  # as systemd sets it: the device and inode of the stream on stderr
-                st = os.fstat(err.fileno())
+            if journal:
+                st = os.fstat(err.fileno()) if journal == "stderr" else os.stat(conf)
                 env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
             self.p = subprocess.Popen(["ip", "netns", "exec", ctx.ns, ctx.stswatch, "run",
                                        "-c", conf], env=env, stdin=subprocess.DEVNULL,
@@ -182,7 +186,7 @@ def test_daemon(ctx):
     prom = os.path.join(ctx.tmp, "daemon.prom")
     d1_conf(ctx, conf, db, D1, prom)
     m0 = h.mark()
-    d = Daemon(ctx, conf, "d1", watchdog_usec=2000000, journal=True)
+    d = Daemon(ctx, conf, "d1", watchdog_usec=2000000, journal="stderr")
     try:
         run_daemon(ctx, h, d, db, conf, prom, m0)
     finally:
@@ -472,7 +476,7 @@ def test_restart(ctx):
                  notify=["ops"], settings='interval = "%ds";\nretry_interval = "3s";\n' % IV2,
                  domains=D2)
     m0 = h.mark()
-    d1 = Daemon(ctx, conf, "r1", watchdog_usec=0)
+    d1 = Daemon(ctx, conf, "r1", watchdog_usec=0, journal="other")
     d2 = None
     try:
         d1.ready()
@@ -491,6 +495,12 @@ def test_restart(ctx):
                                                   for _, t, r in told])
         d1.signal(signal.SIGKILL)
         d1.wait_exit(10)
+        # JOURNAL_STREAM names another stream than stderr (a file): no priority prefixes
+        lines = [x for x in d1.stderr().splitlines() if x]
+        ctx.expect(lines and all(x.startswith("stswatch: ") for x in lines),
+                   "JOURNAL_STREAM not stderr's device:inode, yet lines without \"stswatch: \""
+                   " (journald prefixes in a file?): %s"
+                   % [x for x in lines if not x.startswith("stswatch: ")][:5])
         kept = dict(C.query(db, "SELECT domain, next_due FROM schedule"))
         ctx.require(sorted(kept) == sorted(D2), "schedule rows: %s" % sorted(kept))
         t_restart = time.time()
