@@ -333,7 +333,7 @@ int cmd_run(int argc, char **argv)
 	r.ag.last_cycle = time(NULL);
 	r.ag.last_cycle_seconds = (double)(mono_ms() - t0) / 1000.0;
 	if (cfg.metrics_file &&
-	    metrics_update_file(r.st, &r.ag, cfg.metrics_file, err, sizeof(err)) < 0)
+	    metrics_update_file(r.st, &cfg, &r.ag, cfg.metrics_file, err, sizeof(err)) < 0)
 		log_warning("metrics: %s", err);
 	printf("run %s: %zu of %zu domains due and checked in %.1f s (%zu MX hosts probed, %zu "
 	       "shared); %zu OK, %zu WARNING, %zu CRITICAL, %zu UNKNOWN; %ld old rows pruned\n",

@@ -421,8 +421,9 @@ int cmd_metrics(int argc, char **argv)
 		if (cli_common_opt(&c, opt, optarg, "metrics") > 0)
 			continue;
 		printf("usage: stswatch metrics [-c FILE] [--db FILE]\n"
-		       "Print the Prometheus metrics of the database's domains to standard output,\n"
-		       "the same text the daemon and run --once write to metrics_file.\n");
+		       "Print the Prometheus metrics of the configured domains (every domain of the\n"
+		       "database when there is no configuration) to standard output, the same text\n"
+		       "the daemon and run --once write to metrics_file.\n");
 		rc = opt == OPT_HELP ? 0 : 1;
 		goto out;
 	}
@@ -433,7 +434,8 @@ int cmd_metrics(int argc, char **argv)
 	st = open_db(&c, &cfg, false, STORE_READ, "metrics");
 	if (!st)
 		goto out;
-	if (metrics_render(st, &ag, &out) < 0) {
+	/* the configuration's domains, as metrics_file; without one, every domain recorded */
+	if (metrics_render(st, cfg.path ? &cfg : NULL, &ag, &out) < 0) {
 		cli_error("metrics", "%s", store_error(st));
 		goto out;
 	}

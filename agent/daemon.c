@@ -512,7 +512,7 @@ static void write_metrics(struct daemon *d)
 	char err[700];
 
 	if (d->cfg.metrics_file &&
-	    metrics_update_file(d->st, &d->ag, d->cfg.metrics_file, err, sizeof(err)) < 0)
+	    metrics_update_file(d->st, &d->cfg, &d->ag, d->cfg.metrics_file, err, sizeof(err)) < 0)
 		log_warning("metrics: %s", err);
 }
 
@@ -828,8 +828,8 @@ int daemon_run(struct config *cfg, const char *config_path, const struct cli_com
 	memset(cfg, 0, sizeof(*cfg));	/* ours now */
 	d->config_path = config_path;
 	d->cli = c;
-	if (getenv("JOURNAL_STREAM"))
-		log_journal_prefix(true);
+	/* journald's priority prefixes only when stderr is the stream JOURNAL_STREAM names */
+	log_journal_prefix(log_stderr_is_journal());
 	log_init(d->cfg.log_level >= 0 ? (enum log_level)d->cfg.log_level : LOG_LVL_INFO, false);
 	d->st = store_open(d->cfg.database, STORE_RUNNER, err, sizeof(err));
 	if (!d->st) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "lib/str.h"
 
 #ifndef STSWATCH_VERSION
@@ -16,9 +17,16 @@
 
 struct walk {
 	struct dynbuf *out;
+	const struct config *cfg;	/* only its domains are exported; NULL: every one */
 	size_t counts[4];
 	int section;
 };
+
+/* A row of a domain no longer configured stays in the database, not in the metrics. */
+static bool exported(const struct walk *w, const char *domain)
+{
+	return !w->cfg || config_find_domain(w->cfg, domain);
+}
 
 /* A label value as the exposition format wants it: \\, \" and \n escaped. */
 static void label(struct dynbuf *out, const char *v)
@@ -50,6 +58,8 @@ static int per_domain(void *arg, const struct store_domain_row *r)
 	struct walk *w = arg;
 	struct dynbuf *out = w->out;
 
+	if (!exported(w, r->domain))
+		return 0;
 	switch (w->section) {
 	case 0:
 		w->counts[status_value(r->status)]++;
@@ -91,8 +101,11 @@ static int per_domain(void *arg, const struct store_domain_row *r)
 
 static int per_mx(void *arg, const char *domain, const char *host, time_t not_after)
 {
-	struct dynbuf *out = arg;
+	struct walk *w = arg;
+	struct dynbuf *out = w->out;
 
+	if (!exported(w, domain))
+		return 0;
 	dynbuf_printf(out, "stswatch_mx_cert_not_after_timestamp_seconds{domain=\"");
 	label(out, domain);
 	dynbuf_printf(out, "\",mx=\"");
@@ -101,7 +114,8 @@ static int per_mx(void *arg, const char *domain, const char *host, time_t not_af
 	return 0;
 }
 
-int metrics_render(struct store *st, const struct metrics_agent *ag, struct dynbuf *out)
+int metrics_render(struct store *st, const struct config *cfg, const struct metrics_agent *ag,
+		   struct dynbuf *out)
 {
 	static const struct {
 		const char *name, *help;
@@ -118,7 +132,7 @@ int metrics_render(struct store *st, const struct metrics_agent *ag, struct dynb
 		  "checked (Unix time)." },
 	};
 	static const char *const st_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-	struct walk w = { .out = out };
+	struct walk w = { .out = out, .cfg = cfg };
 	size_t pending = 0, failed = 0;
 
 	for (int sec = 0; sec < 5; sec++) {
@@ -130,7 +144,7 @@ int metrics_render(struct store *st, const struct metrics_agent *ag, struct dynb
 	family(out, "stswatch_mx_cert_not_after_timestamp_seconds", "gauge",
 	       "Earliest certificate expiry seen on the MX host at the domain's last check "
 	       "(Unix time).");
-	if (store_each_mx_expiry(st, per_mx, out) < 0)
+	if (store_each_mx_expiry(st, per_mx, &w) < 0)
 		return -1;
 	family(out, "stswatch_domains", "gauge", "Domains by status at their last check.");
 	for (int i = 0; i < 4; i++)
@@ -202,14 +216,14 @@ int metrics_write_file(const char *path, const char *text, char *err, size_t err
 	return 0;
 }
 
-int metrics_update_file(struct store *st, const struct metrics_agent *ag, const char *path,
-			char *err, size_t errlen)
+int metrics_update_file(struct store *st, const struct config *cfg,
+			const struct metrics_agent *ag, const char *path, char *err, size_t errlen)
 {
 	struct dynbuf out;
 	int rc = -1;
 
 	dynbuf_init(&out, 0);
-	if (metrics_render(st, ag, &out) < 0) {
+	if (metrics_render(st, cfg, ag, &out) < 0) {
 		bsnprintf(err, errlen, "%s", store_error(st));
 		goto out;
 	}

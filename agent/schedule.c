@@ -63,8 +63,14 @@ time_t schedule_first_due(const struct schedule_opts *o, const char *domain, uns
 		return kept->next_due;
 	}
 	window = kept && kept->next_due ? o->catchup_window : o->new_window;
-	if (interval && window > interval)
-		window = interval;
+	/*
+	 * A window that covers the interval: the phase is the spread. The first check is the
+	 * domain's first slot from now on, so the next one comes an interval later; a point
+	 * of the window by the hash would be off the slots, and the next slot would follow
+	 * less than an interval after it (two checks in the first interval).
+	 */
+	if (interval && window >= interval)
+		return schedule_next_slot(domain, interval, now - 1);
 	return now + (window ? (time_t)(h % window) : 0);
 }
 

@@ -38,7 +38,9 @@ struct schedule_entry {
  * When a domain is first due, after a start or a reload: a kept next_due in the future
  * stays; one in the past (the daemon was stopped) is spread over the catch-up window by
  * the phase, so a restart after a long stop checks the backlog gradually; a domain never
- * scheduled is due within new_window, spread the same way.
+ * scheduled is due within new_window, spread the same way. When the window is as long as
+ * the interval or longer, the first due time is the domain's first slot from now on (the
+ * phase spreads it over the interval), so the second check is an interval after the first.
  */
 time_t schedule_first_due(const struct schedule_opts *o, const char *domain, unsigned interval,
 			  const struct schedule_entry *kept, time_t now);

@@ -3,7 +3,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "defs.h"
 #include "str.h"
@@ -23,6 +26,46 @@ void log_init(enum log_level level, bool to_syslog)
 void log_journal_prefix(bool on)
 {
 	journal_prefix = on;
+}
+
+/* A decimal number at *p: digits only, no sign or space, no overflow; *p moves past it. */
+static int parse_u64(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t n = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (n > (UINT64_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	*v = n;
+	*p = s;
+	return 0;
+}
+
+bool log_journal_stream_matches(const char *value, uint64_t dev, uint64_t ino)
+{
+	uint64_t vdev, vino;
+
+	if (!value || parse_u64(&value, &vdev) < 0 || *value++ != ':' ||
+	    parse_u64(&value, &vino) < 0 || *value)
+		return false;
+	return vdev == dev && vino == ino;
+}
+
+bool log_stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	struct stat st;
+
+	if (!v || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return log_journal_stream_matches(v, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
 }
 
 enum log_level log_level(void)

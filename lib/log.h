@@ -3,6 +3,7 @@
 #define STSWATCH_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "defs.h"
 
@@ -20,6 +21,17 @@ void log_init(enum log_level level, bool to_syslog);
  * journald reads a service's output) instead of "stswatch: level:".
  */
 void log_journal_prefix(bool on);
+/*
+ * Whether value, JOURNAL_STREAM as systemd sets it ("device:inode" of the stream, both
+ * decimal), names the stream of dev and ino; false for NULL and for anything malformed.
+ */
+bool log_journal_stream_matches(const char *value, uint64_t dev, uint64_t ino);
+/*
+ * Whether standard error is the journal's stream: JOURNAL_STREAM names it (systemd's
+ * rule), so the prefixes go where journald reads them and not into a file stderr was
+ * redirected to by a shell that inherited the variable.
+ */
+bool log_stderr_is_journal(void);
 /* Current level, so costly debug output can be skipped. */
 enum log_level log_level(void);
 /* Parse "error", "warning", "info", "debug"; -1 when unknown. */

@@ -10,8 +10,8 @@ $LAB_NS), starts `stswatch run` (the daemon) on those N domains with interval S 
 60 s), and every minute prints the daemon's resident memory (VmRSS), its open file
 descriptors, its CPU seconds in that minute, the database's size (with its -wal), the
 checks recorded and the checks due by then (each domain's first check within a minute of
-the start, then one per interval at its phase, as agent/schedule.c computes them from the
-hash of the name), and the daemon's STATUS= line. Defaults: N 10000, M 30 (or
+the start, at its phase when the interval is a minute or less, then one per interval at
+its phase, as agent/schedule.c computes them from the hash of the name), and the daemon's STATUS= line. Defaults: N 10000, M 30 (or
 $SOAK_MINUTES). After M minutes: SIGTERM (the daemon must exit 0), `stswatch db check`,
 the lab down, nothing left running.
 
@@ -57,9 +57,21 @@ def name_hash(name):
 
 
 def due_plan(domains, interval, start):
-    """[(first due, phase)] per domain, as the daemon schedules a fresh database."""
-    window = min(NEW_WINDOW, interval)
-    return [(start + name_hash(d) % window, name_hash(d) % interval) for d in domains]
+    """[(first due, phase)] per domain, as the daemon schedules a fresh database.
+
+    schedule_first_due(): within NEW_WINDOW of the start by the hash; when the window is as
+    long as the interval, the domain's first slot (phase + k * interval) from the start on.
+    """
+    plan = []
+    for d in domains:
+        h = name_hash(d)
+        ph = h % interval
+        if NEW_WINDOW >= interval:
+            first = start + (ph - start) % interval
+        else:
+            first = start + h % NEW_WINDOW
+        plan.append((first, ph))
+    return plan
 
 
 def due_by(plan, interval, t):

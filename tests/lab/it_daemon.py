@@ -5,14 +5,17 @@ seconds, a notify.Listener as its NOTIFY_SOCKET (and WATCHDOG_USEC), check times
 from the database's checks table.
 
   daemon    READY, STATUS, WATCHDOG; every domain checked at its interval in its phase
-            (the hash of its name); a domain the world breaks (lab.py mutate) re-checked
-            after retry_interval and its problem told once confirmed; SIGHUP adds and removes
-            domains (RELOADING/READY), an invalid configuration is refused (file:line in the
-            log and in STATUS, the old one keeps running); a second daemon and run --once
-            refused; the heartbeat and the metrics file (promtool) after each cycle;
-            journald priority prefixes; SIGTERM: STOPPING, exit 0, db check
+            (the hash of its name), from its first check on; a domain the world breaks
+            (lab.py mutate) re-checked after retry_interval and its problem told once
+            confirmed; SIGHUP adds and removes domains (RELOADING/READY; a removed domain
+            leaves the metrics, not the history), an invalid configuration is refused
+            (file:line in the log and in STATUS, the old one keeps running); a second
+            daemon and run --once refused; the heartbeat and the metrics file (promtool)
+            after each cycle; journald priority prefixes (JOURNAL_STREAM is stderr's
+            device:inode); SIGTERM: STOPPING, exit 0, db check
   restart   kill -9 and a restart: the kept schedule resumes (each domain's next check at the
-            time the database kept), no burst, no duplicate alert
+            time the database kept), no burst, no duplicate alert; JOURNAL_STREAM naming
+            another stream than stderr gives plain lines, no prefixes
   stop      a monitor that cannot keep up pings the heartbeat's /fail; SIGTERM while a check
             is in flight: it finishes and is recorded within shutdown_timeout, or is ended
             at the bound and not recorded; exit 0 and a sound database either way
@@ -48,7 +51,10 @@ def phase(name, interval):
 class Daemon:
     """stswatch run in the lab's namespace, its NOTIFY_SOCKET a notify.Listener."""
 
-    def __init__(self, ctx, conf, name, watchdog_usec=2000000, journal=False):
+    def __init__(self, ctx, conf, name, watchdog_usec=2000000, journal=None):
+        """journal: None, no JOURNAL_STREAM; "stderr", the device and inode of the stream on
+        stderr, as systemd sets it; "other", those of another file, as a shell attached to
+        the journal leaves it for a daemon whose stderr it redirected to a file."""
         self.ctx = ctx
         self.sock = os.path.join(ctx.lab["notify"]["socket_dir"], name + ".sock")
         self.n = notify.Listener(self.sock).start()
@@ -56,8 +62,8 @@ class Daemon:
         env.pop("JOURNAL_STREAM", None)
         self.err_path = os.path.join(ctx.tmp, name + ".stderr")
         with open(self.err_path, "w") as err:
-            if journal:  # as systemd sets it: the device and inode of the stream on stderr
-                st = os.fstat(err.fileno())
+            if journal:
+                st = os.fstat(err.fileno()) if journal == "stderr" else os.stat(conf)
                 env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
             self.p = subprocess.Popen(["ip", "netns", "exec", ctx.ns, ctx.stswatch, "run",
                                        "-c", conf], env=env, stdin=subprocess.DEVNULL,
@@ -154,17 +160,21 @@ def d1_conf(ctx, conf, db, domains, prom, bad=False):
 
 
 def expect_cadence(ctx, db, domain, interval, since, until, what):
-    """Checks of domain in [since, until] after its first: interval apart, in its phase."""
+    """Checks of domain in [since, until], its first included: interval apart, in its phase.
+
+    The first check too: a new domain's first check is its phase slot (an interval of a
+    minute or less), so the second is an interval later, not the next slot seconds after.
+    """
     ts = [t for t, _ in checks(db, domain, since) if t <= until]
     ctx.expect(len(ts) >= 3, "%s: %s checked %d times, want 3 or more: %s"
                % (what, domain, len(ts), ts))
-    later = ts[1:]
-    gaps = [b - a for a, b in zip(later, later[1:])]
+    gaps = [b - a for a, b in zip(ts, ts[1:])]
     ctx.expect(all(near(g, interval) for g in gaps),
-               "%s: %s's checks are not %d s apart: %s" % (what, domain, interval, ts))
-    ctx.expect(all(in_phase(t, domain, interval) for t in later),
+               "%s: %s's checks are not %d s apart from the first on: %s"
+               % (what, domain, interval, ts))
+    ctx.expect(all(in_phase(t, domain, interval) for t in ts),
                "%s: %s's checks %s are not in its phase %d of %d s"
-               % (what, domain, later, phase(domain, interval), interval))
+               % (what, domain, ts, phase(domain, interval), interval))
     return ts
 
 
@@ -176,7 +186,7 @@ def test_daemon(ctx):
     prom = os.path.join(ctx.tmp, "daemon.prom")
     d1_conf(ctx, conf, db, D1, prom)
     m0 = h.mark()
-    d = Daemon(ctx, conf, "d1", watchdog_usec=2000000, journal=True)
+    d = Daemon(ctx, conf, "d1", watchdog_usec=2000000, journal="stderr")
     try:
         run_daemon(ctx, h, d, db, conf, prom, m0)
     finally:
@@ -298,6 +308,7 @@ def run_daemon(ctx, h, d, db, conf, prom, m0):
     ctx.expect(len(checks(db, "split.test", t0)) >= 3 and
                C.status(ctx, conf, "split.test").get("split.test"),
                "split.test's history is gone")
+    check_removed_metrics(ctx, conf, prom, new, "split.test", t_loaded)
 
     # an invalid configuration is refused; the daemon goes on with the old one
     d1_conf(ctx, conf, db, new + ["split.test"], prom, bad=True)
@@ -416,6 +427,37 @@ def check_metrics(ctx, db, prom):
     ctx.expect(v and abs(v - time.time()) < 3 * IV, "metrics: last cycle at %s" % v)
 
 
+def check_removed_metrics(ctx, conf, prom, domains, gone, t_loaded):
+    """After a reload that removed gone: its series vanish from the metrics file and from
+    `stswatch metrics` (its rows stay: `status` names it when asked, `history` shows it)."""
+    ctx.require(C.wait_for(lambda: os.path.getmtime(prom) >= t_loaded + 1, IV + 5, 0.3),
+                "no metrics file written since the reload at %d" % t_loaded)
+    out = os.path.join(ctx.tmp, "daemon-reload-cmd.prom")
+    p = ctx.sw("metrics", "-c", conf, ns=False)
+    with open(out, "w") as f:
+        f.write(p.stdout)
+    for path, what in ((prom, "metrics file"), (out, "stswatch metrics")):
+        C.promtool_ok(ctx, path, what + " after the reload")
+        with open(path) as f:
+            text = f.read()
+        vals, _ = C.metrics(text)
+        doms = {v for k in vals for n, v in k[1] if n == "domain"}
+        ctx.expect(gone not in text, "%s: %s was removed by the reload and is still exported: %s"
+                   % (what, gone, [ln for ln in text.splitlines() if gone in ln][:3]))
+        ctx.expect(doms == set(domains), "%s: the domains exported after the reload %s, "
+                   "want the configured %s" % (what, sorted(doms), sorted(domains)))
+        total = sum(vals.get(("stswatch_domains", frozenset({("status", s)})), 0)
+                    for s in ("OK", "WARNING", "CRITICAL", "UNKNOWN"))
+        ctx.expect(total == len(domains), "%s: stswatch_domains adds up to %s, %d configured"
+                   % (what, total, len(domains)))
+    listed = ctx.sw("status", "--format", "json", "-c", conf, ns=False).stdout
+    ctx.expect(gone not in listed and all(x in listed for x in domains),
+               "status lists the configured domains only: %s" % listed[:300])
+    p = ctx.sw("history", gone, "-c", conf, ns=False)
+    ctx.expect(p.returncode == 0 and "status changes" in p.stdout,
+               "history %s after its removal: exit %d %s" % (gone, p.returncode, p.stderr))
+
+
 # ---- kill -9 and restart ----------------------------------------------------------------------
 
 D2 = ["ok.test", "split.test", "unknownkeys.test", "wildcard.test", "lf.test", "dual.test",
@@ -434,7 +476,7 @@ def test_restart(ctx):
                  notify=["ops"], settings='interval = "%ds";\nretry_interval = "3s";\n' % IV2,
                  domains=D2)
     m0 = h.mark()
-    d1 = Daemon(ctx, conf, "r1", watchdog_usec=0)
+    d1 = Daemon(ctx, conf, "r1", watchdog_usec=0, journal="other")
     d2 = None
     try:
         d1.ready()
@@ -453,6 +495,12 @@ def test_restart(ctx):
                                                   for _, t, r in told])
         d1.signal(signal.SIGKILL)
         d1.wait_exit(10)
+        # JOURNAL_STREAM names another stream than stderr (a file): no priority prefixes
+        lines = [x for x in d1.stderr().splitlines() if x]
+        ctx.expect(lines and all(x.startswith("stswatch: ") for x in lines),
+                   "JOURNAL_STREAM not stderr's device:inode, yet lines without \"stswatch: \""
+                   " (journald prefixes in a file?): %s"
+                   % [x for x in lines if not x.startswith("stswatch: ")][:5])
         kept = dict(C.query(db, "SELECT domain, next_due FROM schedule"))
         ctx.require(sorted(kept) == sorted(D2), "schedule rows: %s" % sorted(kept))
         t_restart = time.time()

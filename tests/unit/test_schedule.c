@@ -97,6 +97,61 @@ static void test_first_due(void **state)
 	}
 }
 
+/*
+ * 2,000 domains starting at now (kept: their next check before a stop, NULL: never checked)
+ * at interval iv: each first check is in the first interval, on the domain's phase, the
+ * following ones an interval apart, so the first interval holds one check per domain; and
+ * the first checks are spread, each fifth of the interval with about its share.
+ */
+static void first_interval(const struct schedule_opts *o, unsigned iv,
+			   const struct schedule_entry *kept, time_t now)
+{
+	unsigned per_part[5] = { 0 }, in_first = 0;
+	char name[32];
+
+	for (int i = 0; i < 2000; i++) {
+		struct schedule_entry e = { 0 };
+		time_t t;
+
+		snprintf(name, sizeof(name), "f%04d.example", i);
+		t = schedule_first_due(o, name, iv, kept, now);
+		assert_true(t >= now && t < now + (time_t)iv);
+		assert_int_equal(t % iv, schedule_phase(name, iv));
+		per_part[(t - now) * 5 / iv]++;
+		for (int c = 0; c < 3; c++) {
+			in_first += t < now + (time_t)iv;
+			schedule_after_check(o, name, iv, false, t, &e);
+			assert_int_equal(e.next_due, t + (time_t)iv);
+			t = e.next_due;
+		}
+	}
+	assert_int_equal(in_first, 2000);
+	for (int p = 0; p < 5; p++)
+		assert_true(per_part[p] >= 300 && per_part[p] <= 500);
+}
+
+/*
+ * A window as long as the interval (new domains at an interval of a minute or less, a
+ * backlog at ten minutes or less): no second check less than an interval after the first.
+ */
+static void test_first_interval(void **state)
+{
+	static const unsigned ivs[] = { 5, 30, 60, 300, 600 };
+	struct schedule_opts o;
+	struct schedule_entry late = { T0 - 86400, 0 };
+
+	(void)state;
+	schedule_opts_defaults(&o);
+	for (size_t k = 0; k < sizeof(ivs) / sizeof(ivs[0]); k++) {
+		/* now on a multiple of the interval, and off it */
+		for (time_t now = T0; now < T0 + 3 * 17; now += 17) {
+			first_interval(&o, ivs[k], &late, now);
+			if (ivs[k] <= o.new_window)
+				first_interval(&o, ivs[k], NULL, now);
+		}
+	}
+}
+
 /* Turned bad: re-checked after retry_interval, confirm times, then the normal interval. */
 static void test_retries(void **state)
 {
@@ -136,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_spread),
 		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_first_due),
+		cmocka_unit_test(test_first_interval),
 		cmocka_unit_test(test_retries),
 	};
 
