@@ -11,6 +11,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "deliver.h"
+#include "holdback.h"
 #include "inorder.h"
 #include "metrics.h"
 #include "output.h"
@@ -36,6 +37,8 @@ struct run_state {
 	size_t unrecorded;	/* domains checked but not recorded (each logged) */
 	size_t queued;		/* notifications queued */
 	struct vantage vt;	/* is the monitor's own view sound (port 25, the resolver)? */
+	struct holdback held;	/* domains waiting for the verdict on port 25 */
+	size_t unheld;		/* of them, judged with too few MX addresses tried to tell */
 	struct deliver_stats delivery;
 	size_t delivery_pending;
 	struct metrics_agent ag;	/* for metrics_file */
@@ -151,9 +154,9 @@ static void deliver_due(const struct config *cfg, struct loop *lp, struct store 
 	curlm_free(cm);
 }
 
-static bool on_result(void *arg, size_t idx, struct domain_facts *df)
+/* Judge, record and print one domain (its check ended at ended) under the vantage verdict. */
+static void judge_one(struct run_state *r, size_t idx, struct domain_facts *df, time_t ended)
 {
-	struct run_state *r = arg;
 	const struct domain_conf *d = r->due[idx];
 	struct history h;
 	struct verdict v;
@@ -161,14 +164,12 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	struct alerting_result ar;
 	json_t *report;
 	time_t now = time(NULL);
-	bool changed;
 
 	if (store_load_history(r->st, df->domain, &h) < 0) {
 		/* judged without its history, a verdict would be quieter than the truth */
 		unrecorded(r, df->domain);
-		return true;
+		return;
 	}
-	changed = vantage_feed(&r->vt, df);
 	vantage_apply(&r->vt, df);
 	judge_domain(&d->judge, df, &h, now, &v);
 	report = output_json_domain(df, &v);
@@ -180,11 +181,9 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 		alerting_log(df->domain, &delta, &ar);
 		r->queued += ar.queued;
 		r->ag.checks++;
-		r->ag.check_seconds += difftime(now, df->checked_at);
+		r->ag.check_seconds += difftime(ended, df->checked_at);
 		store_delta_free(&delta);
 	}
-	if (changed && alerting_vantage(r->cfg, r->st, r->run_id, &r->vt, now) < 0)
-		log_error("%s", store_error(r->st));
 	summary_add(&r->summary, v.status, df->domain);
 	if (!r->quiet)
 		one_line(df, &v, now);
@@ -192,6 +191,44 @@ static bool on_result(void *arg, size_t idx, struct domain_facts *df)
 	json_decref(report);
 	verdict_free(&v);
 	history_free(&h);
+}
+
+/*
+ * The domains that waited for the verdict on port 25, oldest first: once it is known, or
+ * at the end of the run with what is known then.
+ */
+static void release_held(struct run_state *r)
+{
+	struct held h;
+
+	while (holdback_take(&r->held, &h)) {
+		if (!vantage_smtp_known(&r->vt))
+			r->unheld++;
+		judge_one(r, h.key, &h.df, (time_t)(h.since_ms / 1000));
+		domain_facts_free(&h.df);
+	}
+}
+
+static bool on_result(void *arg, size_t idx, struct domain_facts *df)
+{
+	struct run_state *r = arg;
+
+	if (vantage_feed(&r->vt, df) &&
+	    alerting_vantage(r->cfg, r->st, r->run_id, &r->vt, time(NULL)) < 0)
+		log_error("%s", store_error(r->st));
+	/* every MX address refused while too few were tried to tell whether it is our own
+	 * port 25: judged once the addresses of the domains after it tell (the facts are
+	 * kept, the domain is not probed again) */
+	if (vantage_hold(&r->vt, df, holdback_count(&r->held))) {
+		log_debug("%s: no MX address accepted a connection; waiting for the verdict on "
+			  "this host's port 25 (%zu of %d MX addresses tried)", df->domain,
+			  r->vt.n_smtp, VANTAGE_MIN_SMTP);
+		holdback_put(&r->held, idx, df, (uint64_t)time(NULL) * 1000);
+		return true;
+	}
+	if (vantage_smtp_known(&r->vt))
+		release_held(r);
+	judge_one(r, idx, df, time(NULL));
 	return true;
 }
 
@@ -293,6 +330,7 @@ int cmd_run(int argc, char **argv)
 			r.due[r.n_due++] = &cfg.domains[i];
 	}
 	vantage_init(&r.vt);
+	holdback_init(&r.held);
 	alerting_vantage_seed(r.st, &r.vt);
 	if (store_run_start(r.st, "run", now, &r.run_id) < 0) {
 		cli_error("run", "%s", store_error(r.st));
@@ -315,6 +353,16 @@ int cmd_run(int argc, char **argv)
 		cli_error("run", "event loop failed");
 		goto out;
 	}
+	/* what still waits is judged with the best verdict there is: a list with too few MX
+	 * addresses to tell says nothing of this host's port 25 */
+	release_held(&r);
+	if (r.unheld)
+		log_info("%zu domain%s whose MX addresses all refused the connection %s judged "
+			 "%s: only %zu MX addresses were tried, %d are needed to tell whether this "
+			 "host's outbound port 25 is blocked", r.unheld, r.unheld == 1 ? "" : "s",
+			 r.unheld == 1 ? "was" : "were", r.vt.smtp_blocked ?
+			 "under the previous run's verdict (blocked)" : "on their own",
+			 r.vt.n_smtp, VANTAGE_MIN_SMTP);
 	stats = sweep_stats(sw);
 	{
 		size_t digests = 0;
@@ -359,6 +407,8 @@ int cmd_run(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	/* after a failure: not recorded, so due and checked again at the next run */
+	holdback_free(&r.held);
 	sweep_free(sw);
 	clients_close(&cl);
 	loop_free(lp);

@@ -25,6 +25,7 @@
 #include "alerting.h"
 #include "clients.h"
 #include "deliver.h"
+#include "holdback.h"
 #include "metrics.h"
 #include "output.h"
 #include "schedule.h"
@@ -47,6 +48,7 @@
 #define PRUNE_STEP_MS 20
 #define PHASE_POLL_MS 100
 #define HEARTBEAT_TIMEOUT_MS 10000
+#define HOLD_DEFAULT 300	/* seconds a domain waits for the vantage verdict, no retry_interval */
 
 struct slot {
 	time_t due;
@@ -63,7 +65,7 @@ struct job {
 struct dom_state {
 	struct schedule_entry se;
 	int status;		/* enum status of the last check, -1 never checked */
-	bool in_flight, retry;
+	bool in_flight, retry;	/* in_flight also while it waits in the holdback */
 	struct job job;		/* kept here: a check the stop or a reload ends costs nothing */
 };
 
@@ -98,10 +100,11 @@ struct daemon {
 	enum phase phase;
 	uint64_t phase_deadline;
 	struct loop_timer *t_tick, *t_watchdog, *t_status, *t_cycle, *t_sync, *t_maint, *t_phase,
-			  *t_prune;
+			  *t_prune, *t_hold;
 	uint64_t watchdog_usec;
 	struct metrics_agent ag;
 	struct vantage vt;
+	struct holdback held;		/* checked, waiting for the verdict on port 25 */
 	time_t cycle_start;
 	size_t cycle_errors, cycle_checks;
 	unsigned prune_table;
@@ -335,12 +338,10 @@ fail_committed:
 	return rc;
 }
 
-static void on_checked(void *arg, struct domain_facts *df)
+/* Judge and record one domain's check, ended at ended_ms, under the vantage verdict now. */
+static void judge_record(struct daemon *d, size_t dom, struct domain_facts *df,
+			 uint64_t ended_ms)
 {
-	const struct job *job = arg;
-	struct daemon *d = job->d;
-	size_t dom = job->dom;
-	uint64_t started = job->started;
 	struct dom_state *ds = &d->ds[dom];
 	const struct domain_conf *dc = &d->cfg.domains[dom];
 	time_t now = loop_wall(d->lp);
@@ -356,8 +357,6 @@ static void on_checked(void *arg, struct domain_facts *df)
 	ds->in_flight = false;
 	memset(&v, 0, sizeof(v));
 	memset(&delta, 0, sizeof(delta));
-	if (vantage_feed(&d->vt, df) && alerting_vantage(&d->cfg, d->st, d->run_id, &d->vt, now) < 0)
-		log_error("%s", store_error(d->st));
 	vantage_apply(&d->vt, df);
 	if (store_load_history(d->st, dc->name, &h) == 0) {
 		judge_domain(&dc->judge, df, &h, now, &v);
@@ -392,10 +391,112 @@ static void on_checked(void *arg, struct domain_facts *df)
 	heap_push(d, ds->se.next_due, dom);
 	d->ag.checks++;
 	d->cycle_checks++;
-	d->ag.check_seconds += (double)(loop_now(d->lp) - started) / 1000.0;
+	d->ag.check_seconds += (double)(ended_ms - ds->job.started) / 1000.0;
 	json_decref(report);
 	verdict_free(&v);
 	arm_tick(d);
+}
+
+/*
+ * How long a domain whose MX addresses all refused waits for the verdict on port 25 at
+ * most: retry_interval (at most an interval), the time a problem waits anyway for the
+ * quick re-check that confirms it.
+ */
+static uint64_t hold_ms(const struct daemon *d)
+{
+	unsigned s = d->cfg.retry_interval ? d->cfg.retry_interval : HOLD_DEFAULT;
+
+	if (d->cfg.interval && s > d->cfg.interval)
+		s = d->cfg.interval;
+	return (uint64_t)s * 1000;
+}
+
+static void on_hold(void *arg);
+
+static void arm_hold(struct daemon *d)
+{
+	const struct held *o = holdback_oldest(&d->held);
+	uint64_t now = loop_now(d->lp), until;
+
+	loop_timer_cancel(d->lp, d->t_hold);
+	d->t_hold = NULL;
+	if (!o)
+		return;
+	until = o->since_ms + hold_ms(d);
+	d->t_hold = loop_timer_add(d->lp, until > now ? until - now : 0, on_hold, d);
+}
+
+/* Judge what waited: all of it once the verdict is known, else what waited long enough. */
+static void release_held(struct daemon *d)
+{
+	const struct held *o;
+	struct held h;
+
+	while ((o = holdback_oldest(&d->held)) &&
+	       (vantage_smtp_known(&d->vt) || loop_now(d->lp) - o->since_ms >= hold_ms(d))) {
+		holdback_take(&d->held, &h);
+		if (!vantage_smtp_known(&d->vt))
+			log_info("%s: judged %s after %llu s: only %zu MX addresses were tried, %d "
+				 "are needed to tell whether this host's outbound port 25 is blocked",
+				 d->cfg.domains[h.key].name, d->vt.smtp_blocked ?
+				 "under the last verdict (port 25 blocked)" : "on its own",
+				 (unsigned long long)(loop_now(d->lp) - h.since_ms) / 1000,
+				 d->vt.n_smtp, VANTAGE_MIN_SMTP);
+		judge_record(d, h.key, &h.df, h.since_ms);
+		domain_facts_free(&h.df);
+	}
+	arm_hold(d);
+}
+
+static void on_hold(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->t_hold = NULL;
+	release_held(d);
+}
+
+/* A stop or a reload: what still waits was not recorded, so it is still due. */
+static void drop_held(struct daemon *d)
+{
+	size_t n = holdback_free(&d->held);
+
+	loop_timer_cancel(d->lp, d->t_hold);
+	d->t_hold = NULL;
+	if (n)
+		log_info("%zu checked domain%s that waited for the verdict on port 25 %s not "
+			 "recorded: still due, checked again", n, n == 1 ? "" : "s",
+			 n == 1 ? "was" : "were");
+}
+
+static void on_checked(void *arg, struct domain_facts *df)
+{
+	const struct job *job = arg;
+	struct daemon *d = job->d;
+	size_t dom = job->dom;
+
+	if (vantage_feed(&d->vt, df)) {
+		/* the verdict changed: remembered, and the operator told now, not at the next
+		 * scan of the outbox */
+		if (alerting_vantage(&d->cfg, d->st, d->run_id, &d->vt, loop_wall(d->lp)) < 0)
+			log_error("%s", store_error(d->st));
+		deliver_kick(d->dl);
+	}
+	/* every MX address refused while too few were tried to tell whether it is our own
+	 * port 25: it waits (in_flight, so not scheduled) for the checks after it */
+	if (vantage_hold(&d->vt, df, holdback_count(&d->held))) {
+		log_debug("%s: no MX address accepted a connection; waiting up to %llu s for the "
+			  "verdict on this host's port 25 (%zu of %d MX addresses tried)",
+			  d->cfg.domains[dom].name, (unsigned long long)hold_ms(d) / 1000,
+			  d->vt.n_smtp, VANTAGE_MIN_SMTP);
+		holdback_put(&d->held, dom, df, loop_now(d->lp));
+		if (holdback_count(&d->held) == 1)
+			arm_hold(d);
+		return;
+	}
+	if (vantage_smtp_known(&d->vt))
+		release_held(d);
+	judge_record(d, dom, df, loop_now(d->lp));
 }
 
 static void start_check(struct daemon *d, size_t dom)
@@ -762,6 +863,7 @@ static void on_phase(void *arg)
 			    "recorded (their alerts stay in the outbox)", sweep_in_flight(d->sw),
 			    deliver_in_flight(d->dl), d->cfg.shutdown_timeout);
 	sweep_shutdown(d->sw);
+	drop_held(d);
 	for (size_t i = 0; i < d->n_ds; i++)
 		d->ds[i].in_flight = false;
 	if (d->phase == P_STOP)
@@ -805,7 +907,7 @@ static int open_signals(struct daemon *d)
 static void cancel_timers(struct daemon *d)
 {
 	struct loop_timer **all[] = { &d->t_tick, &d->t_watchdog, &d->t_status, &d->t_cycle,
-				      &d->t_sync, &d->t_maint, &d->t_phase, &d->t_prune };
+				      &d->t_sync, &d->t_maint, &d->t_phase, &d->t_prune, &d->t_hold };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		loop_timer_cancel(d->lp, *all[i]);
@@ -855,6 +957,7 @@ int daemon_run(struct config *cfg, const char *config_path, const struct cli_com
 		goto out;
 	}
 	vantage_init(&d->vt);
+	holdback_init(&d->held);
 	alerting_vantage_seed(d->st, &d->vt);
 	d->ag.started = d->cycle_start = loop_wall(d->lp);
 	d->last_checkpoint = d->cycle_start;
@@ -885,6 +988,7 @@ out:
 		cancel_timers(d);
 	if (d->sw)
 		sweep_shutdown(d->sw);
+	holdback_free(&d->held);
 	close_checking(d);
 	if (d->cl_open)
 		clients_close(&d->cl);

@@ -40,6 +40,17 @@ static void learn_dns(struct vantage *v, enum dns_result rc)
 		v->n_dns++;
 }
 
+/* What one STARTTLS probe says of port 25: 1 it connected, 0 the connect failed, -1 nothing. */
+static int smtp_reached(const struct smtp_facts *s)
+{
+	if (s->rc == SMTP_OK || (s->rc != SMTP_NOT_ASKED && s->rc != SMTP_SKIPPED &&
+				 s->rc != SMTP_LOCAL && s->stage > SMTP_STAGE_CONNECT))
+		return 1;
+	if ((s->rc == SMTP_CONNECT || s->rc == SMTP_TIMEOUT) && s->stage == SMTP_STAGE_CONNECT)
+		return 0;
+	return -1;
+}
+
 bool vantage_feed(struct vantage *v, const struct domain_facts *df)
 {
 	bool was_blocked = v->smtp_blocked, was_blind = v->dns_blind;
@@ -48,13 +59,10 @@ bool vantage_feed(struct vantage *v, const struct domain_facts *df)
 	for (size_t i = 0; i < df->n_mx; i++)
 		for (size_t a = 0; a < df->mx[i].n_smtp; a++) {
 			const struct smtp_facts *s = &df->mx[i].smtp[a];
+			int reached = smtp_reached(s);
 
-			if (s->rc == SMTP_OK || (s->rc != SMTP_NOT_ASKED && s->rc != SMTP_SKIPPED &&
-						 s->rc != SMTP_LOCAL && s->stage > SMTP_STAGE_CONNECT))
-				learn_smtp(v, s->ip, true);
-			else if ((s->rc == SMTP_CONNECT || s->rc == SMTP_TIMEOUT) &&
-				 s->stage == SMTP_STAGE_CONNECT)
-				learn_smtp(v, s->ip, false);
+			if (reached >= 0)
+				learn_smtp(v, s->ip, reached == 1);
 		}
 	learn_dns(v, df->sts_txt.rc);
 	learn_dns(v, df->mx_rc);
@@ -88,4 +96,29 @@ void vantage_apply(const struct vantage *v, struct domain_facts *df)
 	df->vantage_smtp_blocked = v->smtp_blocked;
 	df->vantage_dns_blind = v->dns_blind;
 	strlcpy_s(df->vantage_why, v->why, sizeof(df->vantage_why));
+}
+
+bool vantage_smtp_known(const struct vantage *v)
+{
+	return v->n_smtp >= VANTAGE_MIN_SMTP;
+}
+
+bool vantage_hold(const struct vantage *v, const struct domain_facts *df, size_t n_held)
+{
+	size_t refused = 0;
+
+	if (vantage_smtp_known(v) || n_held >= VANTAGE_HOLD_MAX)
+		return false;
+	for (size_t i = 0; i < df->n_mx; i++)
+		for (size_t a = 0; a < df->mx[i].n_smtp; a++)
+			switch (smtp_reached(&df->mx[i].smtp[a])) {
+			case 1:
+				return false;	/* port 25 works for this domain: judge it now */
+			case 0:
+				refused++;
+				break;
+			default:
+				break;
+			}
+	return refused > 0;
 }

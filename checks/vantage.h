@@ -15,6 +15,7 @@
 #define VANTAGE_WINDOW 64	/* recent MX addresses and DNS answers looked at */
 #define VANTAGE_MIN_SMTP 10	/* distinct MX addresses before port 25 is judged */
 #define VANTAGE_MIN_DNS 20	/* DNS answers before the resolver is judged */
+#define VANTAGE_HOLD_MAX VANTAGE_WINDOW	/* domains that wait for the verdict at most */
 
 struct vantage {
 	struct {
@@ -41,5 +42,18 @@ bool vantage_feed(struct vantage *v, const struct domain_facts *df);
 
 /* Put the current verdict into a domain's facts before it is judged. */
 void vantage_apply(const struct vantage *v, struct domain_facts *df);
+
+/* Have enough distinct MX addresses been tried (VANTAGE_MIN_SMTP) for port 25 to be judged? */
+bool vantage_smtp_known(const struct vantage *v);
+
+/*
+ * Should this domain wait for the verdict on port 25 before it is judged? Call after
+ * vantage_feed. True when every MX address it tried failed at the TCP connect (what a
+ * blocked port 25 looks like) while too few addresses were tried to tell the monitor's
+ * network from the domain's hosts, and fewer than VANTAGE_HOLD_MAX domains (n_held)
+ * already wait. A domain that connected to any MX address, or had none to try, never
+ * waits; nor does any once the verdict is known.
+ */
+bool vantage_hold(const struct vantage *v, const struct domain_facts *df, size_t n_held);
 
 #endif

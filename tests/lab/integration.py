@@ -33,7 +33,7 @@ What it shows (docs/LAB.md has the world):
   alerts, delivery, killdeliv, silence, vantage, renewal
             the alerts of issue 9 against the lab's webhook receiver, Alertmanager and
             mail server (tests/lab/it_alerts.py says what each shows)
-  daemon, restart, stop
+  daemon, restart, stop, dvantage
             the scheduler daemon of issue 10 under a NOTIFY_SOCKET listener
             (tests/lab/it_daemon.py)
 """

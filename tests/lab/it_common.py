@@ -102,9 +102,10 @@ def conf_line(path, needle):
 
 # ---- running stswatch ------------------------------------------------------------------------
 
-def run_once(ctx, conf, *args, timeout=120):
+def run_once(ctx, conf, *args, timeout=120, log_level=None):
     """stswatch run --once; returns (process, the "alerts:" counts as a dict or None)."""
-    p = ctx.sw("run", "--once", "-c", conf, *args, timeout=timeout)
+    pre = ("--log-level", log_level) if log_level else ()
+    p = ctx.sw(*pre, "run", "--once", "-c", conf, *args, timeout=timeout)
     m = re.search(r"^alerts: (\d+) queued, (\d+) sent, (\d+) to retry, (\d+) failed, "
                   r"(\d+) expired; (\d+) pending in the outbox$", p.stdout, re.M)
     counts = None

@@ -19,6 +19,10 @@ from the database's checks table.
   stop      a monitor that cannot keep up pings the heartbeat's /fail; SIGTERM while a check
             is in flight: it finishes and is recorded within shutdown_timeout, or is ended
             at the bound and not recorded; exit 0 and a sound database either way
+  dvantage  outbound port 25 blocked (lab.py firewall) under the daemon: the first domains
+            wait for the verdict, none is CRITICAL and no owner is told; SIGTERM drops a
+            domain that waits, unrecorded; the restart checks it again and, too few MX
+            addresses tried to tell, judges it on its own after the bound (retry_interval)
 """
 
 import os
@@ -33,6 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import it_common as C  # noqa: E402
 import notify  # noqa: E402
+from it_alerts import VANTAGE  # noqa: E402
 
 STATUS_RE = re.compile(r"^\d[\d,]* domains, \d+ CRITICAL, \d+ WARNING(, \d+ UNKNOWN)?"
                        r"(, \d+ not checked yet)?; (next check in \d+ s|reloading|stopping); "
@@ -628,4 +633,94 @@ def test_stop(ctx):
                "status after the stops: %s" % p.stderr)
 
 
-TESTS = [("daemon", test_daemon), ("restart", test_restart), ("stop", test_stop)]
+# ---- the monitor's own vantage point under the daemon -------------------------------------------
+
+def test_dvantage(ctx):
+    h = C.hooks(ctx)
+    h.reset()
+    db = os.path.join(ctx.tmp, "dvantage.db")
+    conf = os.path.join(ctx.tmp, "dvantage.conf")
+    # confirm = 1: a check that wrongly said CRITICAL would tell the owners at once
+    C.write_conf(ctx, conf, db, [C.webhook_rcv(ctx, "owners", "/dv-owners"),
+                                 C.webhook_rcv(ctx, "operator", "/dv-operator")],
+                 notify=["owners"], alerts={"operator": '"operator"', "confirm": "1"},
+                 settings='interval = "20s";\nretry_interval = "15s";\nlog_level = "debug";\n',
+                 domains=VANTAGE)
+    db2 = os.path.join(ctx.tmp, "dvantage2.db")
+    conf2 = os.path.join(ctx.tmp, "dvantage2.conf")
+
+    def conf2_with(hold):
+        C.write_conf(ctx, conf2, db2, settings='interval = "10s";\nretry_interval = "%ds";\n'
+                     'log_level = "debug";\n' % hold, domains=["ok.test"])
+
+    m0 = h.mark()
+    C.lab_cmd(ctx, "firewall", ctx.dir, "block-smtp")
+    d = d2 = None
+    try:
+        # 1: twelve domains, never checked, due within the first 20 s
+        d = Daemon(ctx, conf, "v1", watchdog_usec=0)
+        d.ready()
+        ctx.require(C.wait_for(lambda: all(checks(db, x) for x in VANTAGE), 45, 0.5),
+                    "not every domain recorded within 45 s: %s\n%s"
+                    % ([x for x in VANTAGE if not checks(db, x)], d.stderr()[-1500:]))
+        first = {x: checks(db, x)[0][1] for x in VANTAGE}
+        ctx.expect(all(s == "UNKNOWN" for s in first.values()),
+                   "blocked: first checks %s, want every one UNKNOWN"
+                   % {x: s for x, s in first.items() if s != "UNKNOWN"})
+        ctx.expect(re.search(r"no MX address accepted a connection; waiting up to 15 s for the "
+                             r"verdict", d.stderr()),
+                   "blocked: no domain waited for the verdict:\n%s" % d.stderr()[-1500:])
+        opened = C.query(db, "SELECT domain, code FROM findings WHERE code LIKE 'mx.%'")
+        ctx.expect(opened == [], "blocked: MX findings opened: %s" % opened)
+        C.wait_for(lambda: C.hook_posts(h, "/dv-operator", m0), 10, 0.2)
+        d.signal(signal.SIGTERM)
+        rc, _ = d.wait_exit(15)
+        ctx.expect(rc == 0, "blocked, SIGTERM: exit %s" % rc)
+        ctx.expect(C.hook_posts(h, "/dv-owners", m0) == [],
+                   "blocked: the owners were told: %s"
+                   % [(t, r["json"]["data"].get("domain")) for _, t, r in
+                      C.hook_posts(h, "/dv-owners", m0)])
+        op = [t for _, t, _ in C.hook_posts(h, "/dv-operator", m0)]
+        ctx.expect(op == ["stswatch.inconclusive"], "blocked: the operator got %s" % op)
+        C.db_check(ctx, db, "dvantage")
+
+        # 2: one domain (two MX addresses: too few to tell) waits; SIGTERM drops it
+        conf2_with(10)
+        d2 = Daemon(ctx, conf2, "v2", watchdog_usec=0)
+        d2.ready()
+        ctx.require(d2.wait_log(r"ok\.test: no MX address accepted a connection; waiting up "
+                                r"to 10 s", 20),
+                    "ok.test did not wait:\n%s" % d2.stderr()[-1000:])
+        d2.signal(signal.SIGTERM)
+        rc, secs = d2.wait_exit(15)
+        ctx.expect(rc == 0 and secs < 5, "SIGTERM while ok.test waits: exit %s after %.1f s"
+                   % (rc, secs))
+        ctx.expect("1 checked domain that waited for the verdict on port 25 was not recorded"
+                   in d2.stderr(), "the drop is not logged:\n%s" % d2.stderr()[-800:])
+        ctx.expect(checks(db2, "ok.test") == [], "the domain that waited was recorded: %s"
+                   % checks(db2, "ok.test"))
+        d2.close()
+        # the restart checks it again (it is still due); the bound passes and it is judged
+        # on its own: what two addresses show cannot be told from a dead domain
+        conf2_with(2)
+        d2 = Daemon(ctx, conf2, "v3", watchdog_usec=0)
+        d2.ready()
+        ctx.require(C.wait_for(lambda: checks(db2, "ok.test"), 20, 0.2),
+                    "ok.test not recorded after the restart:\n%s" % d2.stderr()[-1000:])
+        ctx.expect(checks(db2, "ok.test")[0][1] == "CRITICAL" and
+                   re.search(r"ok\.test: judged on its own after [23] s: only 2 MX addresses "
+                             r"were tried", d2.stderr()),
+                   "after the restart: %s\n%s" % (checks(db2, "ok.test"), d2.stderr()[-1000:]))
+        d2.signal(signal.SIGTERM)
+        rc, _ = d2.wait_exit(15)
+        ctx.expect(rc == 0, "the restart, SIGTERM: exit %s" % rc)
+        C.db_check(ctx, db2, "dvantage, restart")
+    finally:
+        C.lab_cmd(ctx, "firewall", ctx.dir, "unblock")
+        for x in (d, d2):
+            if x:
+                x.close()
+
+
+TESTS = [("daemon", test_daemon), ("restart", test_restart), ("stop", test_stop),
+         ("dvantage", test_dvantage)]

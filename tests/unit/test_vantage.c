@@ -142,6 +142,166 @@ static void test_judged(void **state)
 	domain_facts_free(&df);
 }
 
+/* One row of vantage_hold: a domain's MX addresses as tried, and whether it waits. */
+struct hold_row {
+	const char *what;
+	enum smtp_result rc[2];
+	enum smtp_stage stage[2];
+	size_t n_mx;		/* 2 unless 0 */
+	bool wait;
+};
+
+static void test_hold_rows(void **state)
+{
+	static const struct hold_row rows[] = {
+		/* the sign of a blocked port 25: every address refused or dropped the SYN */
+		{ "refused and timed out at connect", { SMTP_CONNECT, SMTP_TIMEOUT },
+		  { SMTP_STAGE_CONNECT, SMTP_STAGE_CONNECT }, 2, true },
+		{ "both refused", { SMTP_CONNECT, SMTP_CONNECT },
+		  { SMTP_STAGE_CONNECT, SMTP_STAGE_CONNECT }, 2, true },
+		/* one address connected: port 25 works from here for this domain */
+		{ "one connected", { SMTP_OK, SMTP_CONNECT },
+		  { SMTP_STAGE_DONE, SMTP_STAGE_CONNECT }, 2, false },
+		{ "connected, then no banner", { SMTP_TIMEOUT, SMTP_CONNECT },
+		  { SMTP_STAGE_BANNER, SMTP_STAGE_CONNECT }, 2, false },
+		{ "connected, TLS failed", { SMTP_TLS, SMTP_TLS },
+		  { SMTP_STAGE_HANDSHAKE, SMTP_STAGE_HANDSHAKE }, 2, false },
+		/* nothing tried says nothing of port 25 */
+		{ "not asked (deadline)", { SMTP_NOT_ASKED, SMTP_NOT_ASKED },
+		  { SMTP_STAGE_CONNECT, SMTP_STAGE_CONNECT }, 2, false },
+		{ "our own fd shortage", { SMTP_LOCAL, SMTP_LOCAL },
+		  { SMTP_STAGE_CONNECT, SMTP_STAGE_CONNECT }, 2, false },
+		{ "one refused, one not tried", { SMTP_CONNECT, SMTP_SKIPPED },
+		  { SMTP_STAGE_CONNECT, SMTP_STAGE_CONNECT }, 2, true },
+		{ "no MX", { SMTP_NOT_ASKED, SMTP_NOT_ASKED },
+		  { SMTP_STAGE_CONNECT, SMTP_STAGE_CONNECT }, 0, false },
+	};
+	struct vantage v;
+
+	(void)state;
+	vantage_init(&v);
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct domain_facts df;
+
+		domain(&df, (int)r * 2, false);
+		for (size_t k = 0; k < df.n_mx; k++) {
+			df.mx[k].smtp[0].rc = rows[r].rc[k];
+			df.mx[k].smtp[0].stage = rows[r].stage[k];
+		}
+		if (!rows[r].n_mx)
+			df.n_mx = 0;	/* the array is still freed: domain_facts_free frees mx */
+		if (vantage_hold(&v, &df, 0) != rows[r].wait)
+			fail_msg("row %zu (%s): want wait=%d", r, rows[r].what, rows[r].wait);
+		df.n_mx = 2;
+		domain_facts_free(&df);
+	}
+}
+
+/* Once enough addresses were tried, or when the hold is full, nothing waits. */
+static void test_hold_known_and_full(void **state)
+{
+	struct vantage v;
+	struct domain_facts df;
+	int i;
+
+	(void)state;
+	vantage_init(&v);
+	domain(&df, 0, true);
+	assert_false(vantage_smtp_known(&v));
+	assert_true(vantage_hold(&v, &df, 0));
+	assert_true(vantage_hold(&v, &df, VANTAGE_HOLD_MAX - 1));
+	assert_false(vantage_hold(&v, &df, VANTAGE_HOLD_MAX));
+	domain_facts_free(&df);
+	/* four domains, two addresses each: 8 of the 10 needed */
+	for (i = 0; i < 4; i++) {
+		domain(&df, i * 2, true);
+		vantage_feed(&v, &df);
+		assert_false(vantage_smtp_known(&v));
+		assert_true(vantage_hold(&v, &df, (size_t)i));
+		domain_facts_free(&df);
+	}
+	/* the same addresses again count once: still not known */
+	domain(&df, 0, true);
+	vantage_feed(&v, &df);
+	assert_true(vantage_hold(&v, &df, 4));
+	domain_facts_free(&df);
+	domain(&df, 8, true);
+	vantage_feed(&v, &df);
+	assert_true(vantage_smtp_known(&v));
+	assert_false(vantage_hold(&v, &df, 5));
+	domain_facts_free(&df);
+	/* a run that starts wary (the last one found port 25 blocked) waits for evidence too */
+	vantage_init(&v);
+	v.smtp_blocked = true;
+	domain(&df, 0, true);
+	vantage_feed(&v, &df);
+	assert_true(v.smtp_blocked);
+	assert_true(vantage_hold(&v, &df, 0));
+	domain_facts_free(&df);
+}
+
+/* Judge one domain under the verdict as it stands, count its status, free its facts. */
+static void judge_count(const struct vantage *v, struct domain_facts *df, size_t *critical,
+			size_t *unknown)
+{
+	struct judge_opts o;
+	struct verdict vd;
+
+	judge_opts_defaults(&o);
+	vantage_apply(v, df);
+	judge_domain(&o, df, NULL, NOW, &vd);
+	*critical += vd.status == STATUS_CRITICAL;
+	*unknown += vd.status == STATUS_UNKNOWN;
+	verdict_free(&vd);
+	domain_facts_free(df);
+}
+
+/*
+ * A run as agent/cmd_run.c does it: feed each domain as it ends, hold what vantage_hold
+ * says, judge what waited once vantage_smtp_known, the rest at the end. n domains, two
+ * addresses each, every one refused; returns how many came out CRITICAL.
+ */
+static size_t run_blocked(int n, size_t *unknown)
+{
+	struct domain_facts held[VANTAGE_HOLD_MAX], df;
+	struct vantage v;
+	size_t n_held = 0, critical = 0;
+
+	vantage_init(&v);
+	*unknown = 0;
+	for (int i = 0; i < n; i++) {
+		domain(&df, i * 2, true);
+		vantage_feed(&v, &df);
+		if (vantage_hold(&v, &df, n_held)) {
+			held[n_held++] = df;
+			continue;
+		}
+		if (vantage_smtp_known(&v)) {
+			for (size_t k = 0; k < n_held; k++)
+				judge_count(&v, &held[k], &critical, unknown);
+			n_held = 0;
+		}
+		judge_count(&v, &df, &critical, unknown);
+	}
+	for (size_t k = 0; k < n_held; k++)	/* the end of the run: with what is known */
+		judge_count(&v, &held[k], &critical, unknown);
+	return critical;
+}
+
+static void test_hold_run(void **state)
+{
+	size_t unknown;
+
+	(void)state;
+	/* twelve domains (the lab's), port 25 blocked: none judged CRITICAL on its own */
+	assert_int_equal(run_blocked(12, &unknown), 0);
+	assert_int_equal(unknown, 12);
+	/* three: six addresses cannot tell a blocked port 25 from three dead domains, so they
+	 * are judged on their own, as before */
+	assert_int_equal(run_blocked(3, &unknown), 3);
+	assert_int_equal(unknown, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +309,9 @@ int main(void)
 		cmocka_unit_test(test_not_enough),
 		cmocka_unit_test(test_dns_blind),
 		cmocka_unit_test(test_judged),
+		cmocka_unit_test(test_hold_rows),
+		cmocka_unit_test(test_hold_known_and_full),
+		cmocka_unit_test(test_hold_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
