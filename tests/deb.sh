@@ -67,9 +67,11 @@ installed() {	# the packages of ours dpkg knows, with their state
 		awk '$2 != "un" && $2 != ""'
 }
 known() { installed | awk '{print $1}'; }	# apt-get purge fails on a package it does not know
+# /root/.debug is perf's build-id cache: it mirrors the path of every binary perf sampled
+# (a developer's /work/.../build/stswatch while this test runs), and no package writes there.
 footprint() {	# what of stswatch is on this machine, one line per thing
 	find /etc /usr /var /opt /srv /root -xdev \( -path /var/log -o -path /var/tmp \
-		-o -path /var/cache/apt \) -prune -o \
+		-o -path /var/cache/apt -o -path /root/.debug \) -prune -o \
 		\( -name '*stswatch*' -o -name '*mta_sts*' -o -name '*mta-sts*' \) -print 2>/dev/null |
 		sed 's/^/path /' | sort
 	for p in "${shipped[@]}"; do [ -e "$p" ] || [ -L "$p" ] && echo "shipped $p"; done
