@@ -340,11 +340,74 @@ def case_list_memory(ctx):
                "streamed" % (rss[2000], rss[40000]))
 
 
+# ---- the schema migration -----------------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def shipped_schema(version):
+    """The SQL of migration version - 1 -> version, as agent/store.c ships it (its C string
+    literals joined), and the schema version this tree writes (agent/store.h)."""
+    with open(os.path.join(ROOT, "agent", "store.c")) as f:
+        src = f.read()
+    start = src.index("/* %d -> %d" % (version - 1, version))
+    end = src.find("/* %d -> %d" % (version, version + 1), start)
+    block = src[start:end if end > 0 else src.index("};", start)]
+    sql = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block))
+    with open(os.path.join(ROOT, "agent", "store.h")) as f:
+        current = int(re.search(r"#define STORE_SCHEMA_VERSION (\d+)", f.read()).group(1))
+    return sql, current
+
+
+def case_migrate_v1(ctx):
+    """issue 8: a schema change is a migration (PRAGMA user_version). A database made at
+    version 1 is read as such by status, migrated in place by run --once, keeps its rows,
+    and passes db check at the current version."""
+    sql, current = shipped_schema(1)
+    d = os.path.join(ctx.tmp, "v1")
+    os.makedirs(d)
+    db = os.path.join(d, "stswatch.db")
+    con = sqlite3.connect(db)
+    con.executescript(sql)
+    con.execute("PRAGMA user_version = 1")
+    # an hour ago: within any retention, so the run's pruning keeps it
+    t = int(time.time()) - 3600
+    con.execute("INSERT INTO runs(kind, started_at, finished_at) VALUES ('v1', ?, ?)", (t, t + 1))
+    con.commit()
+    con.close()
+    conf = ctx.path("v1.conf", ('resolver = "%s";\ndatabase = "%s";\ntimeouts = { dns = '
+                                '"300ms"; dns_tries = 1; };\ndomains = ("d0.example");\n'
+                                % (RESOLVER, db)).encode())
+    if current > 1:
+        p, _ = ctx.run([ctx.stswatch, "status", "-c", conf])
+        if p is not None:
+            ctx.expect(p.returncode != 0 and "schema version 1, this stswatch reads %d" % current
+                       in text(p.stderr), "status of a version 1 database: exit %d %r"
+                       % (p.returncode, text(p.stderr)[-300:]))
+    p, _ = ctx.run([ctx.stswatch, "run", "--once", "--all", "-q", "-c", conf])
+    if p is None or not ctx.expect(p.returncode == 0, "run --once on a version 1 database: "
+                                   "exit %d %r" % (p.returncode, text(p.stderr)[-300:])):
+        return
+    con = sqlite3.connect(db)
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    kept = con.execute("SELECT count(*) FROM runs WHERE kind = 'v1'").fetchone()[0]
+    checked = con.execute("SELECT count(*) FROM checks WHERE domain = 'd0.example'").fetchone()[0]
+    con.close()
+    ctx.expect(version == current, "after run --once: user_version %d, want %d"
+               % (version, current))
+    ctx.expect(kept == 1 and checked == 1, "after the migration: %d of the version 1 run rows, "
+               "%d checks of d0.example" % (kept, checked))
+    p, _ = ctx.run([ctx.stswatch, "db", "check", "-c", conf])
+    if p is not None:
+        ctx.expect(p.returncode == 0 and "schema version %d" % current in text(p.stdout),
+                   "db check after the migration: exit %d %r" % (p.returncode, text(p.stdout)))
+
+
 CASES = [("plugin-escape", case_plugin_escape), ("ca-file", case_ca_file), ("check-escape", case_check_escape),
          ("plugin-deadline-config", case_plugin_deadline_config),
          ("config-size", case_config_size), ("domains-file", case_domains_file),
          ("resolvers", case_resolvers), ("record-alone", case_record_alone),
-         ("list-memory", case_list_memory)]
+         ("list-memory", case_list_memory), ("migrate-v1", case_migrate_v1)]
 
 
 def main(argv):
