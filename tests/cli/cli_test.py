@@ -14,7 +14,9 @@ import re
 import sqlite3
 import subprocess
 import sys
+import socket
 import tempfile
+import threading
 import time
 
 RESOLVER = "127.0.0.1:9"
@@ -403,11 +405,77 @@ def case_migrate_v1(ctx):
                    "db check after the migration: exit %d %r" % (p.returncode, text(p.stdout)))
 
 
+# ---- proxies for alert delivery ---------------------------------------------------------------
+
+def http_recorder(name, seen):
+    """A listener on 127.0.0.1 that answers 200 to whatever it is sent and appends (name,
+    request line) to seen; returns its port. It ends with the process."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+
+    def serve():
+        while True:
+            c, _ = srv.accept()
+            with c:
+                c.settimeout(5)
+                data = b""
+                try:
+                    while b"\r\n\r\n" not in data:
+                        chunk = c.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    seen.append((name, data.split(b"\r\n")[0].decode("latin-1")))
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close"
+                              b"\r\n\r\n")
+                except OSError:
+                    pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv.getsockname()[1]
+
+
+def case_delivery_proxy(ctx):
+    """issue 11: proxy variables are not obeyed; a proxy for alert delivery is configured
+    explicitly per receiver. With https_proxy, http_proxy and ALL_PROXY pointing at a
+    listener, "alerts test" sends a receiver with proxy = ... through that proxy and one
+    without directly; the variables' listener sees nothing."""
+    seen = []
+    explicit = http_recorder("explicit", seen)
+    env_proxy = http_recorder("environment", seen)
+    direct = http_recorder("direct", seen)
+    conf = ctx.path("proxy.conf", (
+        'resolver = "%s";\ndatabase = "%s";\nreceivers = (\n'
+        '  { name = "viaproxy"; type = "webhook"; url = "http://hook.test:%d/via"; '
+        'proxy = "http://127.0.0.1:%d"; },\n'
+        '  { name = "direct"; type = "webhook"; url = "http://127.0.0.1:%d/direct"; } );\n'
+        'domains = ("d0.example");\n' % (RESOLVER, os.path.join(ctx.tmp, "proxy.db"), direct,
+                                          explicit, direct)).encode())
+    env = {v: "http://127.0.0.1:%d" % env_proxy for v in
+           ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy")}
+    env["no_proxy"] = env["NO_PROXY"] = ""
+    for receiver in ("viaproxy", "direct"):
+        p, _ = ctx.run([ctx.stswatch, "alerts", "test", receiver, "-c", conf], env=env)
+        if p is not None:
+            ctx.expect(p.returncode == 0 and "took it: HTTP 200" in text(p.stdout),
+                       "alerts test %s: exit %d %r" % (receiver, p.returncode,
+                                                       text(p.stdout + p.stderr)[-300:]))
+    time.sleep(0.2)
+    ctx.expect(("explicit", "POST http://hook.test:%d/via HTTP/1.1" % direct) in seen,
+               "the receiver's proxy did not carry its request: %s" % seen)
+    ctx.expect(("direct", "POST /direct HTTP/1.1") in seen,
+               "the receiver without a proxy was not reached directly: %s" % seen)
+    ctx.expect(not [x for x in seen if x[0] == "environment"],
+               "the proxy variables' listener was used: %s" % seen)
+
+
 CASES = [("plugin-escape", case_plugin_escape), ("ca-file", case_ca_file), ("check-escape", case_check_escape),
          ("plugin-deadline-config", case_plugin_deadline_config),
          ("config-size", case_config_size), ("domains-file", case_domains_file),
          ("resolvers", case_resolvers), ("record-alone", case_record_alone),
-         ("list-memory", case_list_memory), ("migrate-v1", case_migrate_v1)]
+         ("list-memory", case_list_memory), ("migrate-v1", case_migrate_v1),
+         ("delivery-proxy", case_delivery_proxy)]
 
 
 def main(argv):
