@@ -157,6 +157,18 @@ def case_full_disk(d):
                "full disk: run --once: exit %d %r" % (p.returncode, p.stderr[-400:]))
         expect("disk i/o error" not in p.stderr.lower(),
                "full disk: said disk I/O error: %r" % p.stderr[-300:])
+        # readers when the -shm file cannot be made (gone, as after a copy): "disk full",
+        # not "schema version -1"; the WAL's frames stay, the next open rebuilds the index
+        shm = db + "-shm"
+        if os.path.exists(shm):
+            os.unlink(shm)
+        fill(filler + "2")  # the space the -shm file held
+        for cmd in (["status"], ["history", "d0.example"], ["db", "check"]):
+            p = sh(SW, *cmd, "-c", c)
+            expect(p.returncode != 0 and said(p, "disk full"),
+                   "full disk, no -shm: %s: exit %d %r" % (cmd[0], p.returncode,
+                                                          (p.stdout + p.stderr)[-300:]))
+        os.unlink(filler + "2")
         os.unlink(filler)
         p = sh(SW, "db", "check", "-c", c)
         expect(p.returncode == 0, "full disk: db check after: %s" % p.stdout)
