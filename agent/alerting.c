@@ -348,6 +348,13 @@ json_t *alerting_resend_data(const char *domain, const struct alert_state *s, co
 	return o;
 }
 
+/* The least severe status a receiver is told of (its min_severity). */
+static enum alert_status receiver_min(const struct receiver_conf *r)
+{
+	return r->min_status == STATUS_CRITICAL ? ALERT_CRITICAL :
+	       r->min_status == STATUS_UNKNOWN ? ALERT_UNKNOWN : ALERT_WARNING;
+}
+
 static bool routes_to(const struct config *cfg, const struct domain_conf *d, size_t receiver)
 {
 	const struct route *rt = config_domain_route(cfg, d);
@@ -382,6 +389,10 @@ static int resend_one(void *arg, const char *domain, const char *text)
 		json_decref(j);
 		return 0;	/* the next check of the domain says so and starts afresh */
 	}
+	/* as its notifications: a receiver below whose min_severity the problem is was never
+	 * told of it, and a re-send must not tell it either */
+	if (rank(alert_state_told(&s)) < rank(receiver_min(&c->cfg->receivers[c->receiver])))
+		goto out;
 	data = json_object_get(j, RESEND_KEY);
 	if (json_is_object(data)) {
 		json_array_append(c->out, data);
@@ -427,9 +438,7 @@ int alerting_resend_collect(const struct config *cfg, struct store *st, size_t r
  * resolution, what it was told before. */
 static bool receiver_wants(const struct receiver_conf *r, const struct alert_note *note)
 {
-	enum alert_status worst = note->status;
-	enum alert_status min = r->min_status == STATUS_CRITICAL ? ALERT_CRITICAL :
-				r->min_status == STATUS_UNKNOWN ? ALERT_UNKNOWN : ALERT_WARNING;
+	enum alert_status worst = note->status, min = receiver_min(r);
 
 	if (rank(note->previous_status) > rank(worst))
 		worst = note->previous_status;

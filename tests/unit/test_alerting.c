@@ -482,12 +482,110 @@ static void test_am_resend(void **state)
 	config_free(&cfg);
 }
 
+/* The number of domains Alertmanager receiver ri re-sends the firing alerts of. */
+static size_t resend_count(const struct config *cfg, struct store *st, size_t ri)
+{
+	size_t from_report = 9, n;
+	json_t *all;
+
+	assert_int_equal(alerting_resend_collect(cfg, st, ri, &all, &from_report), 0);
+	n = json_array_size(all);
+	json_decref(all);
+	return n;
+}
+
+/*
+ * The re-send follows the receiver's min_severity as its notifications do: a receiver of
+ * CRITICAL problems never hears of a WARNING one, not by a re-send either; once the domain
+ * is CRITICAL it is re-sent there too. An unconfirmed problem (a transient failure seen
+ * once of confirm = 2) was told to no one, so no receiver re-sends it.
+ */
+static void test_am_resend_min_severity(void **state)
+{
+	char amdb[128], amconf[128], err[512];
+	struct domain_facts df;
+	struct alerting_result ar;
+	struct config cfg;
+	struct store *st;
+	FILE *f;
+
+	(void)state;
+	snprintf(amdb, sizeof(amdb), "%s/amsev.db", dir);
+	snprintf(amconf, sizeof(amconf), "%s/amsev.conf", dir);
+	f = fopen(amconf, "w");
+	assert_non_null(f);
+	fprintf(f, "database = \"%s\";\n"
+		"receivers = (\n"
+		"  { name = \"am\"; type = \"alertmanager\"; url = \"%s\"; },\n"
+		"  { name = \"amcrit\"; type = \"alertmanager\"; url = \"%s\";\n"
+		"    min_severity = \"CRITICAL\"; } );\n"
+		"notify = [ \"am\", \"amcrit\" ];\n"
+		"domains = ( \"example.org\", \"example.net\" );\n", amdb, am_url, am_url);
+	fclose(f);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, amconf, err, sizeof(err)), 0);
+	st = store_open(amdb, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+
+	/* a WARNING (an MX certificate expiring in 15 days): told to "am" only */
+	fixture_healthy(&df);
+	fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", NOW + 15 * DAY);
+	ar = check(&cfg, st, "example.org", &df, NOW);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_PROBLEM);
+	assert_int_equal(ar.queued, 1);
+	assert_int_equal(resend_count(&cfg, st, 0), 1);
+	assert_int_equal(resend_count(&cfg, st, 1), 0);
+
+	/* both MX certificates expired: CRITICAL, told to both, re-sent by both */
+	fixture_healthy(&df);
+	for (int i = 0; i < 2; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "mx%d.example.org", i + 1);
+		fixture_good_cert(&df.mx[i].smtp[0].cert, name, NOW - DAY);
+		df.mx[i].smtp[0].cert.problems = CERT_P_EXPIRED;
+	}
+	ar = check(&cfg, st, "example.org", &df, NOW + 3600);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_ESCALATED);
+	assert_int_equal(ar.queued, 2);
+	assert_int_equal(resend_count(&cfg, st, 0), 1);
+	assert_int_equal(resend_count(&cfg, st, 1), 1);
+
+	/* example.net: mx1 refuses connections (transient), seen once: not yet told, not
+	 * re-sent; seen again: confirmed, told to "am" (a WARNING), re-sent there only */
+	fixture_healthy(&df);
+	df.mx[0].smtp[0].rc = SMTP_CONNECT;
+	strcpy(df.mx[0].smtp[0].error, "connect: Connection refused");
+	memset(&df.mx[0].smtp[0].cert, 0, sizeof(df.mx[0].smtp[0].cert));
+	ar = check(&cfg, st, "example.net", &df, NOW + 3600);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_NONE);
+	assert_true(ar.unconfirmed);
+	assert_int_equal(resend_count(&cfg, st, 0), 1);
+	assert_int_equal(resend_count(&cfg, st, 1), 1);
+	fixture_healthy(&df);
+	df.mx[0].smtp[0].rc = SMTP_CONNECT;
+	strcpy(df.mx[0].smtp[0].error, "connect: Connection refused");
+	memset(&df.mx[0].smtp[0].cert, 0, sizeof(df.mx[0].smtp[0].cert));
+	ar = check(&cfg, st, "example.net", &df, NOW + 3900);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_PROBLEM);
+	assert_int_equal(ar.queued, 1);
+	assert_int_equal(resend_count(&cfg, st, 0), 2);
+	assert_int_equal(resend_count(&cfg, st, 1), 1);
+	store_close(st);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_digests),
 		cmocka_unit_test(test_am_resend),
+		cmocka_unit_test(test_am_resend_min_severity),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
