@@ -40,7 +40,7 @@ import notify  # noqa: E402
 from it_alerts import VANTAGE  # noqa: E402
 
 STATUS_RE = re.compile(r"^\d[\d,]* domains, \d+ CRITICAL, \d+ WARNING(, \d+ UNKNOWN)?"
-                       r"(, \d+ not checked yet)?; (next check in \d+ s|reloading|stopping); "
+                       r"(, \d+ not checked yet)?(, \d+ waiting for the port 25 verdict)?; (next check in \d+ s|reloading|stopping); "
                        r"outbox \d+ pending(, \d+ failed)?(; reload refused: .*)?$")
 
 
@@ -691,6 +691,15 @@ def test_dvantage(ctx):
         ctx.require(d2.wait_log(r"ok\.test: no MX address accepted a connection; waiting up "
                                 r"to 10 s", 20),
                     "ok.test did not wait:\n%s" % d2.stderr()[-1000:])
+        # systemctl status shows that it waits (it is neither checked nor due)
+        waiting = C.wait_for(lambda: [m["fields"]["STATUS"] for m in d2.notes("STATUS")
+                                      if "1 waiting for the port 25 verdict" in
+                                      m["fields"]["STATUS"]], 6, 0.2)
+        ctx.expect(waiting and re.match(r"^1 domains, 0 CRITICAL, 0 WARNING, 1 not checked yet, "
+                                        r"1 waiting for the port 25 verdict(; next check in "
+                                        r"\d+ s)?; outbox 0 pending$", waiting[0]),
+                   "no STATUS= names the domain that waits: %s"
+                   % [m["fields"]["STATUS"] for m in d2.notes("STATUS")][-4:])
         d2.signal(signal.SIGTERM)
         rc, secs = d2.wait_exit(15)
         ctx.expect(rc == 0 and secs < 5, "SIGTERM while ok.test waits: exit %s after %.1f s"
