@@ -330,7 +330,9 @@ def test_delivery(ctx):
     db = os.path.join(ctx.tmp, "delivery.db")
     conf = os.path.join(ctx.tmp, "delivery.conf")
     rcv = [C.webhook_rcv(ctx, "stretch", "/stretch"), C.webhook_rcv(ctx, "r429", "/r429"),
-           C.webhook_rcv(ctx, "gone", "/r410"), C.webhook_rcv(ctx, "ops", "/ops", secret=True)]
+           C.webhook_rcv(ctx, "gone", "/r410"), C.webhook_rcv(ctx, "ops", "/ops", secret=True),
+           C.webhook_rcv(ctx, "slow", "/slow", extra=' timeout = "2s";'),
+           C.webhook_rcv(ctx, "r500", "/r500")]
 
     def conf_with(domains):
         ent = ['{ name = "%s"; notify = [ "%s" ]; }' % (d, r) for d, r in domains]
@@ -439,6 +441,33 @@ def test_delivery(ctx):
     p = ctx.sw("alerts", "test", "nosuch", "-c", conf)
     ctx.expect(p.returncode == 1 and "not a receiver" in p.stderr,
                "alerts test of an unknown receiver: %d %s" % (p.returncode, p.stderr))
+
+    # ---- a receiver that hangs: its timeout (2 s) ends the request; a 500: retried -----
+    h.set("/slow", "hang")
+    h.set("/r500", 500, body="busy")
+    conf_with([("mxcert-selfsigned.test", "slow"), ("txt-missing.test", "r500")])
+    m4 = h.mark()
+    t0 = time.monotonic()
+    p, n = C.run_once(ctx, conf)
+    secs = time.monotonic() - t0
+    C.expect_run(ctx, "hang and 500", p, n, queued=2, sent=0, retry=2, failed=0)
+    ctx.expect(len(C.hook_posts(h, "/slow", m4)) == 1 and len(C.hook_posts(h, "/r500", m4)) == 1,
+               "hang and 500: requests %d to /slow, %d to /r500, want one each"
+               % (len(C.hook_posts(h, "/slow", m4)), len(C.hook_posts(h, "/r500", m4))))
+    ctx.expect(secs < 12, "hang and 500: run --once took %.1f s with a 2 s receiver timeout"
+               % secs)
+    rows = {r["receiver"]: r for r in C.outbox(ctx, conf)[0]
+            if r["receiver"] in ("slow", "r500")}
+    r = rows.get("slow", {})
+    ctx.expect(r.get("state") == "pending" and r.get("attempts") == 1 and
+               "time" in (r.get("last_error") or "").lower() and
+               C.ts(r["next_at"]) > C.ts(r["last_at"]),
+               "hang: the row is not pending with a timeout and a later retry: %s" % r)
+    r = rows.get("r500", {})
+    ctx.expect(r.get("state") == "pending" and r.get("attempts") == 1 and
+               r.get("last_code") == 500 and C.ts(r["next_at"]) > C.ts(r["last_at"]),
+               "500: the row is not pending for a retry: %s" % r)
+    h.reset()
     C.db_check(ctx, db, "delivery")
 
 
