@@ -316,6 +316,18 @@ def test_alerts(ctx):
     ctx.expect(len(rows.get("plain", [])) == 3 and
                all(r["state"] == "failed" for r in rows.get("plain", [])),
                "outbox, plain: %s" % [(r["kind"], r["state"]) for r in rows.get("plain", [])])
+    # the secrets (SMTP password, webhook key) are in no output, not even at debug level
+    secrets = [ctx.lab["smtp"]["password"], ctx.lab["webhook"]["secrets"]["/ops"]["secret"]]
+    secrets += [x.split("_", 1)[1] for x in secrets if x.startswith("whsec_")]
+    for argv in (("--log-level", "debug", "alerts", "test", "mail", "-c", conf),
+                 ("--log-level", "debug", "alerts", "test", "ops", "-c", conf),
+                 ("--log-level", "debug", "run", "--once", "--all", "-v", "-c", conf)):
+        p = ctx.sw(*argv)
+        out = p.stdout + p.stderr
+        ctx.expect(p.returncode in (0, 1) and out and all(x and x not in out for x in secrets),
+                   "%s: exit %d, a secret in its output: %s"
+                   % (" ".join(argv[2:5]), p.returncode, [x[:4] + "..." for x in secrets
+                                                          if not x or x in out]))
     C.db_check(ctx, db, "alerts")
 
 
