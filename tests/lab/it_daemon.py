@@ -370,6 +370,14 @@ def run_daemon(ctx, h, d, db, conf, prom, m0):
     ctx.expect(any(x.startswith("<6>") for x in lines) and
                any(x.startswith("<4>") for x in lines) and any(x.startswith("<3>") for x in lines),
                "priorities: want <6> info, <4> warning and <3> error lines: %s" % lines[:8])
+    # nothing per healthy check (log_level is not "debug"): ok.test, checked a dozen
+    # times, OK every time, is in no line
+    ok_checks = checks(db, "ok.test", t0)
+    ctx.expect(len(ok_checks) >= 3 and all(s == "OK" for _, s in ok_checks) and
+               not [x for x in lines if "ok.test" in x],
+               "a healthy domain logged: %d checks %s, lines %s"
+               % (len(ok_checks), sorted({s for _, s in ok_checks}),
+                  [x for x in lines if "ok.test" in x][:3]))
 
     # SIGTERM: STOPPING, exit 0
     s3 = d.seq()
