@@ -8,7 +8,8 @@
             a remind mark passes; resolved, naming what was fixed. Mail headers and
             threading, Alertmanager's API and its notifications, `stswatch alerts`.
   delivery  a receiver down for a stretch of runs gets each pending alert once; 429 with
-            Retry-After; 410 disables the receiver; `alerts test`
+            Retry-After; 410 disables the receiver; `alerts test`; a hanging receiver
+            ends at its timeout and a 500 is retried
   killdeliv kill -9 of run --once while a receiver holds the request: at most one
             duplicate, with the same webhook-id
   silence   a silence holds a domain's notifications, `alerts unsilence` releases them
@@ -16,6 +17,8 @@
             receiver hears of it, status says why
   renewal   a history of regular renewals and a missed one: renewal-overdue alert before the
             fixed threshold would fire
+  mailbatch two domains' problems in one run: one mail listing both, one webhook post
+            per domain
 """
 
 import json
@@ -777,5 +780,36 @@ def test_renewal(ctx):
     ctx.expect((na - time.time()) / C.DAY - 21 > 20, "the fixed threshold would fire soon too")
 
 
+# ---- one run, two domains: one mail, one webhook post per domain ---------------------------------
+
+def test_mailbatch(ctx):
+    h = C.hooks(ctx)
+    h.reset()
+    db = os.path.join(ctx.tmp, "mailbatch.db")
+    conf = os.path.join(ctx.tmp, "mailbatch.conf")
+    to = "batch-alerts@example.org"
+    doms = ["mxcert-expired.test", "txt-missing.test"]
+    C.write_conf(ctx, conf, db, [C.mail_rcv(ctx, "mail", [to]),
+                                 C.webhook_rcv(ctx, "hook", "/batch")],
+                 notify=["mail", "hook"], domains=doms + ["ok.test"])
+    ctx.require(C.mails(ctx, to) == [], "the mailbox has mail for %s before the test" % to)
+    m0 = h.mark()
+    p, n = C.run_once(ctx, conf)
+    C.expect_run(ctx, "two problems", p, n, queued=4, failed=0, pending=0)
+    posts = C.hook_posts(h, "/batch", m0)
+    ctx.expect(sorted((t, r["json"]["data"].get("domain")) for _, t, r in posts) ==
+               [("stswatch.problem", d) for d in doms],
+               "webhook: want one problem per domain: %s"
+               % [(t, r["json"]["data"].get("domain")) for _, t, r in posts])
+    got = C.wait_mails(ctx, to, 2, timeout=5)
+    ctx.expect(len(got) == 1, "email: %d mails for one run, want 1" % len(got))
+    if got:
+        subj, body = C.check_mail(ctx, "the run's mail", got[0][1], got[0][2], to)
+        ctx.expect(all(d in subj + body for d in doms) and "ok.test" not in subj,
+                   "the run's mail does not list both domains: %r\n%s" % (subj, body[:800]))
+    C.db_check(ctx, db, "mailbatch")
+
+
 TESTS = [("alerts", test_alerts), ("delivery", test_delivery), ("killdeliv", test_killdeliv),
-         ("silence", test_silence), ("vantage", test_vantage), ("renewal", test_renewal)]
+         ("silence", test_silence), ("vantage", test_vantage), ("renewal", test_renewal),
+         ("mailbatch", test_mailbatch)]
