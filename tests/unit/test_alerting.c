@@ -579,11 +579,67 @@ static void test_am_resend_min_severity(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * A digest at 08:00 in the receiver's own time zone (Asia/Tokyo, UTC+9: 23:00 UTC), not
+ * the system's, once a day; the last one is kept in the database, so a restart (the store
+ * closed and opened again) sends no second digest for the same day.
+ */
+static void test_digest_timezone(void **state)
+{
+	char tzdb[128], tzconf[128], err[512];
+	struct config cfg;
+	struct store *st;
+	size_t n = 9;
+	const time_t day = NOW - 8 * 3600;	/* 2027-01-15T00:00:00Z */
+	FILE *f;
+
+	(void)state;
+	snprintf(tzdb, sizeof(tzdb), "%s/tz.db", dir);
+	snprintf(tzconf, sizeof(tzconf), "%s/tz.conf", dir);
+	f = fopen(tzconf, "w");
+	assert_non_null(f);
+	fprintf(f, "database = \"%s\";\n"
+		"receivers = ( { name = \"tokyo\"; type = \"webhook\"; url = \"https://h.example/t\";\n"
+		"  digest = \"08:00\"; timezone = \"Asia/Tokyo\"; } );\n"
+		"notify = [ \"tokyo\" ];\n"
+		"alerts = { timezone = \"UTC\"; };\n"
+		"domains = ( \"example.org\" );\n", tzdb);
+	fclose(f);
+	setenv("TZ", "UTC", 1);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, tzconf, err, sizeof(err)), 0);
+	st = store_open(tzdb, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+	/* 09:00 UTC (18:00 in Tokyo): the clock starts */
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + 9 * 3600, &n), 0);
+	assert_int_equal(n, 0);
+	/* 08:00 UTC would be the system's (UTC) and the global timezone's moment: not this one */
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + 22 * 3600 + 59 * 60, &n), 0);
+	assert_int_equal(n, 0);
+	/* 23:00 UTC is 08:00 in Tokyo */
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + 23 * 3600, &n), 0);
+	assert_int_equal(n, 1);
+	store_close(st);
+	/* a restart: the day's digest is known to be sent */
+	st = store_open(tzdb, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + 23 * 3600 + 1800, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + DAY + 8 * 3600, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + DAY + 23 * 3600, &n), 0);
+	assert_int_equal(n, 1);
+	store_close(st);
+	config_free(&cfg);
+	unsetenv("TZ");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_digests),
+		cmocka_unit_test(test_digest_timezone),
 		cmocka_unit_test(test_am_resend),
 		cmocka_unit_test(test_am_resend_min_severity),
 	};
