@@ -634,6 +634,102 @@ static void test_digest_timezone(void **state)
 	unsetenv("TZ");
 }
 
+/* A number from one SQL statement on a database, through the sqlite3 shell. */
+static long sql_count(const char *path, const char *sql)
+{
+	char cmd[600], out[64];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"%s\"", path, sql);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(out, sizeof(out), p));
+	assert_int_equal(pclose(p), 0);
+	return atol(out);
+}
+
+/*
+ * The outbox is written in the transaction that records the check: when the notification
+ * cannot be written (a trigger refuses the insert, as a full disk would), the check, the
+ * domain's status and its alert state stay as they were; once it can, the next check
+ * records both.
+ */
+static void test_outbox_atomic(void **state)
+{
+	char adb[128], aconf[128], err[512], cmd[400];
+	struct config cfg;
+	struct store *st;
+	struct domain_facts df;
+	const struct domain_conf *d;
+	struct verdict v;
+	struct history h;
+	struct alerting_result ar;
+	json_t *report;
+	int64_t run;
+	FILE *f;
+
+	(void)state;
+	snprintf(adb, sizeof(adb), "%s/atomic.db", dir);
+	snprintf(aconf, sizeof(aconf), "%s/atomic.conf", dir);
+	f = fopen(aconf, "w");
+	assert_non_null(f);
+	fprintf(f, "database = \"%s\";\n"
+		"receivers = ( { name = \"all\"; type = \"webhook\"; url = \"https://h.example/a\"; } );\n"
+		"notify = [ \"all\" ];\n"
+		"domains = ( \"example.org\" );\n", adb);
+	fclose(f);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, aconf, err, sizeof(err)), 0);
+	st = store_open(adb, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+
+	/* a healthy first check: recorded, nothing to tell */
+	fixture_healthy(&df);
+	ar = check(&cfg, st, "example.org", &df, NOW);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_NONE);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM checks"), 1);
+
+	/* the outbox refuses rows: the problem's check is not recorded either */
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"CREATE TRIGGER no_outbox BEFORE INSERT ON outbox"
+		 " BEGIN SELECT RAISE(ABORT, 'refused'); END\"", adb);
+	assert_int_equal(system(cmd), 0);
+	fixture_healthy(&df);
+	fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", NOW + 15 * DAY);
+	strcpy(df.domain, "example.org");
+	df.checked_at = NOW + 3600;
+	d = config_find_domain(&cfg, "example.org");
+	assert_int_equal(store_run_start(st, "run", NOW + 3600, &run), 0);
+	assert_int_equal(store_load_history(st, "example.org", &h), 0);
+	judge_domain(&d->judge, &df, &h, NOW + 3600, &v);
+	assert_int_equal(v.status, STATUS_WARNING);
+	report = output_json_domain(&df, &v);
+	assert_true(alerting_record(&cfg, st, run, d, &df, &v, report, NOW + 3600, 0, NULL,
+				    &ar) < 0);
+	json_decref(report);
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM checks"), 1);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM domains WHERE status = 'OK'"), 1);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM alert_state WHERE state LIKE"
+				   " '%mx.cert.expiring%'"), 0);
+
+	/* the outbox takes rows again: the next check records the check and its problem */
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"DROP TRIGGER no_outbox\"", adb);
+	assert_int_equal(system(cmd), 0);
+	fixture_healthy(&df);
+	fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", NOW + 15 * DAY);
+	ar = check(&cfg, st, "example.org", &df, NOW + 7200);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_PROBLEM);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM checks"), 2);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM outbox WHERE kind = 'problem'"), 1);
+	store_close(st);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_digest_timezone),
 		cmocka_unit_test(test_am_resend),
 		cmocka_unit_test(test_am_resend_min_severity),
+		cmocka_unit_test(test_outbox_atomic),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
