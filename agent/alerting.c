@@ -99,6 +99,7 @@ static json_t *note_data(const struct domain_facts *df, const struct verdict *v,
 {
 	json_t *o = json_object(), *incidents = json_array(), *findings = json_array();
 	json_t *resolved = json_array(), *rf = json_object_get(report, "findings");
+	json_t *unconfirmed = json_array();
 
 	json_object_set_new(o, "domain", json_str(df->domain));
 	json_object_set_new(o, "kind", json_string(alert_kind_str(note->kind)));
@@ -144,9 +145,16 @@ static json_t *note_data(const struct domain_facts *df, const struct verdict *v,
 			json_object_set_new(r, "subject", json_str(sp ? sp + 1 : ""));
 			json_array_append_new(resolved, r);
 		}
+	/* the findings of problems receivers were not told of (not confirmed yet, or held by
+	 * a silence or flapping): they are among the findings, Alertmanager does not fire them */
+	for (size_t i = 0; i < next->n; i++)
+		for (size_t k = 0; next->v[i].open && next->v[i].told == ALERT_OK &&
+				   k < next->v[i].n_keys; k++)
+			json_array_append_new(unconfirmed, json_str(next->v[i].keys[k]));
 	json_object_set_new(o, "incidents", incidents);
 	json_object_set_new(o, "findings", findings);
 	json_object_set_new(o, "resolved", resolved);
+	json_object_set_new(o, "unconfirmed", unconfirmed);
 	return o;
 }
 
