@@ -18,7 +18,8 @@ from the database's checks table.
             another stream than stderr gives plain lines, no prefixes
   stop      a monitor that cannot keep up pings the heartbeat's /fail; SIGTERM while a check
             is in flight: it finishes and is recorded within shutdown_timeout, or is ended
-            at the bound and not recorded; exit 0 and a sound database either way
+            at the bound and not recorded; exit 0 and a sound database either way; SIGINT
+            stops it the same way
   dvantage  outbound port 25 blocked (lab.py firewall) under the daemon: the first domains
             wait for the verdict, none is CRITICAL and no owner is told; SIGTERM drops a
             domain that waits, unrecorded; the restart checks it again and, too few MX
@@ -636,9 +637,26 @@ def test_stop(ctx):
     finally:
         d.close()
     C.db_check(ctx, db, "stop, ended")
+
     p = ctx.sw("status", "-c", conf, ns=False)
     ctx.expect(p.returncode in (0, 1, 2, 3) and "fetch-timeout.test" in p.stdout,
                "status after the stops: %s" % p.stderr)
+
+    # 3: SIGINT (a terminal's ^C) stops it as SIGTERM does
+    conf_with(5, ["ok.test"])
+    d = Daemon(ctx, conf, "s3", watchdog_usec=0)
+    try:
+        d.ready()
+        ctx.require(C.wait_for(lambda: checks(db, "ok.test"), 20, 0.2), "ok.test never checked")
+        s0 = d.seq()
+        d.signal(signal.SIGINT)
+        rc, secs = d.wait_exit(10)
+        ctx.expect(rc == 0 and secs <= 5 + 1.5 and d.notes("STOPPING", s0),
+                   "SIGINT: exit %s after %.1f s, STOPPING %s" % (rc, secs,
+                                                                 bool(d.notes("STOPPING", s0))))
+    finally:
+        d.close()
+    C.db_check(ctx, db, "stop, SIGINT")
 
 
 # ---- the monitor's own vantage point under the daemon -------------------------------------------
