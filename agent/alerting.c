@@ -99,6 +99,7 @@ static json_t *note_data(const struct domain_facts *df, const struct verdict *v,
 {
 	json_t *o = json_object(), *incidents = json_array(), *findings = json_array();
 	json_t *resolved = json_array(), *rf = json_object_get(report, "findings");
+	json_t *unconfirmed = json_array();
 
 	json_object_set_new(o, "domain", json_str(df->domain));
 	json_object_set_new(o, "kind", json_string(alert_kind_str(note->kind)));
@@ -144,9 +145,16 @@ static json_t *note_data(const struct domain_facts *df, const struct verdict *v,
 			json_object_set_new(r, "subject", json_str(sp ? sp + 1 : ""));
 			json_array_append_new(resolved, r);
 		}
+	/* the findings of problems receivers were not told of (not confirmed yet, or held by
+	 * a silence or flapping): they are among the findings, Alertmanager does not fire them */
+	for (size_t i = 0; i < next->n; i++)
+		for (size_t k = 0; next->v[i].open && next->v[i].told == ALERT_OK &&
+				   k < next->v[i].n_keys; k++)
+			json_array_append_new(unconfirmed, json_str(next->v[i].keys[k]));
 	json_object_set_new(o, "incidents", incidents);
 	json_object_set_new(o, "findings", findings);
 	json_object_set_new(o, "resolved", resolved);
+	json_object_set_new(o, "unconfirmed", unconfirmed);
 	return o;
 }
 
@@ -348,6 +356,13 @@ json_t *alerting_resend_data(const char *domain, const struct alert_state *s, co
 	return o;
 }
 
+/* The least severe status a receiver is told of (its min_severity). */
+static enum alert_status receiver_min(const struct receiver_conf *r)
+{
+	return r->min_status == STATUS_CRITICAL ? ALERT_CRITICAL :
+	       r->min_status == STATUS_UNKNOWN ? ALERT_UNKNOWN : ALERT_WARNING;
+}
+
 static bool routes_to(const struct config *cfg, const struct domain_conf *d, size_t receiver)
 {
 	const struct route *rt = config_domain_route(cfg, d);
@@ -382,6 +397,10 @@ static int resend_one(void *arg, const char *domain, const char *text)
 		json_decref(j);
 		return 0;	/* the next check of the domain says so and starts afresh */
 	}
+	/* as its notifications: a receiver below whose min_severity the problem is was never
+	 * told of it, and a re-send must not tell it either */
+	if (rank(alert_state_told(&s)) < rank(receiver_min(&c->cfg->receivers[c->receiver])))
+		goto out;
 	data = json_object_get(j, RESEND_KEY);
 	if (json_is_object(data)) {
 		json_array_append(c->out, data);
@@ -427,9 +446,7 @@ int alerting_resend_collect(const struct config *cfg, struct store *st, size_t r
  * resolution, what it was told before. */
 static bool receiver_wants(const struct receiver_conf *r, const struct alert_note *note)
 {
-	enum alert_status worst = note->status;
-	enum alert_status min = r->min_status == STATUS_CRITICAL ? ALERT_CRITICAL :
-				r->min_status == STATUS_UNKNOWN ? ALERT_UNKNOWN : ALERT_WARNING;
+	enum alert_status worst = note->status, min = receiver_min(r);
 
 	if (rank(note->previous_status) > rank(worst))
 		worst = note->previous_status;

@@ -211,6 +211,9 @@ static void update_status(struct daemon *d)
 		dynbuf_printf(&sb, ", %zu UNKNOWN", d->counts[STATUS_UNKNOWN]);
 	if (d->never)
 		dynbuf_printf(&sb, ", %zu not checked yet", d->never);
+	if (holdback_count(&d->held))
+		dynbuf_printf(&sb, ", %zu waiting for the port 25 verdict",
+			      holdback_count(&d->held));
 	if (d->phase == P_STOP)
 		dynbuf_printf(&sb, "; stopping");
 	else if (d->phase == P_RELOAD)
@@ -490,8 +493,10 @@ static void on_checked(void *arg, struct domain_facts *df)
 			  d->cfg.domains[dom].name, (unsigned long long)hold_ms(d) / 1000,
 			  d->vt.n_smtp, VANTAGE_MIN_SMTP);
 		holdback_put(&d->held, dom, df, loop_now(d->lp));
-		if (holdback_count(&d->held) == 1)
+		if (holdback_count(&d->held) == 1) {
 			arm_hold(d);
+			update_status(d);	/* the first to wait is shown at once */
+		}
 		return;
 	}
 	if (vantage_smtp_known(&d->vt))

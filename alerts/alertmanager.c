@@ -14,7 +14,8 @@
  * Alertmanager is state-based (alerts_api.md, "Expectations from clients"): firing alerts
  * are re-sent before their endsAt (now + am_validity here) until resolved, and resolved
  * alerts are sent with endsAt in the past for a few minutes. channel_build() turns one
- * notification into alerts: its open findings fire, its resolved findings end. The caller
+ * notification into alerts: its open findings fire (but those listed as "unconfirmed",
+ * whose problem receivers were not told of yet), its resolved findings end. The caller
  * re-sends with channel_alertmanager_resend(), from data it kept of what it told, through
  * the same code as the notification it repeats, so a re-send never strips the annotations
  * Alertmanager keeps from the latest post (channel_alertmanager_build() takes ready alerts).
@@ -285,6 +286,39 @@ static enum alert_status sev_parse(const char *s)
 	return s && strcasecmp(s, "INFO") == 0 ? ALERT_OK : message_status_parse(s);
 }
 
+/*
+ * The data Alertmanager is told of: without the findings the data lists as "unconfirmed"
+ * (problems not told yet: confirm, a silence, flapping), so that a notification fires
+ * what its re-sends between checks fire (those keep only what was told), and an
+ * unconfirmed alert neither fires early nor expires before it is confirmed. A new
+ * reference: the data itself when there is nothing to leave out.
+ */
+static json_t *told_only(json_t *data)
+{
+	const json_t *u = json_object_get(data, "unconfirmed");
+	const json_t *fs = json_object_get(data, "findings"), *f, *k;
+	json_t *copy, *kept;
+	size_t i, j;
+
+	if (!json_is_array(u) || !json_array_size(u) || !json_is_array(fs))
+		return json_incref(data);
+	copy = json_deep_copy(data);
+	kept = json_array();
+	for (i = 0; i < json_array_size(fs) && (f = json_array_get(fs, i)); i++) {
+		const char *code = chan_jstr(f, "code"), *subject = chan_jstr(f, "subject");
+		char *key = xasprintf("%s %s", code ? code : "", subject ? subject : "");
+		bool hit = false;
+
+		for (j = 0; j < json_array_size(u) && !hit && (k = json_array_get(u, j)); j++)
+			hit = json_is_string(k) && strcmp(json_string_value(k), key) == 0;
+		free(key);
+		if (!hit)
+			json_array_append(kept, (json_t *)f);
+	}
+	json_object_set_new(copy, "findings", kept);
+	return copy;
+}
+
 static void from_domain(struct am_list *l, enum alert_kind kind, const json_t *data,
 			const char *summary, time_t now)
 {
@@ -325,6 +359,7 @@ int alertmanager_build(const struct receiver *r, const struct channel_msg *m,
 {
 	struct am_list l = { 0 };
 	struct message *msgs = xcalloc(m->n, sizeof(*msgs));
+	json_t **told = xcalloc(m->n, sizeof(*told));
 	char why[200];
 	int rc = -1;
 
@@ -334,7 +369,8 @@ int alertmanager_build(const struct receiver *r, const struct channel_msg *m,
 
 		if (kind == ALERT_DIGEST)
 			continue;
-		if (message_render(kind, data[i], now, &msgs[i], why, sizeof(why)) < 0) {
+		told[i] = told_only(data[i]);
+		if (message_render(kind, told[i], now, &msgs[i], why, sizeof(why)) < 0) {
 			bsnprintf(err, errlen, "receiver %s: notification %s: %s", r->name,
 				  m->items[i].id, why);
 			goto out;
@@ -360,7 +396,7 @@ int alertmanager_build(const struct receiver *r, const struct channel_msg *m,
 			a->description = body;
 			continue;
 		}
-		from_domain(&l, kind, data[i], msgs[i].summary, now);
+		from_domain(&l, kind, told[i], msgs[i].summary, now);
 	}
 	if (l.n == 0) {
 		rc = 1;		/* a digest, or nothing that is an alert */
@@ -369,9 +405,12 @@ int alertmanager_build(const struct receiver *r, const struct channel_msg *m,
 	rc = channel_alertmanager_build(r, l.v, l.n, now, out, err, errlen);
 out:
 	list_free(&l);
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		message_free(&msgs[i]);
+		json_decref(told[i]);
+	}
 	free(msgs);
+	free(told);
 	return rc;
 }
 

@@ -470,12 +470,48 @@ def case_delivery_proxy(ctx):
                "the proxy variables' listener was used: %s" % seen)
 
 
+def case_config_receivers(ctx):
+    """issue 9: config check warns when every mail recipient of a receiver is in a watched
+    domain (the failure reported can stop the alert mail), and refuses a route to a
+    receiver that is not defined, with file, line and setting."""
+    def conf(to, notify='[ "mail" ]'):
+        return ('database = "%s";\n'
+                'receivers = (\n'
+                '  { name = "mail"; type = "email"; url = "smtps://smtp.example.net:465";\n'
+                '    from = "stswatch@example.net"; to = [ %s ]; }\n'
+                ');\n'
+                'notify = %s;\n'
+                'domains = ( "example.org", "example.com" );\n'
+                % (os.path.join(ctx.tmp, "r.db"), ", ".join('"%s"' % t for t in to),
+                   notify)).encode()
+    warn = b"every recipient of receiver mail is in a watched domain"
+    for to in (["postmaster@example.org"], ["noc@mail.example.org", "ops@example.com"]):
+        path = ctx.path("inside.conf", conf(to))
+        p, _ = ctx.run([ctx.stswatch, "config", "check", "-c", path])
+        if p is not None:
+            ctx.expect(p.returncode == 0 and (path + ":3: warning: ").encode() in p.stdout and
+                       warn in p.stdout, "config check, recipients %s: exit %d %r %r"
+                       % (to, p.returncode, p.stdout, p.stderr))
+    path = ctx.path("outside.conf", conf(["postmaster@example.org", "noc@example.net"]))
+    p, _ = ctx.run([ctx.stswatch, "config", "check", "-c", path])
+    if p is not None:
+        ctx.expect(p.returncode == 0 and warn not in p.stdout and warn not in p.stderr,
+                   "config check, a recipient outside: exit %d %r" % (p.returncode, p.stdout))
+    path = ctx.path("unknown.conf", conf(["noc@example.net"], notify='[ "mail", "nosuch" ]'))
+    p, _ = ctx.run([ctx.stswatch, "config", "check", "-c", path])
+    if p is not None:
+        ctx.expect(p.returncode == 1 and (path + ":6: notify").encode() in p.stderr and
+                   b"not a receiver" in p.stderr,
+                   "config check, notify names an unknown receiver: exit %d %r"
+                   % (p.returncode, p.stderr))
+
+
 CASES = [("plugin-escape", case_plugin_escape), ("ca-file", case_ca_file), ("check-escape", case_check_escape),
          ("plugin-deadline-config", case_plugin_deadline_config),
          ("config-size", case_config_size), ("domains-file", case_domains_file),
          ("resolvers", case_resolvers), ("record-alone", case_record_alone),
          ("list-memory", case_list_memory), ("migrate-v1", case_migrate_v1),
-         ("delivery-proxy", case_delivery_proxy)]
+         ("delivery-proxy", case_delivery_proxy), ("config-receivers", case_config_receivers)]
 
 
 def main(argv):

@@ -8,7 +8,8 @@
             a remind mark passes; resolved, naming what was fixed. Mail headers and
             threading, Alertmanager's API and its notifications, `stswatch alerts`.
   delivery  a receiver down for a stretch of runs gets each pending alert once; 429 with
-            Retry-After; 410 disables the receiver; `alerts test`
+            Retry-After; 410 disables the receiver; `alerts test`; a hanging receiver
+            ends at its timeout and a 500 is retried
   killdeliv kill -9 of run --once while a receiver holds the request: at most one
             duplicate, with the same webhook-id
   silence   a silence holds a domain's notifications, `alerts unsilence` releases them
@@ -16,6 +17,8 @@
             receiver hears of it, status says why
   renewal   a history of regular renewals and a missed one: renewal-overdue alert before the
             fixed threshold would fire
+  mailbatch two domains' problems in one run: one mail listing both, one webhook post
+            per domain
 """
 
 import json
@@ -316,6 +319,18 @@ def test_alerts(ctx):
     ctx.expect(len(rows.get("plain", [])) == 3 and
                all(r["state"] == "failed" for r in rows.get("plain", [])),
                "outbox, plain: %s" % [(r["kind"], r["state"]) for r in rows.get("plain", [])])
+    # the secrets (SMTP password, webhook key) are in no output, not even at debug level
+    secrets = [ctx.lab["smtp"]["password"], ctx.lab["webhook"]["secrets"]["/ops"]["secret"]]
+    secrets += [x.split("_", 1)[1] for x in secrets if x.startswith("whsec_")]
+    for argv in (("--log-level", "debug", "alerts", "test", "mail", "-c", conf),
+                 ("--log-level", "debug", "alerts", "test", "ops", "-c", conf),
+                 ("--log-level", "debug", "run", "--once", "--all", "-v", "-c", conf)):
+        p = ctx.sw(*argv)
+        out = p.stdout + p.stderr
+        ctx.expect(p.returncode in (0, 1) and out and all(x and x not in out for x in secrets),
+                   "%s: exit %d, a secret in its output: %s"
+                   % (" ".join(argv[2:5]), p.returncode, [x[:4] + "..." for x in secrets
+                                                          if not x or x in out]))
     C.db_check(ctx, db, "alerts")
 
 
@@ -330,7 +345,9 @@ def test_delivery(ctx):
     db = os.path.join(ctx.tmp, "delivery.db")
     conf = os.path.join(ctx.tmp, "delivery.conf")
     rcv = [C.webhook_rcv(ctx, "stretch", "/stretch"), C.webhook_rcv(ctx, "r429", "/r429"),
-           C.webhook_rcv(ctx, "gone", "/r410"), C.webhook_rcv(ctx, "ops", "/ops", secret=True)]
+           C.webhook_rcv(ctx, "gone", "/r410"), C.webhook_rcv(ctx, "ops", "/ops", secret=True),
+           C.webhook_rcv(ctx, "slow", "/slow", extra=' timeout = "2s";'),
+           C.webhook_rcv(ctx, "r500", "/r500")]
 
     def conf_with(domains):
         ent = ['{ name = "%s"; notify = [ "%s" ]; }' % (d, r) for d, r in domains]
@@ -439,6 +456,33 @@ def test_delivery(ctx):
     p = ctx.sw("alerts", "test", "nosuch", "-c", conf)
     ctx.expect(p.returncode == 1 and "not a receiver" in p.stderr,
                "alerts test of an unknown receiver: %d %s" % (p.returncode, p.stderr))
+
+    # ---- a receiver that hangs: its timeout (2 s) ends the request; a 500: retried -----
+    h.set("/slow", "hang")
+    h.set("/r500", 500, body="busy")
+    conf_with([("mxcert-selfsigned.test", "slow"), ("txt-missing.test", "r500")])
+    m4 = h.mark()
+    t0 = time.monotonic()
+    p, n = C.run_once(ctx, conf)
+    secs = time.monotonic() - t0
+    C.expect_run(ctx, "hang and 500", p, n, queued=2, sent=0, retry=2, failed=0)
+    ctx.expect(len(C.hook_posts(h, "/slow", m4)) == 1 and len(C.hook_posts(h, "/r500", m4)) == 1,
+               "hang and 500: requests %d to /slow, %d to /r500, want one each"
+               % (len(C.hook_posts(h, "/slow", m4)), len(C.hook_posts(h, "/r500", m4))))
+    ctx.expect(secs < 12, "hang and 500: run --once took %.1f s with a 2 s receiver timeout"
+               % secs)
+    rows = {r["receiver"]: r for r in C.outbox(ctx, conf)[0]
+            if r["receiver"] in ("slow", "r500")}
+    r = rows.get("slow", {})
+    ctx.expect(r.get("state") == "pending" and r.get("attempts") == 1 and
+               "time" in (r.get("last_error") or "").lower() and
+               C.ts(r["next_at"]) > C.ts(r["last_at"]),
+               "hang: the row is not pending with a timeout and a later retry: %s" % r)
+    r = rows.get("r500", {})
+    ctx.expect(r.get("state") == "pending" and r.get("attempts") == 1 and
+               r.get("last_code") == 500 and C.ts(r["next_at"]) > C.ts(r["last_at"]),
+               "500: the row is not pending for a retry: %s" % r)
+    h.reset()
     C.db_check(ctx, db, "delivery")
 
 
@@ -736,5 +780,36 @@ def test_renewal(ctx):
     ctx.expect((na - time.time()) / C.DAY - 21 > 20, "the fixed threshold would fire soon too")
 
 
+# ---- one run, two domains: one mail, one webhook post per domain ---------------------------------
+
+def test_mailbatch(ctx):
+    h = C.hooks(ctx)
+    h.reset()
+    db = os.path.join(ctx.tmp, "mailbatch.db")
+    conf = os.path.join(ctx.tmp, "mailbatch.conf")
+    to = "batch-alerts@example.org"
+    doms = ["mxcert-expired.test", "txt-missing.test"]
+    C.write_conf(ctx, conf, db, [C.mail_rcv(ctx, "mail", [to]),
+                                 C.webhook_rcv(ctx, "hook", "/batch")],
+                 notify=["mail", "hook"], domains=doms + ["ok.test"])
+    ctx.require(C.mails(ctx, to) == [], "the mailbox has mail for %s before the test" % to)
+    m0 = h.mark()
+    p, n = C.run_once(ctx, conf)
+    C.expect_run(ctx, "two problems", p, n, queued=4, failed=0, pending=0)
+    posts = C.hook_posts(h, "/batch", m0)
+    ctx.expect(sorted((t, r["json"]["data"].get("domain")) for _, t, r in posts) ==
+               [("stswatch.problem", d) for d in doms],
+               "webhook: want one problem per domain: %s"
+               % [(t, r["json"]["data"].get("domain")) for _, t, r in posts])
+    got = C.wait_mails(ctx, to, 2, timeout=5)
+    ctx.expect(len(got) == 1, "email: %d mails for one run, want 1" % len(got))
+    if got:
+        subj, body = C.check_mail(ctx, "the run's mail", got[0][1], got[0][2], to)
+        ctx.expect(all(d in subj + body for d in doms) and "ok.test" not in subj,
+                   "the run's mail does not list both domains: %r\n%s" % (subj, body[:800]))
+    C.db_check(ctx, db, "mailbatch")
+
+
 TESTS = [("alerts", test_alerts), ("delivery", test_delivery), ("killdeliv", test_killdeliv),
-         ("silence", test_silence), ("vantage", test_vantage), ("renewal", test_renewal)]
+         ("silence", test_silence), ("vantage", test_vantage), ("renewal", test_renewal),
+         ("mailbatch", test_mailbatch)]

@@ -18,7 +18,8 @@ from the database's checks table.
             another stream than stderr gives plain lines, no prefixes
   stop      a monitor that cannot keep up pings the heartbeat's /fail; SIGTERM while a check
             is in flight: it finishes and is recorded within shutdown_timeout, or is ended
-            at the bound and not recorded; exit 0 and a sound database either way
+            at the bound and not recorded; exit 0 and a sound database either way; SIGINT
+            stops it the same way
   dvantage  outbound port 25 blocked (lab.py firewall) under the daemon: the first domains
             wait for the verdict, none is CRITICAL and no owner is told; SIGTERM drops a
             domain that waits, unrecorded; the restart checks it again and, too few MX
@@ -40,7 +41,7 @@ import notify  # noqa: E402
 from it_alerts import VANTAGE  # noqa: E402
 
 STATUS_RE = re.compile(r"^\d[\d,]* domains, \d+ CRITICAL, \d+ WARNING(, \d+ UNKNOWN)?"
-                       r"(, \d+ not checked yet)?; (next check in \d+ s|reloading|stopping); "
+                       r"(, \d+ not checked yet)?(, \d+ waiting for the port 25 verdict)?; (next check in \d+ s|reloading|stopping); "
                        r"outbox \d+ pending(, \d+ failed)?(; reload refused: .*)?$")
 
 
@@ -370,6 +371,14 @@ def run_daemon(ctx, h, d, db, conf, prom, m0):
     ctx.expect(any(x.startswith("<6>") for x in lines) and
                any(x.startswith("<4>") for x in lines) and any(x.startswith("<3>") for x in lines),
                "priorities: want <6> info, <4> warning and <3> error lines: %s" % lines[:8])
+    # nothing per healthy check (log_level is not "debug"): ok.test, checked a dozen
+    # times, OK every time, is in no line
+    ok_checks = checks(db, "ok.test", t0)
+    ctx.expect(len(ok_checks) >= 3 and all(s == "OK" for _, s in ok_checks) and
+               not [x for x in lines if "ok.test" in x],
+               "a healthy domain logged: %d checks %s, lines %s"
+               % (len(ok_checks), sorted({s for _, s in ok_checks}),
+                  [x for x in lines if "ok.test" in x][:3]))
 
     # SIGTERM: STOPPING, exit 0
     s3 = d.seq()
@@ -628,9 +637,26 @@ def test_stop(ctx):
     finally:
         d.close()
     C.db_check(ctx, db, "stop, ended")
+
     p = ctx.sw("status", "-c", conf, ns=False)
     ctx.expect(p.returncode in (0, 1, 2, 3) and "fetch-timeout.test" in p.stdout,
                "status after the stops: %s" % p.stderr)
+
+    # 3: SIGINT (a terminal's ^C) stops it as SIGTERM does
+    conf_with(5, ["ok.test"])
+    d = Daemon(ctx, conf, "s3", watchdog_usec=0)
+    try:
+        d.ready()
+        ctx.require(C.wait_for(lambda: checks(db, "ok.test"), 20, 0.2), "ok.test never checked")
+        s0 = d.seq()
+        d.signal(signal.SIGINT)
+        rc, secs = d.wait_exit(10)
+        ctx.expect(rc == 0 and secs <= 5 + 1.5 and d.notes("STOPPING", s0),
+                   "SIGINT: exit %s after %.1f s, STOPPING %s" % (rc, secs,
+                                                                 bool(d.notes("STOPPING", s0))))
+    finally:
+        d.close()
+    C.db_check(ctx, db, "stop, SIGINT")
 
 
 # ---- the monitor's own vantage point under the daemon -------------------------------------------
@@ -691,6 +717,15 @@ def test_dvantage(ctx):
         ctx.require(d2.wait_log(r"ok\.test: no MX address accepted a connection; waiting up "
                                 r"to 10 s", 20),
                     "ok.test did not wait:\n%s" % d2.stderr()[-1000:])
+        # systemctl status shows that it waits (it is neither checked nor due)
+        waiting = C.wait_for(lambda: [m["fields"]["STATUS"] for m in d2.notes("STATUS")
+                                      if "1 waiting for the port 25 verdict" in
+                                      m["fields"]["STATUS"]], 6, 0.2)
+        ctx.expect(waiting and re.match(r"^1 domains, 0 CRITICAL, 0 WARNING, 1 not checked yet, "
+                                        r"1 waiting for the port 25 verdict(; next check in "
+                                        r"\d+ s)?; outbox 0 pending$", waiting[0]),
+                   "no STATUS= names the domain that waits: %s"
+                   % [m["fields"]["STATUS"] for m in d2.notes("STATUS")][-4:])
         d2.signal(signal.SIGTERM)
         rc, secs = d2.wait_exit(15)
         ctx.expect(rc == 0 and secs < 5, "SIGTERM while ok.test waits: exit %s after %.1f s"

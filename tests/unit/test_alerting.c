@@ -482,12 +482,352 @@ static void test_am_resend(void **state)
 	config_free(&cfg);
 }
 
+/* The number of domains Alertmanager receiver ri re-sends the firing alerts of. */
+static size_t resend_count(const struct config *cfg, struct store *st, size_t ri)
+{
+	size_t from_report = 9, n;
+	json_t *all;
+
+	assert_int_equal(alerting_resend_collect(cfg, st, ri, &all, &from_report), 0);
+	n = json_array_size(all);
+	json_decref(all);
+	return n;
+}
+
+/*
+ * The re-send follows the receiver's min_severity as its notifications do: a receiver of
+ * CRITICAL problems never hears of a WARNING one, not by a re-send either; once the domain
+ * is CRITICAL it is re-sent there too. An unconfirmed problem (a transient failure seen
+ * once of confirm = 2) was told to no one, so no receiver re-sends it.
+ */
+static void test_am_resend_min_severity(void **state)
+{
+	char amdb[128], amconf[128], err[512];
+	struct domain_facts df;
+	struct alerting_result ar;
+	struct config cfg;
+	struct store *st;
+	FILE *f;
+
+	(void)state;
+	snprintf(amdb, sizeof(amdb), "%s/amsev.db", dir);
+	snprintf(amconf, sizeof(amconf), "%s/amsev.conf", dir);
+	f = fopen(amconf, "w");
+	assert_non_null(f);
+	fprintf(f, "database = \"%s\";\n"
+		"receivers = (\n"
+		"  { name = \"am\"; type = \"alertmanager\"; url = \"%s\"; },\n"
+		"  { name = \"amcrit\"; type = \"alertmanager\"; url = \"%s\";\n"
+		"    min_severity = \"CRITICAL\"; } );\n"
+		"notify = [ \"am\", \"amcrit\" ];\n"
+		"domains = ( \"example.org\", \"example.net\" );\n", amdb, am_url, am_url);
+	fclose(f);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, amconf, err, sizeof(err)), 0);
+	st = store_open(amdb, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+
+	/* a WARNING (an MX certificate expiring in 15 days): told to "am" only */
+	fixture_healthy(&df);
+	fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", NOW + 15 * DAY);
+	ar = check(&cfg, st, "example.org", &df, NOW);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_PROBLEM);
+	assert_int_equal(ar.queued, 1);
+	assert_int_equal(resend_count(&cfg, st, 0), 1);
+	assert_int_equal(resend_count(&cfg, st, 1), 0);
+
+	/* both MX certificates expired: CRITICAL, told to both, re-sent by both */
+	fixture_healthy(&df);
+	for (int i = 0; i < 2; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "mx%d.example.org", i + 1);
+		fixture_good_cert(&df.mx[i].smtp[0].cert, name, NOW - DAY);
+		df.mx[i].smtp[0].cert.problems = CERT_P_EXPIRED;
+	}
+	ar = check(&cfg, st, "example.org", &df, NOW + 3600);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_ESCALATED);
+	assert_int_equal(ar.queued, 2);
+	assert_int_equal(resend_count(&cfg, st, 0), 1);
+	assert_int_equal(resend_count(&cfg, st, 1), 1);
+
+	/* example.net: mx1 refuses connections (transient), seen once: not yet told, not
+	 * re-sent; seen again: confirmed, told to "am" (a WARNING), re-sent there only */
+	fixture_healthy(&df);
+	df.mx[0].smtp[0].rc = SMTP_CONNECT;
+	strcpy(df.mx[0].smtp[0].error, "connect: Connection refused");
+	memset(&df.mx[0].smtp[0].cert, 0, sizeof(df.mx[0].smtp[0].cert));
+	ar = check(&cfg, st, "example.net", &df, NOW + 3600);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_NONE);
+	assert_true(ar.unconfirmed);
+	assert_int_equal(resend_count(&cfg, st, 0), 1);
+	assert_int_equal(resend_count(&cfg, st, 1), 1);
+	fixture_healthy(&df);
+	df.mx[0].smtp[0].rc = SMTP_CONNECT;
+	strcpy(df.mx[0].smtp[0].error, "connect: Connection refused");
+	memset(&df.mx[0].smtp[0].cert, 0, sizeof(df.mx[0].smtp[0].cert));
+	ar = check(&cfg, st, "example.net", &df, NOW + 3900);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_PROBLEM);
+	assert_int_equal(ar.queued, 1);
+	assert_int_equal(resend_count(&cfg, st, 0), 2);
+	assert_int_equal(resend_count(&cfg, st, 1), 1);
+	store_close(st);
+	config_free(&cfg);
+}
+
+/*
+ * A digest at 08:00 in the receiver's own time zone (Asia/Tokyo, UTC+9: 23:00 UTC), not
+ * the system's, once a day; the last one is kept in the database, so a restart (the store
+ * closed and opened again) sends no second digest for the same day.
+ */
+static void test_digest_timezone(void **state)
+{
+	char tzdb[128], tzconf[128], err[512];
+	struct config cfg;
+	struct store *st;
+	size_t n = 9;
+	const time_t day = NOW - 8 * 3600;	/* 2027-01-15T00:00:00Z */
+	FILE *f;
+
+	(void)state;
+	snprintf(tzdb, sizeof(tzdb), "%s/tz.db", dir);
+	snprintf(tzconf, sizeof(tzconf), "%s/tz.conf", dir);
+	f = fopen(tzconf, "w");
+	assert_non_null(f);
+	fprintf(f, "database = \"%s\";\n"
+		"receivers = ( { name = \"tokyo\"; type = \"webhook\"; url = \"https://h.example/t\";\n"
+		"  digest = \"08:00\"; timezone = \"Asia/Tokyo\"; } );\n"
+		"notify = [ \"tokyo\" ];\n"
+		"alerts = { timezone = \"UTC\"; };\n"
+		"domains = ( \"example.org\" );\n", tzdb);
+	fclose(f);
+	setenv("TZ", "UTC", 1);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, tzconf, err, sizeof(err)), 0);
+	st = store_open(tzdb, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+	/* 09:00 UTC (18:00 in Tokyo): the clock starts */
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + 9 * 3600, &n), 0);
+	assert_int_equal(n, 0);
+	/* 08:00 UTC would be the system's (UTC) and the global timezone's moment: not this one */
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + 22 * 3600 + 59 * 60, &n), 0);
+	assert_int_equal(n, 0);
+	/* 23:00 UTC is 08:00 in Tokyo */
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + 23 * 3600, &n), 0);
+	assert_int_equal(n, 1);
+	store_close(st);
+	/* a restart: the day's digest is known to be sent */
+	st = store_open(tzdb, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + 23 * 3600 + 1800, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + DAY + 8 * 3600, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(alerting_digests(&cfg, st, 0, day + DAY + 23 * 3600, &n), 0);
+	assert_int_equal(n, 1);
+	store_close(st);
+	config_free(&cfg);
+	unsetenv("TZ");
+}
+
+/* A number from one SQL statement on a database, through the sqlite3 shell. */
+static long sql_count(const char *path, const char *sql)
+{
+	char cmd[600], out[64];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"%s\"", path, sql);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(out, sizeof(out), p));
+	assert_int_equal(pclose(p), 0);
+	return atol(out);
+}
+
+/*
+ * The outbox is written in the transaction that records the check: when the notification
+ * cannot be written (a trigger refuses the insert, as a full disk would), the check, the
+ * domain's status and its alert state stay as they were; once it can, the next check
+ * records both.
+ */
+static void test_outbox_atomic(void **state)
+{
+	char adb[128], aconf[128], err[512], cmd[400];
+	struct config cfg;
+	struct store *st;
+	struct domain_facts df;
+	const struct domain_conf *d;
+	struct verdict v;
+	struct history h;
+	struct alerting_result ar;
+	json_t *report;
+	int64_t run;
+	FILE *f;
+
+	(void)state;
+	snprintf(adb, sizeof(adb), "%s/atomic.db", dir);
+	snprintf(aconf, sizeof(aconf), "%s/atomic.conf", dir);
+	f = fopen(aconf, "w");
+	assert_non_null(f);
+	fprintf(f, "database = \"%s\";\n"
+		"receivers = ( { name = \"all\"; type = \"webhook\"; url = \"https://h.example/a\"; } );\n"
+		"notify = [ \"all\" ];\n"
+		"domains = ( \"example.org\" );\n", adb);
+	fclose(f);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, aconf, err, sizeof(err)), 0);
+	st = store_open(adb, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+
+	/* a healthy first check: recorded, nothing to tell */
+	fixture_healthy(&df);
+	ar = check(&cfg, st, "example.org", &df, NOW);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_NONE);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM checks"), 1);
+
+	/* the outbox refuses rows: the problem's check is not recorded either */
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"CREATE TRIGGER no_outbox BEFORE INSERT ON outbox"
+		 " BEGIN SELECT RAISE(ABORT, 'refused'); END\"", adb);
+	assert_int_equal(system(cmd), 0);
+	fixture_healthy(&df);
+	fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", NOW + 15 * DAY);
+	strcpy(df.domain, "example.org");
+	df.checked_at = NOW + 3600;
+	d = config_find_domain(&cfg, "example.org");
+	assert_int_equal(store_run_start(st, "run", NOW + 3600, &run), 0);
+	assert_int_equal(store_load_history(st, "example.org", &h), 0);
+	judge_domain(&d->judge, &df, &h, NOW + 3600, &v);
+	assert_int_equal(v.status, STATUS_WARNING);
+	report = output_json_domain(&df, &v);
+	assert_true(alerting_record(&cfg, st, run, d, &df, &v, report, NOW + 3600, 0, NULL,
+				    &ar) < 0);
+	json_decref(report);
+	verdict_free(&v);
+	history_free(&h);
+	domain_facts_free(&df);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM checks"), 1);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM domains WHERE status = 'OK'"), 1);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM alert_state WHERE state LIKE"
+				   " '%mx.cert.expiring%'"), 0);
+
+	/* the outbox takes rows again: the next check records the check and its problem */
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"DROP TRIGGER no_outbox\"", adb);
+	assert_int_equal(system(cmd), 0);
+	fixture_healthy(&df);
+	fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", NOW + 15 * DAY);
+	ar = check(&cfg, st, "example.org", &df, NOW + 7200);
+	domain_facts_free(&df);
+	assert_int_equal(ar.kind, ALERT_PROBLEM);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM checks"), 2);
+	assert_int_equal(sql_count(adb, "SELECT count(*) FROM outbox WHERE kind = 'problem'"), 1);
+	store_close(st);
+	config_free(&cfg);
+}
+
+/*
+ * An unconfirmed failure (mx2 refused once, confirm = 2) beside a told problem (mx1's
+ * certificate): the notification names it among the domain's findings, but Alertmanager
+ * is told only of what was confirmed, as its re-sends are, so the unconfirmed alert does
+ * not fire and then expire between checks; once confirmed it fires (its own problem).
+ */
+static void test_am_unconfirmed(void **state)
+{
+	struct receiver r = { .name = am_receiver_name, .kind = CHANNEL_ALERTMANAGER,
+			      .url = am_url };
+	char amdb[128], amconf[128], err[512];
+	struct domain_facts df;
+	struct alerting_result ar;
+	struct config cfg;
+	struct store *st;
+	json_t *first, *again, *x;
+	size_t i;
+	bool connect;
+	FILE *f;
+
+	(void)state;
+	snprintf(amdb, sizeof(amdb), "%s/amunc.db", dir);
+	snprintf(amconf, sizeof(amconf), "%s/amunc.conf", dir);
+	f = fopen(amconf, "w");
+	assert_non_null(f);
+	fprintf(f, "database = \"%s\";\n"
+		"receivers = ( { name = \"am\"; type = \"alertmanager\"; url = \"%s\"; } );\n"
+		"notify = [ \"am\" ];\n"
+		"domains = ( \"example.org\" );\n", amdb, am_url);
+	fclose(f);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, amconf, err, sizeof(err)), 0);
+	st = store_open(amdb, STORE_WRITE, err, sizeof(err));
+	assert_non_null(st);
+
+	for (int run = 0; run < 2; run++) {
+		time_t at = NOW + run * 3600;
+
+		fixture_healthy(&df);
+		fixture_good_cert(&df.mx[0].smtp[0].cert, "mx1.example.org", NOW + 15 * DAY);
+		df.mx[1].smtp[0].rc = SMTP_CONNECT;
+		strcpy(df.mx[1].smtp[0].error, "connect: Connection refused");
+		memset(&df.mx[1].smtp[0].cert, 0, sizeof(df.mx[1].smtp[0].cert));
+		ar = check(&cfg, st, "example.org", &df, at);
+		domain_facts_free(&df);
+		assert_int_equal(ar.kind, ALERT_PROBLEM);	/* mx1's, then mx2's own */
+		assert_int_equal(ar.unconfirmed, run == 0);
+		first = am_first(st, &r, ar.kind, at);
+		connect = false;
+		json_array_foreach(first, i, x)
+			if (strcmp(json_string_value(json_object_get(json_object_get(x, "labels"),
+								     "code")), "mx.connect") == 0 &&
+			    strcmp(json_string_value(json_object_get(x, "endsAt")),
+				   time_rfc3339(at, (char[32]){ 0 }, 32)) != 0)
+				connect = true;
+		/* fired only once confirmed */
+		assert_int_equal(connect, run == 1);
+		again = am_resend(&cfg, st, &r, at + 300, 0);
+		if (run == 0) {
+			am_same(first, again, at);
+		} else {
+			/* two told incidents: the same alerts fire (their annotations may be
+			 * led by another incident's finding, see the report) */
+			size_t firing = 0;
+
+			json_array_foreach(first, i, x) {
+				json_t *y;
+				size_t j;
+				bool hit = false;
+
+				if (strcmp(json_string_value(json_object_get(x, "endsAt")),
+					   time_rfc3339(at, (char[32]){ 0 }, 32)) == 0)
+					continue;
+				firing++;
+				json_array_foreach(again, j, y)
+					hit |= json_equal(json_object_get(x, "labels"),
+							  json_object_get(y, "labels"));
+				assert_true(hit);
+			}
+			assert_int_equal(json_array_size(again), firing);
+		}
+		json_decref(again);
+		json_decref(first);
+	}
+	store_close(st);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_digests),
+		cmocka_unit_test(test_digest_timezone),
 		cmocka_unit_test(test_am_resend),
+		cmocka_unit_test(test_am_resend_min_severity),
+		cmocka_unit_test(test_am_unconfirmed),
+		cmocka_unit_test(test_outbox_atomic),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
