@@ -93,6 +93,34 @@ static json_t *incident_json(const struct alert_incident *in, enum alert_kind ev
 	return o;
 }
 
+/*
+ * The other open incidents receivers were told of, those without an event in this message
+ * (not in listed): each finding of the data then has its own incident, so Alertmanager's
+ * alerts carry their own incident and start, as their re-sends do.
+ */
+static json_t *open_incidents(const struct alert_state *next, const json_t *listed)
+{
+	json_t *out = json_array(), *x;
+	size_t j;
+
+	for (size_t i = 0; i < next->n; i++) {
+		const struct alert_incident *in = &next->v[i];
+		bool seen = false;
+
+		if (!in->open || in->told == ALERT_OK)
+			continue;
+		json_array_foreach(listed, j, x)
+			seen |= json_is_string(json_object_get(x, "id")) &&
+				strcmp(json_string_value(json_object_get(x, "id")), in->id) == 0;
+		if (seen)
+			continue;
+		x = incident_json(in, ALERT_NONE);
+		json_object_del(x, "event");
+		json_array_append_new(out, x);
+	}
+	return out;
+}
+
 /* The notification's data (README "Alerts"): what changed, and the domain as it is now. */
 static json_t *note_data(const struct domain_facts *df, const struct verdict *v, json_t *report,
 			 const struct alert_state *next, const struct alert_note *note)
@@ -152,6 +180,7 @@ static json_t *note_data(const struct domain_facts *df, const struct verdict *v,
 				   k < next->v[i].n_keys; k++)
 			json_array_append_new(unconfirmed, json_str(next->v[i].keys[k]));
 	json_object_set_new(o, "incidents", incidents);
+	json_object_set_new(o, "open_incidents", open_incidents(next, incidents));
 	json_object_set_new(o, "findings", findings);
 	json_object_set_new(o, "resolved", resolved);
 	json_object_set_new(o, "unconfirmed", unconfirmed);
@@ -321,6 +350,7 @@ json_t *alerting_resend_data(const char *domain, const struct alert_state *s, co
 {
 	const struct alert_incident *main = NULL;
 	bool noted = note && note->kind != ALERT_NONE;
+	const char *lead;
 	json_t *o, *incidents;
 
 	for (size_t i = 0; i < s->n; i++)
@@ -329,6 +359,13 @@ json_t *alerting_resend_data(const char *domain, const struct alert_state *s, co
 			main = &s->v[i];
 	if (!main)
 		return NULL;
+	/* the summary a re-send repeats is led by the incident its notification was about:
+	 * this check's, else the one the last re-send named, while it is open and told */
+	lead = noted && note->incident[0] ? note->incident :
+	       json_string_value(json_object_get(prev, "incident"));
+	for (size_t i = 0; lead && i < s->n; i++)
+		if (s->v[i].open && s->v[i].told != ALERT_OK && strcmp(s->v[i].id, lead) == 0)
+			main = &s->v[i];
 	o = json_object();
 	json_object_set_new(o, "domain", json_str(domain));
 	resend_domain(o, could_tell || !prev ? report : prev, s);

@@ -202,15 +202,18 @@ static time_t jtime(const json_t *o, const char *key)
 	return s && time_parse(s, &t) == 0 ? t : 0;
 }
 
-/* The incident (object) whose findings name "code subject", or NULL. */
+/* The incident (object) whose findings name "code subject", or NULL: one of the message's
+ * (incidents), else another open one (open_incidents). */
 static const json_t *incident_of(const json_t *data, const char *code, const char *subject)
 {
-	const json_t *incs = json_object_get(data, "incidents"), *inc, *keys, *k;
+	static const char *const lists[] = { "incidents", "open_incidents" };
+	const json_t *incs, *inc, *keys, *k;
 	char *key = xasprintf("%s %s", code ? code : "", subject ? subject : "");
 	const json_t *hit = NULL;
 	size_t i, j;
 
-	if (json_is_array(incs))
+	for (size_t l = 0; l < ARRAY_LEN(lists) && !hit; l++) {
+		incs = json_object_get(data, lists[l]);
 		for (i = 0; i < json_array_size(incs) && (inc = json_array_get(incs, i)); i++) {
 			keys = json_object_get(inc, "findings");
 			if (!json_is_array(keys) || hit)
@@ -219,6 +222,7 @@ static const json_t *incident_of(const json_t *data, const char *code, const cha
 				if (json_is_string(k) && strcmp(json_string_value(k), key) == 0)
 					hit = inc;
 		}
+	}
 	free(key);
 	return hit;
 }
