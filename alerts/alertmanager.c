@@ -202,13 +202,19 @@ static time_t jtime(const json_t *o, const char *key)
 	return s && time_parse(s, &t) == 0 ? t : 0;
 }
 
+/* A finding's identity as the data's incident and unconfirmed lists name it: "code subject". */
+static char *finding_key_of(const char *code, const char *subject)
+{
+	return xasprintf("%s %s", code ? code : "", subject ? subject : "");
+}
+
 /* The incident (object) whose findings name "code subject", or NULL: one of the message's
  * (incidents), else another open one (open_incidents). */
 static const json_t *incident_of(const json_t *data, const char *code, const char *subject)
 {
 	static const char *const lists[] = { "incidents", "open_incidents" };
 	const json_t *incs, *inc, *keys, *k;
-	char *key = xasprintf("%s %s", code ? code : "", subject ? subject : "");
+	char *key = finding_key_of(code, subject);
 	const json_t *hit = NULL;
 	size_t i, j;
 
@@ -310,7 +316,7 @@ static json_t *told_only(json_t *data)
 	kept = json_array();
 	for (i = 0; i < json_array_size(fs) && (f = json_array_get(fs, i)); i++) {
 		const char *code = chan_jstr(f, "code"), *subject = chan_jstr(f, "subject");
-		char *key = xasprintf("%s %s", code ? code : "", subject ? subject : "");
+		char *key = finding_key_of(code, subject);
 		bool hit = false;
 
 		for (j = 0; j < json_array_size(u) && !hit && (k = json_array_get(u, j)); j++)
